@@ -1,0 +1,35 @@
+# The two commands of the README, and what they need. Everything is installed here,
+# nothing by hand: a virtualenv in .venv, and Debian packages when missing.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+APT_PACKAGES :=
+
+.PHONY: demo test services
+
+# Start Gongwen with the demo organisation on SQLite (var/gongwen.db) and print where to log in.
+demo: $(STAMP)
+	$(VENV)/bin/gongwen demo
+	$(VENV)/bin/gongwen serve --host $${HOST:-127.0.0.1} --port $${PORT:-5000}
+
+# Run every test, on SQLite and PostgreSQL, plus the Celery path on Redis.
+test: $(STAMP) services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+$(STAMP): pyproject.toml
+	@if [ -n "$(APT_PACKAGES)" ]; then missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi; fi
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# PostgreSQL and Redis for the tests: started when they are installed but down.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { command -v pg_ctlcluster >/dev/null && \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && sleep 1; } || true
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || { command -v redis-server >/dev/null && \
+	  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+	    --dir /var/lib/redis --logfile /var/log/redis/ci.log && sleep 1; } || true

@@ -1,0 +1,171 @@
+"""Work that runs after a commit: timer sweeps, outbox delivery, and later rendering.
+
+One interface, two runners. With no broker, jobs run in-process right after the
+transaction that asked for them commits (and on the ``serve`` scheduler's beat).
+With ``GONGWEN_BROKER_URL`` set, jobs become Celery tasks that any number of
+``gongwen worker`` processes on any machine pick up; Celery beat runs the sweep.
+A job only ever reads its work from the database, so running one twice is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from sqlalchemy import select
+
+from . import clock
+from .db import is_sqlite
+from .models import Outbox, OutboxStatus
+
+if TYPE_CHECKING:
+    from celery import Celery
+    from sqlalchemy.orm import Session
+
+    from .core import Gongwen
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+SWEEP_SECONDS = 30.0
+
+# topic -> fn(gongwen, session, outbox item); runs inside the delivery transaction.
+CONSUMERS: dict[str, Callable[[Gongwen, Session, Outbox], None]] = {
+    "message": lambda gongwen, session, item: gongwen.runtime.deliver_message(session, item),
+}
+
+
+def deliver_outbox(gongwen: Gongwen, limit: int = 500) -> int:
+    """Deliver pending outbox items, each in its own transaction; returns how many were handled."""
+    handled = 0
+    for _ in range(limit):
+        item_id = _deliver_next(gongwen)
+        if item_id is None:
+            break
+        handled += 1
+    return handled
+
+
+def _deliver_next(gongwen: Gongwen) -> int | None:
+    item_id = None
+    try:
+        with gongwen.db.write() as session:
+            query = (select(Outbox).where(Outbox.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]),
+                                          Outbox.attempts < MAX_ATTEMPTS)
+                     .order_by(Outbox.id).limit(1))
+            if not is_sqlite(session):
+                query = query.with_for_update(skip_locked=True)
+            item = session.scalar(query)
+            if item is None:
+                return None
+            item_id = item.id
+            consumer = CONSUMERS.get(item.topic)
+            if consumer is None:
+                raise LookupError(f"no consumer for outbox topic {item.topic!r}")
+            item.attempts += 1
+            consumer(gongwen, session, item)
+            if item.status in (OutboxStatus.PENDING, OutboxStatus.FAILED):
+                item.status, item.done_at = OutboxStatus.DONE, clock.now()
+        return item_id
+    except Exception as err:
+        if item_id is None:
+            raise
+        log.exception("outbox item %s failed", item_id)
+        with gongwen.db.write() as session:
+            item = session.get(Outbox, item_id)
+            item.attempts += 1
+            item.status, item.last_error = OutboxStatus.FAILED, f"{type(err).__name__}: {err}"
+        return item_id
+
+
+def sweep(gongwen: Gongwen) -> None:
+    gongwen.runtime.fire_due_timers()
+    deliver_outbox(gongwen)
+
+
+JOBS: dict[str, Callable[[Gongwen], object]] = {
+    "deliver_outbox": deliver_outbox,
+    "fire_timers": lambda gongwen: gongwen.runtime.fire_due_timers(),
+    "sweep": sweep,
+}
+
+
+def run_job(gongwen: Gongwen, name: str) -> None:
+    try:
+        JOBS[name](gongwen)
+    except Exception:
+        log.exception("background job %s failed", name)
+
+
+class Background(Protocol):
+    def submit(self, job: str) -> None: ...
+
+
+class InProcess:
+    """Runs jobs in the submitting thread once its transaction has committed.
+
+    A job that submits more jobs does not recurse: they queue and run in turn.
+    """
+
+    def __init__(self, gongwen: Gongwen):
+        self.gongwen = gongwen
+        self._local = threading.local()
+
+    def submit(self, job: str) -> None:
+        queue = getattr(self._local, "queue", None)
+        if queue is not None:
+            if job not in queue:
+                queue.append(job)
+            return
+        self._local.queue = queue = [job]
+        try:
+            while queue:
+                run_job(self.gongwen, queue.pop(0))
+        finally:
+            self._local.queue = None
+
+
+class Scheduler(threading.Thread):
+    """The beat inside ``gongwen serve``: a sweep every few seconds while the server runs."""
+
+    def __init__(self, gongwen: Gongwen, every_s: float = SWEEP_SECONDS):
+        super().__init__(name="gongwen-scheduler", daemon=True)
+        self.gongwen, self.every_s = gongwen, every_s
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every_s):
+            self.gongwen.background.submit("sweep")
+
+
+_worker_gongwen: Gongwen | None = None
+
+
+def celery_app(gongwen: Gongwen) -> Celery:
+    """The Celery application for ``gongwen``; the same object submits and (in a worker) runs jobs."""
+    from celery import Celery
+
+    global _worker_gongwen
+    _worker_gongwen = gongwen
+    app = Celery("gongwen", broker=gongwen.settings.broker_url)
+    app.conf.update(
+        task_acks_late=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True,
+        task_ignore_result=True, worker_hijack_root_logger=False,
+        beat_schedule={"sweep": {"task": "gongwen.job", "schedule": SWEEP_SECONDS, "args": ("sweep",)}},
+    )
+
+    @app.task(name="gongwen.job")
+    def job(name: str) -> None:
+        run_job(_worker_gongwen, name)
+
+    return app
+
+
+class CeleryBackground:
+    def __init__(self, gongwen: Gongwen):
+        self.app = celery_app(gongwen)
+
+    def submit(self, job: str) -> None:
+        self.app.send_task("gongwen.job", args=(job,))

@@ -1,0 +1,249 @@
+"""BPMN in and out of SpiffWorkflow: hardened parsing, deploy checks, specs and state.
+
+Diagrams are data written by administrators, so a file is parsed without DTDs,
+entities or network access, validated against the BPMN schema, and checked so that
+every service task names a registered handler, every user task a registered form,
+every lane a role, and every expression compiles under the restricted evaluator.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
+from SpiffWorkflow.bpmn.util import task as _spiff_bpmn_task_util
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
+from SpiffWorkflow.util import task as _spiff_task_util
+
+from .errors import DeployError
+from .expressions import ExpressionError, compile_expression
+from .models import ROLE_LABELS, Role
+from .registry import FORMS, HANDLERS
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+# SpiffWorkflow stops walking the task tree at depth 1000 and then reports a long-running
+# process as complete (notes §10a); Gongwen's reminder and return loops can go deeper.
+_spiff_task_util.TaskIterator.__init__.__defaults__ = (None, 10**6, True, None)
+_spiff_bpmn_task_util.BpmnTaskIterator.__init__.__defaults__ = (None, 10**6, True, False, None)
+
+INITIATOR_LANE = "发起人"
+LANE_ROLES: dict[str, Role] = {label: role for role, label in ROLE_LABELS.items() if not role.is_admin}
+LANE_ROLES |= {role.value: role for role in Role if not role.is_admin}
+# Properties of a user task that are expressions evaluated against the task's data.
+EXPRESSION_PROPERTIES = ("candidateUnit", "candidateDepartment", "candidatePerson", "due")
+
+_SAFE_XML = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
+)
+MAX_BPMN_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ParsedProcess:
+    process_id: str
+    name: str
+    spec: object
+    subprocess_specs: dict
+
+
+def parse_xml(content: bytes, filename: str) -> etree._Element:
+    """Parse with no DTD, entities or network; refuse any DOCTYPE."""
+    if len(content) > MAX_BPMN_BYTES:
+        raise DeployError(filename, f"文件过大（{len(content)} 字节），上限为 {MAX_BPMN_BYTES} 字节")
+    try:
+        root = etree.fromstring(content, _SAFE_XML)
+    except etree.XMLSyntaxError as err:
+        raise DeployError(filename, f"不是格式正确的 XML：第 {err.lineno} 行：{err.msg}") from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise DeployError(filename, "含有 DOCTYPE 声明；为安全起见，流程文件不得声明 DTD 或实体")
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        raise DeployError(filename, "根元素不是 BPMN 2.0 的 definitions")
+    return root
+
+
+def _element_id(node: etree._Element) -> str | None:
+    for el in (node, *node.iterancestors()):
+        if el.get("id") and etree.QName(el).namespace == BPMN_NS:
+            return el.get("id")
+    return None
+
+
+def check_definition(content: bytes, filename: str) -> ParsedProcess:
+    """Everything a deploy checks; returns the parsed process or raises :class:`DeployError`."""
+    root = parse_xml(content, filename)
+    try:
+        VALIDATOR.validate(root, filename)
+    except ValidationException as err:
+        raise DeployError(filename, f"不符合 BPMN 2.0 模式：第 {err.line_number} 行：{err}") from None
+    processes = root.findall(f"{{{BPMN_NS}}}process")
+    if len(processes) != 1:
+        raise DeployError(filename, f"应当恰好包含一个流程（process），实际有 {len(processes)} 个")
+    process_id = processes[0].get("id")
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        name = (lane.get("name") or "").strip()
+        if name != INITIATOR_LANE and name not in LANE_ROLES:
+            known = "、".join([INITIATOR_LANE, *(r.label for r in Role if not r.is_admin)])
+            raise DeployError(filename, f"泳道“{name}”没有对应的角色（可用：{known}）", lane.get("id"))
+    _check_expressions(root, filename)
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_xml(root, filename)
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except (ValidationException, SpiffWorkflowException) as err:
+        raise DeployError(filename, f"无法解析：{err}", getattr(err, "id", None)) from None
+    for task_spec in spec.task_specs.values():
+        _check_task(task_spec, filename)
+    return ParsedProcess(process_id, processes[0].get("name") or process_id, spec, subprocess_specs)
+
+
+def _check_task(task_spec, filename: str) -> None:
+    element_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+    label = getattr(task_spec, "bpmn_name", None) or element_id
+    lane = getattr(task_spec, "lane", None)
+    if isinstance(task_spec, ServiceTaskMixin) and task_spec.operation_name not in HANDLERS:
+        raise DeployError(
+            filename, f"服务任务“{label}”调用的处理程序 {task_spec.operation_name!r} 未注册", element_id
+        )
+    if isinstance(task_spec, UserTaskMixin):
+        props = task_spec.extensions.get("properties", {})
+        form_key = props.get("formKey")
+        if not form_key:
+            raise DeployError(filename, f"用户任务“{label}”没有指定表单（spiffworkflow:property formKey）", element_id)
+        if form_key not in FORMS:
+            raise DeployError(filename, f"用户任务“{label}”的表单 {form_key!r} 未注册", element_id)
+        role = props.get("candidateRole")
+        if role is not None and role not in {r.value for r in Role if not r.is_admin}:
+            raise DeployError(filename, f"用户任务“{label}”的 candidateRole {role!r} 不是业务角色", element_id)
+        if lane is None and role is None and "candidatePerson" not in props:
+            raise DeployError(filename, f"用户任务“{label}”不在任何泳道中，也没有指定办理角色或办理人", element_id)
+
+
+def _check_expressions(root: etree._Element, filename: str) -> None:
+    found: list[tuple[etree._Element, str, str]] = []
+    for tag in ("conditionExpression", "timeDate", "timeDuration", "timeCycle",
+                "loopCardinality", "completionCondition"):
+        found += [(el, el.text or "", "eval") for el in root.iter(f"{{{BPMN_NS}}}{tag}")]
+    found += [(el, el.text or "", "exec") for el in root.iter(f"{{{BPMN_NS}}}script")]
+    for tag in ("preScript", "postScript"):
+        found += [(el, el.text or "", "exec") for el in root.iter(f"{{{SPIFF_NS}}}{tag}")]
+    found += [(el, el.text or "", "eval") for el in root.iter(f"{{{SPIFF_NS}}}messagePayload")]
+    found += [(el, el.get("value", ""), "eval") for el in root.iter(f"{{{SPIFF_NS}}}parameter")]
+    found += [(el, el.get("value", ""), "eval") for el in root.iter(f"{{{SPIFF_NS}}}property")
+              if el.get("name") in EXPRESSION_PROPERTIES]
+    for el, source, mode in found:
+        if not source.strip():
+            continue
+        try:
+            compile_expression(source, mode)
+        except ExpressionError as err:
+            raise DeployError(filename, str(err), _element_id(el)) from None
+
+
+# -- specs, cached by definition id (a definition never changes once stored) -----------------------------
+
+_spec_cache: dict[int, ParsedProcess] = {}
+_spec_lock = threading.Lock()
+
+
+def load_spec(definition_id: int, content: bytes, filename: str, process_id: str) -> ParsedProcess:
+    with _spec_lock:
+        parsed = _spec_cache.get(definition_id)
+    if parsed is None:
+        parser = SpiffBpmnParser()
+        parser.add_bpmn_xml(etree.fromstring(content, _SAFE_XML), filename)
+        parsed = ParsedProcess(process_id, process_id, parser.get_spec(process_id),
+                               parser.get_subprocess_specs(process_id))
+        with _spec_lock:
+            _spec_cache[definition_id] = parsed
+    return parsed
+
+
+# -- workflow state --------------------------------------------------------------------------------------
+
+class _WorkflowWithoutSpec(BpmnWorkflowConverter):
+    """Leaves the spec out of the state: it is stored once per definition, not per instance."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _WorkflowWithoutSpec
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]),
+                      typename="date")
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]), typename="Decimal")
+    return BpmnWorkflowSerializer(registry)
+
+
+# The serializer's registry flips a shared "encoder mode" flag while it works, so each
+# thread gets its own.
+_serializers = threading.local()
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    serializer = getattr(_serializers, "serializer", None)
+    if serializer is None:
+        serializer = _serializers.serializer = _make_serializer()
+    return serializer
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """Compact JSON: no spec, no ``\\uXXXX`` escapes, no spaces."""
+    serializer = _serializer()
+    serializer.registry._encoder_mode = True  # task data is converted by the JSON encoder below
+    try:
+        dct = serializer.to_dict(workflow)
+    finally:
+        serializer.registry._encoder_mode = False
+    dct[serializer.VERSION_KEY] = serializer.VERSION
+    return json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_state(state: str, parsed: ParsedProcess, script_engine) -> BpmnWorkflow:
+    serializer = _serializer()
+    dct = json.loads(state)
+    serializer.migrate(dct)
+    dct["spec"] = parsed.spec
+    dct["subprocess_specs"] = dict(parsed.subprocess_specs)
+    workflow = serializer.from_dict(dct)
+    workflow.script_engine = script_engine
+    return workflow
+
+
+def new_workflow(parsed: ParsedProcess, script_engine) -> BpmnWorkflow:
+    return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=script_engine)
+
+
+def to_plain(value):
+    """Task data as plain JSON-able values (dates as ISO text) for handlers' results and messages."""
+    return json.loads(json.dumps(value, ensure_ascii=False, default=_default))
+
+
+def _default(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -1,0 +1,389 @@
+"""Every table Gongwen keeps, as typed SQLAlchemy 2 models.
+
+Workflow state (``ProcessInstance.state``) is the truth about where a process is;
+``Task``, ``Timer`` and ``MessageWait`` are projections of it written in the same
+transaction, so that lists and searches never deserialize a workflow.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+# -- organisation --------------------------------------------------------------------------------------
+
+class UnitKind(enum.StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+    OFFICE = "office"            # 办公厅（室）of a government
+    DEPARTMENT = "department"    # 政府组成部门, e.g. 财政局
+    DIRECT_BODY = "direct_body"  # 直属机构
+
+
+class UnitStatus(enum.StrEnum):
+    ACTIVE = "active"
+    MERGED = "merged"
+    DISSOLVED = "dissolved"
+
+
+class Unit(Base):
+    """An organ that sends and receives documents (单位)."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    short_name: Mapped[str | None] = mapped_column(String(50))
+    kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind, "unit_kind"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    issuer_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus, "unit_status"), default=UnitStatus.ACTIVE)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    departments: Mapped[list[Department]] = relationship(back_populates="unit")
+
+
+class Department(Base):
+    """A 处室 inside a unit; only the unit's office (办公室) may issue external documents."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    is_office: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    unit: Mapped[Unit] = relationship(back_populates="departments")
+
+
+class PersonStatus(enum.StrEnum):
+    ACTIVE = "active"
+    FROZEN = "frozen"
+
+
+class Person(Base):
+    """A person with an account."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    status: Mapped[PersonStatus] = mapped_column(_enum(PersonStatus, "person_status"), default=PersonStatus.ACTIVE)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+    unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
+    department: Mapped[Department | None] = relationship()
+    grants: Mapped[list[RoleGrant]] = relationship(back_populates="person")
+
+
+class Role(enum.StrEnum):
+    DRAFTER = "drafter"
+    DEPARTMENT_HEAD = "department_head"
+    REVIEWER = "reviewer"
+    SIGNING_LEADER = "signing_leader"
+    SEAL_KEEPER = "seal_keeper"
+    CLERK = "clerk"
+    HANDLER = "handler"
+    LEADER = "leader"
+    ARCHIVIST = "archivist"
+    SYSTEM_ADMIN = "system_admin"
+    SECURITY_OFFICER = "security_officer"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def is_admin(self) -> bool:
+        return self in ADMIN_ROLES
+
+
+ROLE_LABELS = {
+    Role.DRAFTER: "拟稿人",
+    Role.DEPARTMENT_HEAD: "部门负责人",
+    Role.REVIEWER: "核稿人",
+    Role.SIGNING_LEADER: "签发人",
+    Role.SEAL_KEEPER: "印章管理员",
+    Role.CLERK: "收发员",
+    Role.HANDLER: "承办人",
+    Role.LEADER: "领导",
+    Role.ARCHIVIST: "档案员",
+    Role.SYSTEM_ADMIN: "系统管理员",
+    Role.SECURITY_OFFICER: "安全保密管理员",
+    Role.AUDITOR: "安全审计员",
+}
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR})
+
+
+class RoleGrant(Base):
+    """A role a person holds in a unit (and, for a department head, in one department).
+
+    Administrator roles have no unit: they are system-wide and reach no business data.
+    """
+
+    __tablename__ = "role_grant"
+    __table_args__ = (Index("ix_role_grant_person", "person_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    granted_at: Mapped[datetime] = mapped_column()
+
+    person: Mapped[Person] = relationship(back_populates="grants")
+    unit: Mapped[Unit | None] = relationship()
+
+
+# -- process definitions and instances ------------------------------------------------------------------
+
+class BpmnSource(Base):
+    """A deployed BPMN file, stored once under the SHA-256 of its bytes."""
+
+    __tablename__ = "bpmn_source"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ProcessDefinition(Base):
+    """One version of one process. Instances keep the version they started on."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200))
+    source_sha256: Mapped[str] = mapped_column(ForeignKey("bpmn_source.sha256"))
+    deployed_at: Mapped[datetime] = mapped_column()
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    source: Mapped[BpmnSource] = relationship()
+
+
+class InstanceStatus(enum.StrEnum):
+    RUNNING = "running"      # has ready tasks or waits on a timer or message
+    ERROR = "error"          # a handler failed; see the open incident
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    owning_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    initiator_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    correlation: Mapped[str | None] = mapped_column(String(200), index=True)
+    status: Mapped[InstanceStatus] = mapped_column(_enum(InstanceStatus, "instance_status"))
+    state: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+    definition: Mapped[ProcessDefinition] = relationship()
+
+
+class TaskState(enum.StrEnum):
+    READY = "ready"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Task(Base):
+    """A human task as the inbox sees it: who may do it, who has it, by when."""
+
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_ready_pool", "candidate_unit_id", "candidate_role", "due_at",
+              postgresql_where=text("state = 'ready'"), sqlite_where=text("state = 'ready'")),
+        Index("ix_task_ready_assignee", "assignee_id",
+              postgresql_where=text("state = 'ready'"), sqlite_where=text("state = 'ready'")),
+        Index("ix_task_ready_person", "candidate_person_id",
+              postgresql_where=text("state = 'ready'"), sqlite_where=text("state = 'ready'")),
+        Index("ix_task_completed_by", "completed_by_id", "completed_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    spec_name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    form_key: Mapped[str] = mapped_column(String(100))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    candidate_role: Mapped[Role | None] = mapped_column(_enum(Role, "role"))
+    candidate_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    candidate_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    candidate_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    state: Mapped[TaskState] = mapped_column(_enum(TaskState, "task_state"))
+    created_at: Mapped[datetime] = mapped_column()
+    due_at: Mapped[datetime | None] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    form_data: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Timer(Base):
+    """A waiting timer's due time, so a sweep finds due ones without loading any workflow."""
+
+    __tablename__ = "timer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class MessageWait(Base):
+    """An instance waiting for a named message under its correlation key."""
+
+    __tablename__ = "message_wait"
+    __table_args__ = (Index("ix_message_wait_lookup", "name", "correlation"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    correlation: Mapped[str | None] = mapped_column(String(200))
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"        # a message nobody waits for: kept for an administrator, never dropped
+    FAILED = "failed"    # delivery raised; retried by the next sweep
+
+
+class Outbox(Base):
+    """Work that leaves a step after it commits: messages to other instances, notifications.
+
+    Written in the step's transaction; delivered at least once; ``key`` makes a second
+    delivery of the same item a no-op.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_pending", "id",
+              postgresql_where=text("status IN ('pending', 'failed')"),
+              sqlite_where=text("status IN ('pending', 'failed')")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(50))
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    source_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column()
+
+
+class Incident(Base):
+    """A handler that failed: the task waits in error until an administrator retries it."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    task_name: Mapped[str] = mapped_column(String(200))
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column()
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+class AuditEvent(Base):
+    """One thing that happened. Append-only: each row's hash covers the previous row's hash."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    detail: Mapped[dict] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Notification(Base):
+    """Something a person is told in the app: a reminder, an escalation, an arrival."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_person", "person_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    created_at: Mapped[datetime] = mapped_column()
+    read_at: Mapped[datetime | None] = mapped_column()
+
+
+# -- working-day calendar --------------------------------------------------------------------------------
+
+class CalendarOverride(Base):
+    """An administrator's word on one day, consulted before the holiday package."""
+
+    __tablename__ = "calendar_override"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CalendarYear(Base):
+    """A year whose official schedule an administrator has entered as overrides.
+
+    For such a year, days without an override follow Monday to Friday.
+    """
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    note: Mapped[str] = mapped_column(String(200), default="")

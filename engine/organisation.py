@@ -1,0 +1,159 @@
+"""Units, departments, people, accounts and role grants.
+
+Under 三员分立 the system administrator, the security officer and the auditor are
+three different people, none of whom does business work: an administrator role
+cannot be combined with another administrator role or with any business role.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import audit, clock
+from .errors import Conflict, Forbidden, GongwenError, NotFound
+from .models import (
+    ROLE_LABELS,
+    Department,
+    Person,
+    PersonStatus,
+    Role,
+    RoleGrant,
+    Unit,
+    UnitKind,
+    UnitStatus,
+)
+
+_hasher = PasswordHasher()
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 8
+
+
+def create_unit(session: Session, name: str, kind: UnitKind, *, parent: Unit | None = None,
+                issuer_code: str | None = None, short_name: str | None = None, actor_id: int | None = None) -> Unit:
+    unit = Unit(name=name, kind=kind, parent=parent, issuer_code=issuer_code, short_name=short_name,
+                status=UnitStatus.ACTIVE)
+    session.add(unit)
+    session.flush()
+    audit.record(session, "unit.create", actor_id=actor_id, unit_id=unit.id, name=name, kind=kind.value)
+    return unit
+
+
+def create_department(session: Session, unit: Unit, name: str, *, is_office: bool = False) -> Department:
+    department = Department(unit=unit, name=name, is_office=is_office)
+    session.add(department)
+    session.flush()
+    return department
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise GongwenError(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+
+
+def create_person(session: Session, login: str, name: str, password: str, *, unit: Unit | None = None,
+                  department: Department | None = None, actor_id: int | None = None) -> Person:
+    if session.scalar(select(Person.id).where(Person.login == login)) is not None:
+        raise Conflict(f"登录名 {login} 已被使用")
+    _check_password(password)
+    person = Person(login=login, name=name, unit=unit, department=department,
+                    password_hash=_hasher.hash(password), status=PersonStatus.ACTIVE, failed_logins=0,
+                    created_at=clock.now())
+    session.add(person)
+    session.flush()
+    audit.record(session, "person.create", actor_id=actor_id, unit_id=unit.id if unit else None,
+                 person_id=person.id, login=login)
+    return person
+
+
+def find_person(session: Session, login: str) -> Person:
+    person = session.scalar(select(Person).where(Person.login == login))
+    if person is None:
+        raise NotFound(f"没有登录名为 {login} 的人员")
+    return person
+
+
+def set_frozen(session: Session, person: Person, frozen: bool, *, actor_id: int | None = None) -> None:
+    person.status = PersonStatus.FROZEN if frozen else PersonStatus.ACTIVE
+    if not frozen:
+        person.failed_logins, person.locked_until = 0, None
+    audit.record(session, "person.freeze" if frozen else "person.unfreeze", actor_id=actor_id, person_id=person.id)
+
+
+def set_password(session: Session, person: Person, password: str, *, actor_id: int | None = None) -> None:
+    _check_password(password)
+    person.password_hash = _hasher.hash(password)
+    audit.record(session, "person.password", actor_id=actor_id, person_id=person.id)
+
+
+def authenticate(session: Session, login: str, password: str) -> Person:
+    """Check a login; five failures lock the account for fifteen minutes. Audited either way."""
+    person = session.scalar(select(Person).where(Person.login == login))
+    now = clock.now()
+    if person is None:
+        audit.record(session, "login.fail", login=login, reason="unknown")
+        raise Forbidden("登录名或密码错误")
+    if person.status == PersonStatus.FROZEN:
+        audit.record(session, "login.fail", actor_id=person.id, reason="frozen")
+        raise Forbidden("账号已冻结，请联系系统管理员")
+    if person.locked_until is not None and person.locked_until > now:
+        audit.record(session, "login.fail", actor_id=person.id, reason="locked")
+        raise Forbidden(f"密码错误次数过多，账号锁定至 {clock.local(person.locked_until):%H:%M}")
+    try:
+        _hasher.verify(person.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        person.failed_logins += 1
+        if person.failed_logins >= MAX_FAILED_LOGINS:
+            person.locked_until, person.failed_logins = now + LOCKOUT, 0
+        audit.record(session, "login.fail", actor_id=person.id, reason="password")
+        raise Forbidden("登录名或密码错误") from None
+    person.failed_logins, person.locked_until = 0, None
+    if _hasher.check_needs_rehash(person.password_hash):
+        person.password_hash = _hasher.hash(password)
+    audit.record(session, "login.ok", actor_id=person.id)
+    return person
+
+
+def grant_role(session: Session, person: Person, role: Role, *, unit: Unit | None = None,
+               department: Department | None = None, actor_id: int | None = None) -> RoleGrant:
+    """Give ``person`` ``role`` in ``unit``; refuses combinations 三员分立 forbids."""
+    held = {g.role for g in person.grants}
+    if role.is_admin:
+        if unit is not None:
+            raise GongwenError(f"{role.label}是系统级角色，不属于任何单位")
+        others = held - {role}
+        if others:
+            names = "、".join(ROLE_LABELS[r] for r in sorted(others))
+            raise Forbidden(f"三员分立：{person.name} 已是{names}，不能再担任{role.label}")
+    else:
+        if unit is None:
+            raise GongwenError(f"{role.label}必须属于一个单位")
+        admin = held & {r for r in Role if r.is_admin}
+        if admin:
+            raise Forbidden(f"三员分立：{person.name} 是{ROLE_LABELS[admin.pop()]}，不能担任业务角色")
+    for grant in person.grants:
+        if grant.role == role and grant.unit_id == (unit.id if unit else None) and \
+                grant.department_id == (department.id if department else None):
+            return grant
+    grant = RoleGrant(person=person, role=role, unit=unit, department_id=department.id if department else None,
+                      granted_at=clock.now())
+    session.add(grant)
+    session.flush()
+    audit.record(session, "role.grant", actor_id=actor_id, unit_id=unit.id if unit else None,
+                 person_id=person.id, role=role.value, department_id=grant.department_id)
+    return grant
+
+
+def revoke_role(session: Session, grant: RoleGrant, *, actor_id: int | None = None) -> None:
+    audit.record(session, "role.revoke", actor_id=actor_id, unit_id=grant.unit_id, person_id=grant.person_id,
+                 role=grant.role.value)
+    session.delete(grant)
+
+
+def is_locked(person: Person, at: datetime | None = None) -> bool:
+    return person.locked_until is not None and person.locked_until > (at or clock.now())

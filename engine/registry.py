@@ -1,0 +1,75 @@
+"""Name → code registries for service-task handlers and user-task forms.
+
+The engine looks names up here; ``handlers`` and ``forms`` fill the registries when
+imported (``import handlers, forms`` at start-up). A diagram can only call what is
+registered, and deploying one that names anything else fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from .calendar import WorkCalendar
+
+
+class HandlerContext(Protocol):
+    """What a handler gets besides its parameters."""
+
+    session: Session
+    instance_id: int
+    owning_unit_id: int
+    initiator_id: int | None
+    task_name: str
+    calendar: WorkCalendar
+
+    def now(self) -> datetime: ...
+
+    def audit(self, action: str, **detail: Any) -> None: ...
+
+    def outbox(self, topic: str, key: str, payload: dict) -> None: ...
+
+
+Handler = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A user task's form: the marshmallow schema that validates it and its template."""
+
+    key: str
+    schema: type  # a marshmallow.Schema subclass
+    template: str
+    title: str = ""
+
+    def load(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate and convert submitted data; raises ``marshmallow.ValidationError``."""
+        return self.schema().load(data)
+
+
+HANDLERS: dict[str, Handler] = {}
+FORMS: dict[str, FormSpec] = {}
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    """Register ``fn(ctx, **params)`` as the service-task operator ``name``."""
+
+    def register(fn: Handler) -> Handler:
+        if name in HANDLERS and HANDLERS[name] is not fn:
+            raise ValueError(f"handler {name!r} is registered twice")
+        HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def form(key: str, schema: type, template: str, title: str = "") -> FormSpec:
+    """Register a form under ``key``, the ``formKey`` property a user task names."""
+    if key in FORMS and FORMS[key].schema is not schema:
+        raise ValueError(f"form {key!r} is registered twice")
+    FORMS[key] = spec = FormSpec(key, schema, template, title)
+    return spec

@@ -1,0 +1,10 @@
+"""What machine steps do. Importing this package registers every handler by name.
+
+A handler is ``fn(ctx, **params)``: ``ctx`` is the step in progress (session, clock,
+instance, owning unit; see :class:`engine.registry.HandlerContext`), ``params`` the
+service task's evaluated parameters. It returns JSON-able data for the task's result
+variable. It runs inside a savepoint: if it raises, its writes are undone and the
+task waits in error as an incident.
+"""
+
+from . import leave, notify  # noqa: F401  (imported for their registrations)

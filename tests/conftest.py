@@ -1,0 +1,181 @@
+"""Fixtures: a fresh Gongwen on every backend, a fixed clock, the demo organisation.
+
+Tests that take the ``gongwen`` fixture run once on SQLite and once on PostgreSQL
+(``--backends`` picks; both by default). PostgreSQL tests skip when the server is
+down on a developer's machine, and fail under ``CI=true``: in CI a skip would hide
+a missing service.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+import forms  # noqa: F401  (registers forms)
+import handlers  # noqa: F401  (registers handlers)
+from engine import clock
+from engine.config import Settings
+from engine.core import Gongwen
+from engine.deploy import collect, deploy
+from engine.schema import upgrade
+from web import demo
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("GONGWEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+MONDAY_9AM = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backends", default=os.environ.get("GONGWEN_TEST_BACKENDS", "sqlite,postgresql"),
+                     help="comma-separated database backends to run database tests on")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        backends = [b.strip() for b in metafunc.config.getoption("--backends").split(",") if b.strip()]
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+def _pg_available() -> bool:
+    try:
+        with psycopg.connect(PG_SERVER.replace("+psycopg", "") + "/postgres", connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "gongwen.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432; CI must run the PostgreSQL tests")
+        pytest.skip("PostgreSQL is not running here (CI runs these tests)")
+    name = f"gongwen_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = PG_SERVER.replace("+psycopg", "") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_SERVER}/{name}"
+    upgrade(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(request, backend, tmp_path) -> Iterator[str]:
+    if backend == "sqlite":
+        path = tmp_path / "gongwen.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_database")
+    yield url
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = conn.scalars(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"
+        )).all()
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[clock.FixedClock]:
+    fixed = clock.FixedClock(MONDAY_9AM)
+    previous = clock.get_clock()
+    clock.set_clock(fixed)
+    yield fixed
+    clock.set_clock(previous)
+
+
+@pytest.fixture
+def settings(database_url, tmp_path) -> Settings:
+    return Settings(env="test", files_dir=tmp_path / "files", database_url=database_url, secret_key="test-secret",
+                    expression_timeout_s=0.5)
+
+
+@pytest.fixture
+def gongwen(settings, fixed_clock) -> Iterator[Gongwen]:
+    instance = Gongwen(settings)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def org(gongwen) -> demo.DemoOrg:
+    with gongwen.db.write() as session:
+        return demo.seed(session)
+
+
+@pytest.fixture
+def deployed(gongwen, org):
+    with gongwen.db.write() as session:
+        return deploy(session, collect([ROOT / "workflows"]))
+
+
+def bpmn(body: str, process_id: str = "t", lanes: dict[str, list[str]] | None = None) -> bytes:
+    """A minimal BPMN document around ``body`` (the inside of one process)."""
+    lane_xml = ""
+    if lanes:
+        lane_xml = "<bpmn:laneSet id='ls'>" + "".join(
+            f"<bpmn:lane id='lane_{i}' name='{name}'>"
+            + "".join(f"<bpmn:flowNodeRef>{ref}</bpmn:flowNodeRef>" for ref in refs) + "</bpmn:lane>"
+            for i, (name, refs) in enumerate(lanes.items())
+        ) + "</bpmn:laneSet>"
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d_{process_id}" targetNamespace="urn:t">
+  <bpmn:process id="{process_id}" isExecutable="true">{lane_xml}{body}</bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def user_task(task_id: str, name: str, form_key: str = "leave_decision", extra: str = "") -> str:
+    return (f"<bpmn:userTask id='{task_id}' name='{name}'><bpmn:extensionElements><spiffworkflow:properties>"
+            f"<spiffworkflow:property name='formKey' value='{form_key}'/>{extra}"
+            f"</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>")
+
+
+def service_task(task_id: str, operator: str, params: dict[str, str] | None = None, result: str = "") -> str:
+    parameters = "".join(f"<spiffworkflow:parameter id='{k}' type='str' value=\"{v}\"/>"
+                         for k, v in (params or {}).items())
+    result_attr = f" resultVariable='{result}'" if result else ""
+    return (f"<bpmn:serviceTask id='{task_id}'><bpmn:extensionElements>"
+            f"<spiffworkflow:serviceTaskOperator id='{operator}'{result_attr}><spiffworkflow:parameters>"
+            f"{parameters}</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>"
+            f"</bpmn:extensionElements></bpmn:serviceTask>")
+
+
+def flows(*chain: str) -> str:
+    """Sequence flows joining ``chain`` in order."""
+    return "".join(f"<bpmn:sequenceFlow id='f_{a}_{b}' sourceRef='{a}' targetRef='{b}'/>"
+                   for a, b in zip(chain, chain[1:], strict=False))
+
+
+def deploy_bytes(gongwen, name: str, content: bytes):
+    with gongwen.db.write() as session:
+        return deploy(session, [(name, content)])
+
+
+def ready_for(gongwen, person):
+    from engine.inbox import ready_tasks
+
+    with gongwen.db.session() as session:
+        return ready_tasks(session, person.id)

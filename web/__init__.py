@@ -1,0 +1,35 @@
+"""The Flask app: pages for people, a REST API for programs, and the ``gongwen`` CLI."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
+
+import forms  # noqa: F401  (registers forms)
+import handlers  # noqa: F401  (registers handlers)
+from engine import clock
+from engine.core import Gongwen
+
+csrf = CSRFProtect()
+
+
+def create_app(gongwen: Gongwen | None = None) -> Flask:
+    """The application factory; ``gongwen`` defaults to one built from the environment."""
+    gongwen = gongwen or Gongwen()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=gongwen.settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+    )
+    app.extensions["gongwen"] = gongwen
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(app.root_path + "/templates"), PackageLoader("forms")])
+    app.jinja_env.filters["localtime"] = lambda at: f"{clock.local(at):%Y-%m-%d %H:%M}"
+    csrf.init_app(app)
+
+    from . import pages
+
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,314 @@
+"""The ``gongwen`` command line: set-up, deployment, the server, workers and administration."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+import forms  # noqa: F401  (registers forms)
+import handlers  # noqa: F401  (registers handlers)
+from engine import audit, clock, organisation, schema
+from engine.background import Scheduler, celery_app, deliver_outbox
+from engine.config import ConfigError
+from engine.core import Gongwen
+from engine.deploy import collect, deploy
+from engine.errors import GongwenError
+from engine.models import (
+    CalendarOverride,
+    CalendarYear,
+    Department,
+    Incident,
+    Outbox,
+    OutboxStatus,
+    Person,
+    Role,
+    Unit,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Group(click.Group):
+    """Turns Gongwen's own errors into one line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (GongwenError, ConfigError) as err:
+            click.echo(f"错误：{err}", err=True)
+            sys.exit(1)
+
+
+def _gongwen(ctx: click.Context) -> Gongwen:
+    if ctx.obj is None:
+        ctx.obj = Gongwen()
+    return ctx.obj
+
+
+@click.group(cls=_Group)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """Gongwen (公文): electronic official documents on BPMN processes."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.group(cls=_Group)
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply every pending migration to the configured database."""
+    gongwen = _gongwen(ctx)
+    schema.upgrade(gongwen.settings.database_url)
+    click.echo(f"数据库已是最新结构：{gongwen.db.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command("deploy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def deploy_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Check and deploy BPMN files (or folders of them) as new process versions."""
+    gongwen = _gongwen(ctx)
+    with gongwen.db.write() as session:
+        results = deploy(session, collect(list(paths)))
+    for r in results:
+        state = f"已部署为第 {r.version} 版" if r.changed else f"与第 {r.version} 版相同，未改动"
+        click.echo(f"{r.filename}：流程 {r.process_id} {state}")
+
+
+@main.command()
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Create the database, deploy workflows/ and seed the demo organisation; print the logins."""
+    from . import demo as demo_org
+
+    gongwen = _gongwen(ctx)
+    schema.upgrade(gongwen.settings.database_url)
+    with gongwen.db.write() as session:
+        deploy(session, collect([ROOT / "workflows"]))
+        seeded = session.scalar(select(Person.id).limit(1)) is not None
+        if not seeded:
+            demo_org.seed(session)
+        people = session.scalars(select(Person).order_by(Person.id)).all()
+        rows = [(p.login, p.name, p.unit.name if p.unit else "（系统）",
+                 "、".join(sorted({g.role.label for g in p.grants}))) for p in people]
+    click.echo("演示单位已就绪。" if seeded else "已创建演示单位。")
+    click.echo(f"演示账号（密码均为 {demo_org.DEMO_PASSWORD}）：")
+    for login, name, unit, roles in rows:
+        click.echo(f"  {login:<16} {name:<4} {unit:<14} {roles}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Run the web app, with the timer and outbox scheduler, on HOST:PORT."""
+    from . import create_app
+
+    gongwen = _gongwen(ctx)
+    app = create_app(gongwen)
+    if not gongwen.settings.broker_url:
+        Scheduler(gongwen, every_s=10).start()
+    click.echo(f"公文系统已启动：http://{host}:{port}/  （演示账号见 gongwen demo 的输出）")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@main.command()
+@click.pass_context
+def tick(ctx: click.Context) -> None:
+    """Fire the timers due now and deliver pending outbox items, once."""
+    gongwen = _gongwen(ctx)
+    fired = gongwen.runtime.fire_due_timers()
+    delivered = deliver_outbox(gongwen)
+    click.echo(f"到期定时器：{fired} 个流程；投递：{delivered} 条")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def worker(ctx: click.Context, celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker (with the sweep beat) for GONGWEN_BROKER_URL."""
+    gongwen = _gongwen(ctx)
+    if not gongwen.settings.broker_url:
+        raise click.UsageError("未设置 GONGWEN_BROKER_URL：不设置时后台工作在 serve 进程内完成，无需 worker")
+    celery_app(gongwen).worker_main(["worker", "-B", "--loglevel=INFO", *celery_args])
+
+
+@main.group(cls=_Group, name="audit")
+def audit_group() -> None:
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Check the hash chain; print the first broken link, exit 1 if there is one."""
+    with _gongwen(ctx).db.session() as session:
+        report = audit.verify(session)
+    if report.whole:
+        click.echo(f"审计链完整：共 {report.checked} 条事件")
+    else:
+        click.echo(f"审计链断裂：第 {report.broken_at} 号事件{report.reason}（此前 {report.checked} 条完好）")
+        sys.exit(1)
+
+
+@main.group(cls=_Group)
+def users() -> None:
+    """Accounts and roles."""
+
+
+def _unit(session, name_or_id: str) -> Unit:
+    unit = session.get(Unit, int(name_or_id)) if name_or_id.isdigit() else \
+        session.scalar(select(Unit).where(Unit.name == name_or_id))
+    if unit is None:
+        raise GongwenError(f"没有单位 {name_or_id}")
+    return unit
+
+
+@users.command("create")
+@click.argument("login")
+@click.argument("name")
+@click.option("--unit", "unit_name", help="Unit name or id (none for administrators).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_context
+def users_create(ctx: click.Context, login: str, name: str, unit_name: str | None, password: str) -> None:
+    """Create an account."""
+    with _gongwen(ctx).db.write() as session:
+        unit = _unit(session, unit_name) if unit_name else None
+        organisation.create_person(session, login, name, password, unit=unit)
+    click.echo(f"已创建账号 {login}")
+
+
+@users.command("freeze")
+@click.argument("login")
+@click.pass_context
+def users_freeze(ctx: click.Context, login: str) -> None:
+    """Freeze an account: it can no longer log in or act."""
+    with _gongwen(ctx).db.write() as session:
+        organisation.set_frozen(session, organisation.find_person(session, login), True)
+    click.echo(f"已冻结 {login}")
+
+
+@users.command("unfreeze")
+@click.argument("login")
+@click.pass_context
+def users_unfreeze(ctx: click.Context, login: str) -> None:
+    """Unfreeze an account (and clear a login lockout)."""
+    with _gongwen(ctx).db.write() as session:
+        organisation.set_frozen(session, organisation.find_person(session, login), False)
+    click.echo(f"已解冻 {login}")
+
+
+@users.command("grant")
+@click.argument("login")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+@click.option("--unit", "unit_name", help="Unit name or id (business roles).")
+@click.option("--department", "department_name", help="Department name inside the unit (department heads).")
+@click.pass_context
+def users_grant(ctx: click.Context, login: str, role: str, unit_name: str | None,
+                department_name: str | None) -> None:
+    """Grant ROLE to LOGIN (三员分立 combinations are refused)."""
+    with _gongwen(ctx).db.write() as session:
+        person = organisation.find_person(session, login)
+        unit = _unit(session, unit_name) if unit_name else None
+        department = None
+        if department_name:
+            department = session.scalar(select(Department).where(
+                Department.unit_id == (unit.id if unit else None), Department.name == department_name))
+            if department is None:
+                raise GongwenError(f"单位中没有部门 {department_name}")
+        organisation.grant_role(session, person, Role(role), unit=unit, department=department)
+    click.echo(f"已授予 {login} {Role(role).label}")
+
+
+@main.group(cls=_Group)
+def incidents() -> None:
+    """Failed handler steps."""
+
+
+@incidents.command("list")
+@click.pass_context
+def incidents_list(ctx: click.Context) -> None:
+    """List open incidents."""
+    with _gongwen(ctx).db.session() as session:
+        rows = session.scalars(select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
+        for i in rows:
+            click.echo(f"#{i.id} 流程实例 {i.instance_id} 任务“{i.task_name}” {clock.local(i.created_at):%F %T}：{i.error}")
+    if not rows:
+        click.echo("没有未处理的故障")
+
+
+@incidents.command("retry")
+@click.argument("incident_id", type=int)
+@click.pass_context
+def incidents_retry(ctx: click.Context, incident_id: int) -> None:
+    """Run a failed task again."""
+    gongwen = _gongwen(ctx)
+    gongwen.runtime.retry_incident(incident_id)
+    with gongwen.db.session() as session:
+        again = session.scalar(select(Incident).where(Incident.id > incident_id,
+                                                      Incident.resolved_at.is_(None)).limit(1))
+    click.echo(f"重试后再次失败：{again.error}" if again else "已重试，流程继续运行")
+
+
+@main.group(cls=_Group)
+def messages() -> None:
+    """Messages between process instances."""
+
+
+@messages.command("dead")
+@click.pass_context
+def messages_dead(ctx: click.Context) -> None:
+    """List messages nobody was waiting for (dead letters)."""
+    with _gongwen(ctx).db.session() as session:
+        rows = session.scalars(select(Outbox).where(Outbox.topic == "message",
+                                                    Outbox.status == OutboxStatus.DEAD)).all()
+        for m in rows:
+            click.echo(f"#{m.id} {m.payload['name']} → {m.payload['correlation']} "
+                       f"（来自实例 {m.source_instance_id}，{clock.local(m.created_at):%F %T}）")
+    if not rows:
+        click.echo("没有死信")
+
+
+@main.group(cls=_Group, name="calendar")
+def calendar_group() -> None:
+    """Holiday overrides for the working-day calendar."""
+
+
+@calendar_group.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["workday", "holiday"]))
+@click.option("--note", default="")
+@click.pass_context
+def calendar_set(ctx: click.Context, day, kind: str, note: str) -> None:
+    """Declare DAY a workday or a holiday, overriding the calendar package."""
+    with _gongwen(ctx).db.write() as session:
+        row = session.get(CalendarOverride, day.date()) or CalendarOverride(day=day.date())
+        row.is_workday, row.note = kind == "workday", note
+        session.add(row)
+        audit.record(session, "calendar.override", day=day.date().isoformat(), kind=kind, note=note)
+    click.echo(f"{day.date()} 设为{'工作日' if kind == 'workday' else '休息日'}")
+
+
+@calendar_group.command("entered")
+@click.argument("year", type=int)
+@click.pass_context
+def calendar_entered(ctx: click.Context, year: int) -> None:
+    """Mark YEAR's official schedule as entered: other days follow Monday to Friday."""
+    if year < date.today().year - 1:
+        raise click.BadParameter("只能为今年或以后的年份标记")
+    with _gongwen(ctx).db.write() as session:
+        if session.get(CalendarYear, year) is None:
+            session.add(CalendarYear(year=year, note="已录入"))
+        audit.record(session, "calendar.year_entered", year=year)
+    click.echo(f"{year} 年放假安排已标记为录入")
