@@ -156,22 +156,29 @@ def _check_expressions(root: etree._Element, filename: str) -> None:
             raise DeployError(filename, str(err), _element_id(el)) from None
 
 
-# -- specs, cached by definition id (a definition never changes once stored) -----------------------------
+# -- specs, cached by content hash (stored content never changes) -----------------------------------------
 
-_spec_cache: dict[int, ParsedProcess] = {}
+_spec_cache: dict[tuple[str, str], ParsedProcess] = {}
 _spec_lock = threading.Lock()
 
 
-def load_spec(definition_id: int, content: bytes, filename: str, process_id: str) -> ParsedProcess:
+def cached_spec(sha256: str, process_id: str) -> ParsedProcess | None:
+    """The parsed spec if this process already parsed it (no need to fetch the XML)."""
     with _spec_lock:
-        parsed = _spec_cache.get(definition_id)
+        return _spec_cache.get((sha256, process_id))
+
+
+def load_spec(sha256: str, content: bytes, filename: str, process_id: str) -> ParsedProcess:
+    key = (sha256, process_id)
+    with _spec_lock:
+        parsed = _spec_cache.get(key)
     if parsed is None:
         parser = SpiffBpmnParser()
         parser.add_bpmn_xml(etree.fromstring(content, _SAFE_XML), filename)
         parsed = ParsedProcess(process_id, process_id, parser.get_spec(process_id),
                                parser.get_subprocess_specs(process_id))
         with _spec_lock:
-            _spec_cache[definition_id] = parsed
+            _spec_cache[key] = parsed
     return parsed
 
 

@@ -57,7 +57,9 @@ class Settings:
             try:
                 fixed_now = datetime.fromisoformat(now_text)
             except ValueError as err:
-                raise ConfigError(f"GONGWEN_NOW 应为带时区的 ISO 时间，如 2026-12-01T09:00:00+08:00，收到 {now_text!r}") from err
+                raise ConfigError(
+                    f"GONGWEN_NOW 应为带时区的 ISO 时间，如 2026-12-01T09:00:00+08:00，收到 {now_text!r}"
+                ) from err
             if fixed_now.tzinfo is None:
                 raise ConfigError("GONGWEN_NOW 必须带时区，如 +08:00")
         secret_key = env.get("GONGWEN_SECRET_KEY", "")

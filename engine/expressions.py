@@ -77,8 +77,9 @@ def _inplacevar(op: str, x, y):
     return ops[op](x, y)
 
 
+_UNSAFE = ("__build_class__", "pow", "id", "hash", "setattr", "delattr")
 _BUILTINS = {
-    **{k: v for k, v in safe_builtins.items() if k not in ("__build_class__", "pow", "id", "hash", "setattr", "delattr")},
+    **{k: v for k, v in safe_builtins.items() if k not in _UNSAFE},
     "pow": _pow, "range": limited_range,
     "list": list, "dict": dict, "set": set, "tuple": tuple, "sorted": sorted, "reversed": reversed,
     "min": min, "max": max, "sum": sum, "any": any, "all": all, "enumerate": enumerate, "zip": zip,

@@ -7,6 +7,7 @@ cannot be combined with another administrator role or with any business role.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -28,7 +29,13 @@ from .models import (
     UnitStatus,
 )
 
-_hasher = PasswordHasher()
+_hasher = PasswordHasher()  # argon2id with the library's recommended cost
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Replace the hasher (tests use a cheap one; production keeps the default)."""
+    global _hasher
+    _hasher = hasher
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
@@ -91,19 +98,31 @@ def set_password(session: Session, person: Person, password: str, *, actor_id: i
     audit.record(session, "person.password", actor_id=actor_id, person_id=person.id)
 
 
-def authenticate(session: Session, login: str, password: str) -> Person:
-    """Check a login; five failures lock the account for fifteen minutes. Audited either way."""
+@dataclass(frozen=True)
+class Login:
+    """The outcome of a login attempt: a person, or the reason they were refused."""
+
+    person: Person | None
+    refusal: str = ""
+
+
+def authenticate(session: Session, login: str, password: str) -> Login:
+    """Check a login; five failures lock the account for fifteen minutes.
+
+    Refusals are returned, not raised, so that the caller commits the failure count
+    and the audit event along with the refusal.
+    """
     person = session.scalar(select(Person).where(Person.login == login))
     now = clock.now()
     if person is None:
         audit.record(session, "login.fail", login=login, reason="unknown")
-        raise Forbidden("登录名或密码错误")
+        return Login(None, "登录名或密码错误")
     if person.status == PersonStatus.FROZEN:
         audit.record(session, "login.fail", actor_id=person.id, reason="frozen")
-        raise Forbidden("账号已冻结，请联系系统管理员")
-    if person.locked_until is not None and person.locked_until > now:
+        return Login(None, "账号已冻结，请联系系统管理员")
+    if is_locked(person, now):
         audit.record(session, "login.fail", actor_id=person.id, reason="locked")
-        raise Forbidden(f"密码错误次数过多，账号锁定至 {clock.local(person.locked_until):%H:%M}")
+        return Login(None, f"密码错误次数过多，账号锁定至 {clock.local(person.locked_until):%H:%M}")
     try:
         _hasher.verify(person.password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -111,12 +130,12 @@ def authenticate(session: Session, login: str, password: str) -> Person:
         if person.failed_logins >= MAX_FAILED_LOGINS:
             person.locked_until, person.failed_logins = now + LOCKOUT, 0
         audit.record(session, "login.fail", actor_id=person.id, reason="password")
-        raise Forbidden("登录名或密码错误") from None
+        return Login(None, "登录名或密码错误")
     person.failed_logins, person.locked_until = 0, None
     if _hasher.check_needs_rehash(person.password_hash):
         person.password_hash = _hasher.hash(password)
     audit.record(session, "login.ok", actor_id=person.id)
-    return person
+    return Login(person)
 
 
 def grant_role(session: Session, person: Person, role: Role, *, unit: Unit | None = None,

@@ -21,16 +21,26 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import audit, clock
-from .bpmn import INITIATOR_LANE, LANE_ROLES, ParsedProcess, dump_state, load_spec, load_state, new_workflow, to_plain
+from .bpmn import (
+    INITIATOR_LANE,
+    LANE_ROLES,
+    ParsedProcess,
+    cached_spec,
+    dump_state,
+    load_spec,
+    load_state,
+    new_workflow,
+    to_plain,
+)
 from .calendar import WorkCalendar
 from .db import is_sqlite
 from .errors import Conflict, FormInvalid, GongwenError, NotFound, StepFailed
@@ -143,11 +153,16 @@ class _ScriptEngine(PythonScriptEngine):
 
 
 def _describe(err: BaseException) -> str:
-    inner = err
-    while isinstance(inner, WorkflowTaskException) and inner.exception is not None:
-        inner = inner.exception
-    if isinstance(inner, (GongwenError, ExpressionError)):
-        return str(inner)
+    """The message of the error that started it all, not SpiffWorkflow's wrapping of it."""
+    chain, seen = [], set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        chain.append(err)
+        err = err.__cause__ or err.__context__
+    for link in chain:
+        if isinstance(link, (GongwenError, ExpressionError)):
+            return str(link)
+    inner = next((e for e in reversed(chain) if not isinstance(e, WorkflowTaskException)), chain[0])
     return f"{type(inner).__name__}: {inner}"
 
 
@@ -186,7 +201,9 @@ class Runtime:
             return calendar().add_working_hours(_as_datetime(start) or clock.now(), float(hours)).isoformat()
 
         def count_working_days(first: Any, last: Any) -> int:
-            to_date = (lambda v: date.fromisoformat(v) if isinstance(v, str) else v)
+            def to_date(value: Any) -> date:
+                return date.fromisoformat(value) if isinstance(value, str) else value
+
             return calendar().count_workdays(to_date(first), to_date(last))
 
         return {
@@ -210,7 +227,10 @@ class Runtime:
 
     def _parsed(self, session: Session, definition_id: int) -> ParsedProcess:
         definition = session.get(ProcessDefinition, definition_id)
-        return load_spec(definition.id, definition.source.content, definition.filename, definition.process_id)
+        key = definition.source_sha256
+        if cached := cached_spec(key, definition.process_id):
+            return cached
+        return load_spec(key, definition.source.content, definition.filename, definition.process_id)
 
     # -- starting ----------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ a missing service.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import uuid
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
 import forms  # noqa: F401  (registers forms)
 import handlers  # noqa: F401  (registers handlers)
-from engine import clock
+from engine import clock, organisation
 from engine.config import Settings
 from engine.core import Gongwen
 from engine.deploy import collect, deploy
@@ -31,6 +33,10 @@ from web import demo
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("GONGWEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 MONDAY_9AM = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+
+
+# Seeding the demo organisation hashes ~45 passwords per test; a cheap argon2 keeps that fast.
+organisation.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 def pytest_addoption(parser):
@@ -130,7 +136,7 @@ def deployed(gongwen, org):
         return deploy(session, collect([ROOT / "workflows"]))
 
 
-def bpmn(body: str, process_id: str = "t", lanes: dict[str, list[str]] | None = None) -> bytes:
+def bpmn(body: str, process_id: str = "t", lanes: dict[str, list[str]] | None = None, definitions: str = "") -> bytes:
     """A minimal BPMN document around ``body`` (the inside of one process)."""
     lane_xml = ""
     if lanes:
@@ -143,7 +149,7 @@ def bpmn(body: str, process_id: str = "t", lanes: dict[str, list[str]] | None = 
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
   xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
   xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d_{process_id}" targetNamespace="urn:t">
-  <bpmn:process id="{process_id}" isExecutable="true">{lane_xml}{body}</bpmn:process>
+  {definitions}<bpmn:process id="{process_id}" isExecutable="true">{lane_xml}{body}</bpmn:process>
 </bpmn:definitions>""".encode()
 
 
@@ -166,7 +172,7 @@ def service_task(task_id: str, operator: str, params: dict[str, str] | None = No
 def flows(*chain: str) -> str:
     """Sequence flows joining ``chain`` in order."""
     return "".join(f"<bpmn:sequenceFlow id='f_{a}_{b}' sourceRef='{a}' targetRef='{b}'/>"
-                   for a, b in zip(chain, chain[1:], strict=False))
+                   for a, b in itertools.pairwise(chain))
 
 
 def deploy_bytes(gongwen, name: str, content: bytes):

@@ -243,7 +243,8 @@ def incidents_list(ctx: click.Context) -> None:
     with _gongwen(ctx).db.session() as session:
         rows = session.scalars(select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
         for i in rows:
-            click.echo(f"#{i.id} 流程实例 {i.instance_id} 任务“{i.task_name}” {clock.local(i.created_at):%F %T}：{i.error}")
+            when = clock.local(i.created_at)
+            click.echo(f"#{i.id} 流程实例 {i.instance_id} 任务“{i.task_name}” {when:%F %T}：{i.error}")
     if not rows:
         click.echo("没有未处理的故障")
 

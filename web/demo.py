@@ -17,7 +17,7 @@ DEMO_PASSWORD = "gongwen-demo"
 
 BUSINESS_ROLES = (Role.DRAFTER, Role.DEPARTMENT_HEAD, Role.REVIEWER, Role.SIGNING_LEADER, Role.SEAL_KEEPER,
                   Role.CLERK, Role.HANDLER, Role.LEADER, Role.ARCHIVIST)
-_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段漕钱汤尹黎易常武乔贺赖龚文"
+_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红梅鹏斌宇浩凯"
 
 
@@ -64,7 +64,8 @@ def seed(session: Session) -> DemoOrg:
     unit("finance", "连云港市财政局", UnitKind.DEPARTMENT, "city", "连财发", "市财政局")
     unit("education", "连云港市教育局", UnitKind.DEPARTMENT, "city", "连教发", "市教育局")
     unit("archives", "连云港市档案馆", UnitKind.DIRECT_BODY, "city", "连档发", "市档案馆")
-    for key, name, code in (("donghai", "东海县", "东政"), ("guanyun", "灌云县", "灌政"), ("guannan", "灌南县", "灌南政")):
+    counties = (("donghai", "东海县", "东政"), ("guanyun", "灌云县", "灌政"), ("guannan", "灌南县", "灌南政"))
+    for key, name, code in counties:
         unit(key, f"{name}人民政府", UnitKind.COUNTY, "city", f"{code}发", f"{name}政府")
         unit(f"{key}_office", f"{name}人民政府办公室", UnitKind.OFFICE, key, f"{code}办发", f"{name}政府办")
 

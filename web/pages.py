@@ -60,12 +60,11 @@ def login_required(view):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        try:
-            with _gongwen().db.write() as db:
-                person = organisation.authenticate(db, request.form.get("login", ""), request.form.get("password", ""))
-                person_id = person.id
-        except Forbidden as err:
-            return render_template("login.html", error=str(err)), 401
+        with _gongwen().db.write() as db:
+            result = organisation.authenticate(db, request.form.get("login", ""), request.form.get("password", ""))
+            person_id = result.person.id if result.person else None
+        if person_id is None:
+            return render_template("login.html", error=result.refusal), 401
         session.clear()
         session.update(person_id=person_id, last_seen=clock.now().timestamp())
         target = request.args.get("next", "")

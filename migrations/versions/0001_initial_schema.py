@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-21 20:53:47.577984
 """
 
-from alembic import op
 import sqlalchemy as sa
-import engine.db
+from alembic import op
 
+import engine.db
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,530 @@
+"""Benchmark of the Gongwen engine on the real leave process (workflows/leave.bpmn).
+
+Run it from the repository root::
+
+    .venv/bin/python bench/engine.py            # full run, about three minutes
+    .venv/bin/python bench/engine.py --quick    # a smaller run, for trying changes
+
+For SQLite (a temporary file) and PostgreSQL (a temporary database ``gongwen_bench_*``
+on ``GONGWEN_BENCH_PG``, default ``postgresql+psycopg://postgres@127.0.0.1:5432``) it
+measures:
+
+1. task completions per second, one process: many leave instances are started first
+   (not timed), then the first task of each, "填写请假单", is completed with
+   ``gongwen.runtime.complete``. One completion loads and locks the instance, runs the
+   engine (a service task and a boundary timer), saves the state, updates the inbox,
+   timer and audit tables, and commits;
+2. the same with two worker processes, each completing half of the tasks;
+3. the inbox query ``engine.inbox.ready_tasks`` (p50, p95) over 100,000 open tasks
+   spread across ~300 units, the nine business roles and two thousand people.
+
+It also times SpiffWorkflow on its own doing the same step in memory (deserialize,
+complete the task, run the engine, serialize) and prints how many times slower a
+Gongwen completion is. Temporary databases and files are removed even on error.
+The last line sums up the figures for machines to read::
+
+    RESULT pg_completions_per_s_2w=... pg_completions_per_s=... sqlite_completions_per_s=...
+           raw_ratio=... inbox_p95_ms=...
+"""
+
+# This file is called engine.py: run as a script, its own folder would shadow the ``engine``
+# package, so the path is fixed before the project's imports (hence the E402 exemption).
+# ruff: noqa: E402
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import psycopg
+from argon2 import PasswordHasher
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState as SpiffState
+from sqlalchemy import event, func, insert, select, text
+
+import forms  # noqa: F401  (registers the forms)
+import handlers  # noqa: F401  (registers the handlers)
+from engine import clock, organisation
+from engine.calendar import WorkCalendar
+from engine.config import Settings
+from engine.core import Gongwen
+from engine.deploy import collect, deploy
+from engine.inbox import ready_tasks
+from engine.models import (
+    Department,
+    InstanceStatus,
+    Person,
+    PersonStatus,
+    ProcessDefinition,
+    ProcessInstance,
+    Role,
+    Task,
+    TaskState,
+    Unit,
+    UnitKind,
+    UnitStatus,
+)
+from engine.schema import upgrade
+from handlers.leave import count_leave_days
+from web import demo
+
+PG_SERVER = os.environ.get("GONGWEN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+MONDAY_9AM = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
+LEAVE_BPMN = ROOT / "workflows" / "leave.bpmn"
+APPLY_FORM = {"kind": "annual", "start_date": "2026-11-24", "end_date": "2026-11-30", "reason": "x"}
+# Applicants from outside the city office, so the inbox people measured below keep small pools.
+APPLICANTS = ("cz.drafter", "dh.drafter", "gy.drafter", "gn.drafter")
+INBOX_PEOPLE = ("lyg.clerk", "lyg.head")
+WARM_UP = 20  # completions per process before timing starts (spec cache, statement cache, pool)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    completions: int  # timed single-process completions
+    completions_2w: int  # timed completions shared by the two workers
+    raw_iterations: int
+    inbox_rows: int
+    inbox_queries: int  # per person
+
+
+FULL = Sizes(completions=2000, completions_2w=2000, raw_iterations=1000, inbox_rows=100_000, inbox_queries=300)
+QUICK = Sizes(completions=300, completions_2w=300, raw_iterations=200, inbox_rows=20_000, inbox_queries=100)
+
+
+@dataclass
+class BackendResult:
+    name: str
+    completions_per_s: float = 0.0
+    median_ms: float = 0.0
+    completions_per_s_2w: float = 0.0
+    inbox_p50_ms: float = 0.0
+    inbox_p95_ms: float = 0.0
+
+
+# -- helpers ----------------------------------------------------------------------------------------------
+
+def configure_process() -> None:
+    """What every process of the benchmark needs: a fixed clock and a cheap password hash."""
+    clock.set_clock(clock.FixedClock(MONDAY_9AM))
+    organisation.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def make_gongwen(url: str, files_dir: Path) -> Gongwen:
+    return Gongwen(Settings(env="bench", files_dir=files_dir, database_url=url, secret_key="bench"))
+
+
+class StatementCounter:
+    """Counts SQL statements sent on an engine while active."""
+
+    def __init__(self, gongwen: Gongwen):
+        self.engine = gongwen.db.engine
+        self.count = 0
+
+    def _on_execute(self, *_args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._on_execute)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on_execute)
+
+
+# -- temporary databases ----------------------------------------------------------------------------------
+
+@contextmanager
+def sqlite_database(workdir: Path) -> Iterator[str]:
+    """A migrated SQLite file under ``workdir`` (which the caller removes)."""
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    upgrade(url)
+    yield url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A migrated, freshly created PostgreSQL database, dropped afterwards whatever happens."""
+    name = f"gongwen_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = PG_SERVER.replace("+psycopg", "") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = f"{PG_SERVER}/{name}"
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# -- setting up instances ---------------------------------------------------------------------------------
+
+def seed(gongwen: Gongwen) -> demo.DemoOrg:
+    """The demo organisation and the deployed workflows/ folder."""
+    with gongwen.db.write() as session:
+        org = demo.seed(session)
+    with gongwen.db.write() as session:
+        deploy(session, collect([ROOT / "workflows"]))
+    return org
+
+
+def start_leaves(gongwen: Gongwen, org: demo.DemoOrg, count: int, batch: int = 100) -> list[tuple[str, int]]:
+    """Start ``count`` leave instances; returns (task id, applicant id) of each first task."""
+    applicants = [org.person(login) for login in APPLICANTS]
+    instance_ids = []
+    for first in range(0, count, batch):
+        with gongwen.db.write() as session:
+            for i in range(first, min(count, first + batch)):
+                person = applicants[i % len(applicants)]
+                instance_ids.append(gongwen.runtime.start(
+                    "leave", owning_unit_id=person.unit_id, initiator_id=person.id,
+                    data={"department_id": person.department_id}, title=f"请假 {i}", session=session))
+    with gongwen.db.session() as session:
+        rows = session.execute(
+            select(Task.instance_id, Task.id, Task.candidate_person_id)
+            .where(Task.spec_name == "apply", Task.state == TaskState.READY)
+        ).all()
+    by_instance = {instance_id: (str(task_id), person_id) for instance_id, task_id, person_id in rows}
+    return [by_instance[i] for i in instance_ids]
+
+
+def complete_all(gongwen: Gongwen, tasks: list[tuple[str, int]]) -> list[float]:
+    """Complete each task with the leave form; returns the seconds each completion took."""
+    durations = []
+    for task_id, person_id in tasks:
+        began = time.perf_counter()
+        gongwen.runtime.complete(task_id, person_id, APPLY_FORM)
+        durations.append(time.perf_counter() - began)
+    return durations
+
+
+def check_completed(gongwen: Gongwen, expected: int) -> None:
+    """Each completion must have reached the department head's review with its reminder timer."""
+    with gongwen.db.session() as session:
+        reviews = session.scalar(select(func.count()).select_from(Task).where(
+            Task.spec_name == "dept_review", Task.state == TaskState.READY))
+    if reviews != expected:
+        raise RuntimeError(f"expected {expected} department reviews after the completions, found {reviews}")
+
+
+# -- 1. one process ---------------------------------------------------------------------------------------
+
+def bench_single(gongwen: Gongwen, org: demo.DemoOrg, sizes: Sizes, result: BackendResult) -> None:
+    began = time.perf_counter()
+    tasks = start_leaves(gongwen, org, WARM_UP + sizes.completions)
+    print(f"  setup:      started {len(tasks)} leave instances in {time.perf_counter() - began:.1f} s (not timed)")
+    complete_all(gongwen, tasks[:WARM_UP])
+    with StatementCounter(gongwen) as statements:
+        began = time.perf_counter()
+        durations = complete_all(gongwen, tasks[WARM_UP:])
+        elapsed = time.perf_counter() - began
+    check_completed(gongwen, len(tasks))
+    result.completions_per_s = len(durations) / elapsed
+    result.median_ms = ms(statistics.median(durations))
+    print(f"  1 process:  {len(durations)} completions in {elapsed:.2f} s = {result.completions_per_s:.0f}/s; "
+          f"median {result.median_ms:.2f} ms, p95 {ms(percentile(durations, 95)):.2f} ms; "
+          f"{statements.count / len(durations):.1f} SQL statements per completion")
+
+
+# -- 2. two worker processes ------------------------------------------------------------------------------
+
+def worker(url: str, files_dir: str, warm_up: list[tuple[str, int]], tasks: list[tuple[str, int]],
+           barrier: Any, results: Any) -> None:
+    """One worker process: its own Gongwen; warms up, waits for the other, completes its tasks."""
+    configure_process()
+    gongwen = make_gongwen(url, Path(files_dir))
+    try:
+        complete_all(gongwen, warm_up)
+        barrier.wait(timeout=300)
+        began = time.monotonic()  # CLOCK_MONOTONIC is shared by all processes on Linux
+        complete_all(gongwen, tasks)
+        results.put((began, time.monotonic(), len(tasks)))
+    except BaseException as err:
+        barrier.abort()
+        results.put(f"{type(err).__name__}: {err}")  # as text: not every exception pickles
+        raise
+    finally:
+        gongwen.close()
+
+
+def bench_two_workers(gongwen: Gongwen, org: demo.DemoOrg, url: str, files_dir: Path, sizes: Sizes,
+                      result: BackendResult) -> None:
+    tasks = start_leaves(gongwen, org, 2 * WARM_UP + sizes.completions_2w)
+    warm_ups, timed = tasks[:2 * WARM_UP], tasks[2 * WARM_UP:]
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(2), context.Queue()
+    processes = [
+        context.Process(target=worker, args=(url, str(files_dir), warm_ups[i::2], timed[i::2], barrier, results))
+        for i in range(2)
+    ]
+    try:
+        for process in processes:
+            process.start()
+        reports = [results.get(timeout=600) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.terminate()
+    failures = [report for report in reports if isinstance(report, str)]
+    if failures:
+        raise RuntimeError(f"a worker failed: {failures[0]}")
+    check_completed(gongwen, len(tasks) + WARM_UP + sizes.completions)
+    elapsed = max(end for _, end, _ in reports) - min(start for start, _, _ in reports)
+    done = sum(n for _, _, n in reports)
+    result.completions_per_s_2w = done / elapsed
+    print(f"  2 workers:  {done} completions in {elapsed:.2f} s = {result.completions_per_s_2w:.0f}/s")
+
+
+# -- 3. inbox ---------------------------------------------------------------------------------------------
+
+def add_units(session: Any, count: int, rng: random.Random) -> list[tuple[int, list[int]]]:
+    """``count`` more county-level units of three departments each; returns every unit with its departments."""
+    parent = session.scalar(select(Unit.id).where(Unit.parent_id.is_(None)))
+    session.execute(insert(Unit), [
+        {"name": f"测试单位{i}", "kind": rng.choice(list(UnitKind)), "parent_id": parent, "status": UnitStatus.ACTIVE}
+        for i in range(count)
+    ])
+    new_units = session.scalars(select(Unit.id).where(Unit.name.like("测试单位%"))).all()
+    session.execute(insert(Department), [
+        {"unit_id": unit_id, "name": name, "is_office": name == "办公室"}
+        for unit_id in new_units for name in ("办公室", "综合科", "业务科")
+    ])
+    departments: dict[int, list[int]] = {}
+    for unit_id, department_id in session.execute(select(Department.unit_id, Department.id)):
+        departments.setdefault(unit_id, []).append(department_id)
+    return [(unit_id, departments.get(unit_id, [])) for unit_id in session.scalars(select(Unit.id))]
+
+
+def add_people(session: Any, count: int) -> list[int]:
+    """``count`` more people (no usable password, no roles); returns every person's id."""
+    session.execute(insert(Person), [
+        {"login": f"bench.{i:05d}", "name": f"测试{i}", "password_hash": "!", "status": PersonStatus.ACTIVE,
+         "failed_logins": 0, "created_at": clock.now()}
+        for i in range(count)
+    ])
+    return list(session.scalars(select(Person.id)))
+
+
+def add_instances(session: Any, count: int, units: list[int]) -> list[int]:
+    """``count`` empty leave instances for the open tasks to belong to."""
+    definition = session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_id == "leave"))
+    now = clock.now()
+    session.execute(insert(ProcessInstance), [
+        {"definition_id": definition, "process_id": "leave", "owning_unit_id": units[i % len(units)],
+         "title": "填充", "status": InstanceStatus.RUNNING, "state": "{}", "revision": 0,
+         "created_at": now, "updated_at": now}
+        for i in range(count)
+    ])
+    return list(session.scalars(select(ProcessInstance.id).where(ProcessInstance.title == "填充")))
+
+
+def open_task_rows(count: int, rng: random.Random, units: list[tuple[int, list[int]]], people: list[int],
+                   instances: list[int]) -> Iterator[dict]:
+    """Open tasks: 85% in a role's pool of a unit, 10% offered to one person, 5% claimed by someone."""
+    now = clock.now()
+    roles = demo.BUSINESS_ROLES
+    for _ in range(count):
+        unit_id, departments = rng.choice(units)
+        role = rng.choice(roles)
+        kind = rng.random()
+        person = rng.choice(people) if kind < 0.10 else None
+        department = None
+        if role == Role.DEPARTMENT_HEAD and departments and rng.random() < 0.8:
+            department = rng.choice(departments)
+        yield {
+            "id": uuid.UUID(int=rng.getrandbits(128), version=4), "instance_id": rng.choice(instances),
+            "spec_name": "dept_review", "name": "部门负责人审批", "form_key": "leave_decision", "lane": None,
+            "candidate_role": None if person else role, "candidate_unit_id": unit_id,
+            "candidate_department_id": department, "candidate_person_id": person,
+            "assignee_id": rng.choice(people) if kind >= 0.95 else None, "state": TaskState.READY,
+            "created_at": now - timedelta(minutes=rng.randrange(28 * 24 * 60)),
+            "due_at": None if rng.random() < 0.2 else now + timedelta(hours=rng.randrange(-14 * 24, 28 * 24)),
+        }
+
+
+def load_open_tasks(gongwen: Gongwen, rows: int, chunk: int = 5000) -> None:
+    rng = random.Random(20261123)
+    with gongwen.db.write() as session:
+        units = add_units(session, 300, rng)
+        people = add_people(session, 2000)
+        instances = add_instances(session, 300, [unit_id for unit_id, _ in units])
+    generated = open_task_rows(rows, rng, units, people, instances)
+    while batch := [row for _, row in zip(range(chunk), generated, strict=False)]:
+        with gongwen.db.write() as session:
+            session.execute(insert(Task), batch)
+    with gongwen.db.engine.connect() as conn:  # fresh statistics, as a live database would have
+        conn.execute(text("ANALYZE"))
+        conn.commit()
+
+
+def bench_inbox(gongwen: Gongwen, org: demo.DemoOrg, sizes: Sizes, result: BackendResult) -> None:
+    began = time.perf_counter()
+    load_open_tasks(gongwen, sizes.inbox_rows)
+    with gongwen.db.session() as session:
+        open_tasks = session.scalar(select(func.count()).select_from(Task).where(Task.state == TaskState.READY))
+    print(f"  inbox:      {open_tasks} open tasks in the table ({sizes.inbox_rows} added in "
+          f"{time.perf_counter() - began:.1f} s)")
+    worst_p50 = worst_p95 = 0.0
+    for login in INBOX_PEOPLE:
+        person_id = org.person(login).id
+        durations, found = [], 0
+        for _ in range(sizes.inbox_queries):
+            with gongwen.db.session() as session:  # one session per page view, as in the web app
+                began = time.perf_counter()
+                found = len(ready_tasks(session, person_id))
+                durations.append(time.perf_counter() - began)
+        p50, p95 = ms(percentile(durations, 50)), ms(percentile(durations, 95))
+        print(f"              ready_tasks({login}): {found} tasks on the page; "
+              f"p50 {p50:.2f} ms, p95 {p95:.2f} ms over {len(durations)} queries")
+        worst_p50, worst_p95 = max(worst_p50, p50), max(worst_p95, p95)
+    result.inbox_p50_ms, result.inbox_p95_ms = worst_p50, worst_p95
+
+
+# -- one backend ------------------------------------------------------------------------------------------
+
+def bench_backend(name: str, url: str, workdir: Path, sizes: Sizes) -> BackendResult:
+    print(f"\n{name}")
+    result = BackendResult(name)
+    files_dir = workdir / f"{name}-files"
+    gongwen = make_gongwen(url, files_dir)
+    try:
+        org = seed(gongwen)
+        bench_single(gongwen, org, sizes, result)
+        bench_two_workers(gongwen, org, url, files_dir, sizes, result)
+        bench_inbox(gongwen, org, sizes, result)
+    finally:
+        gongwen.close()
+    return result
+
+
+# -- raw SpiffWorkflow ------------------------------------------------------------------------------------
+
+class RawScriptEngine(PythonScriptEngine):
+    """Plain Python evaluation; the one service task runs the leave handler's arithmetic."""
+
+    def __init__(self) -> None:
+        self.calendar = WorkCalendar(None)
+        super().__init__(TaskDataEnvironment({"working_days": self.working_days}))
+
+    def working_days(self, days: int) -> str:
+        return self.calendar.add_working_days(clock.now(), int(days)).isoformat()
+
+    def call_service(self, task, operation_name, operation_params):
+        params = {name: p["value"] for name, p in operation_params.items()}
+        return json.dumps(count_leave_days(SimpleNamespace(calendar=self.calendar), **params))
+
+
+def raw_serializer() -> BpmnWorkflowSerializer:
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]),
+                      typename="date")
+    return BpmnWorkflowSerializer(registry)
+
+
+def bench_raw(sizes: Sizes) -> float:
+    """Median ms of: deserialize, fill in and run "填写请假单", run the engine, serialize."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(LEAVE_BPMN))
+    script_engine, serializer = RawScriptEngine(), raw_serializer()
+    workflow = BpmnWorkflow(parser.get_spec("leave"), parser.get_subprocess_specs("leave"),
+                            script_engine=script_engine)
+    workflow.get_tasks(state=SpiffState.READY)[0].data.update(department_id=1, initiator_id=1)
+    workflow.do_engine_steps()
+    state = serializer.serialize_json(workflow)
+    form = {**APPLY_FORM, "start_date": date(2026, 11, 24), "end_date": date(2026, 11, 30)}  # as the form loads it
+
+    def complete_apply() -> BpmnWorkflow:
+        loaded = serializer.deserialize_json(state)
+        loaded.script_engine = script_engine
+        task = loaded.get_next_task(state=SpiffState.READY, spec_name="apply")
+        task.task_spec.add_data_from_form(task, form)
+        task.run()
+        loaded.do_engine_steps()
+        return loaded
+
+    if complete_apply().get_next_task(state=SpiffState.READY, spec_name="dept_review") is None:
+        raise RuntimeError("raw SpiffWorkflow did not reach the department review")
+    durations = timed(lambda: serializer.serialize_json(complete_apply()), sizes.raw_iterations)
+    median = ms(statistics.median(durations))
+    print(f"\nraw SpiffWorkflow in memory: median {median:.3f} ms, p95 {ms(percentile(durations, 95)):.3f} ms "
+          f"over {len(durations)} iterations (state with spec: {len(state) // 1024} KiB of JSON)")
+    return median
+
+
+def timed(fn: Callable[[], Any], iterations: int) -> list[float]:
+    durations = []
+    for _ in range(iterations):
+        began = time.perf_counter()
+        fn()
+        durations.append(time.perf_counter() - began)
+    return durations
+
+
+# -- main -------------------------------------------------------------------------------------------------
+
+def main() -> None:
+    arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    arguments.add_argument("--quick", action="store_true", help="fewer completions, queries and rows")
+    arguments.add_argument("--skip-postgresql", action="store_true", help="SQLite only")
+    options = arguments.parse_args()
+    sizes = QUICK if options.quick else FULL
+    configure_process()
+    began = time.perf_counter()
+
+    raw_ms = bench_raw(sizes)
+    with tempfile.TemporaryDirectory(prefix="gongwen_bench_") as workdir:
+        with sqlite_database(Path(workdir)) as url:
+            sqlite = bench_backend("SQLite", url, Path(workdir), sizes)
+        pg = BackendResult("PostgreSQL (skipped)")
+        if not options.skip_postgresql:
+            with postgres_database() as url:
+                pg = bench_backend("PostgreSQL", url, Path(workdir), sizes)
+
+    print("\nGongwen completion median / raw SpiffWorkflow median:")
+    for result in (sqlite, pg):
+        print(f"  {result.name}: {result.median_ms:.2f} ms / {raw_ms:.2f} ms = {result.median_ms / raw_ms:.2f}x")
+    print(f"\nwhole run: {time.perf_counter() - began:.0f} s")
+    # raw_ratio is the SQLite one (no network round trips); the PostgreSQL ratio is printed above.
+    print(f"RESULT pg_completions_per_s_2w={pg.completions_per_s_2w:.0f} "
+          f"pg_completions_per_s={pg.completions_per_s:.0f} sqlite_completions_per_s={sqlite.completions_per_s:.0f} "
+          f"raw_ratio={sqlite.median_ms / raw_ms:.2f} "
+          f"inbox_p95_ms={max(sqlite.inbox_p95_ms, pg.inbox_p95_ms):.2f}")
+
+
+if __name__ == "__main__":
+    main()
