@@ -18,13 +18,11 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 from SpiffWorkflow.bpmn.util import task as _spiff_bpmn_task_util
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask as ServiceTaskMixin
 from SpiffWorkflow.util import task as _spiff_task_util
 
 from .errors import DeployError
@@ -100,6 +98,7 @@ def check_definition(content: bytes, filename: str) -> ParsedProcess:
         if name != INITIATOR_LANE and name not in LANE_ROLES:
             known = "、".join([INITIATOR_LANE, *(r.label for r in Role if not r.is_admin)])
             raise DeployError(filename, f"泳道“{name}”没有对应的角色（可用：{known}）", lane.get("id"))
+    _check_tasks(processes[0], filename)
     _check_expressions(root, filename)
     parser = SpiffBpmnParser()
     try:
@@ -108,31 +107,36 @@ def check_definition(content: bytes, filename: str) -> ParsedProcess:
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except (ValidationException, SpiffWorkflowException) as err:
         raise DeployError(filename, f"无法解析：{err}", getattr(err, "id", None)) from None
-    for task_spec in spec.task_specs.values():
-        _check_task(task_spec, filename)
     return ParsedProcess(process_id, processes[0].get("name") or process_id, spec, subprocess_specs)
 
 
-def _check_task(task_spec, filename: str) -> None:
-    element_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
-    label = getattr(task_spec, "bpmn_name", None) or element_id
-    lane = getattr(task_spec, "lane", None)
-    if isinstance(task_spec, ServiceTaskMixin) and task_spec.operation_name not in HANDLERS:
-        raise DeployError(
-            filename, f"服务任务“{label}”调用的处理程序 {task_spec.operation_name!r} 未注册", element_id
-        )
-    if isinstance(task_spec, UserTaskMixin):
-        props = task_spec.extensions.get("properties", {})
+def _check_tasks(process: etree._Element, filename: str) -> None:
+    """Every service task names a registered handler; every user task a form and someone to do it."""
+    in_lane = {ref.text.strip() for ref in process.iter(f"{{{BPMN_NS}}}flowNodeRef") if ref.text}
+    for task in process.iter(f"{{{BPMN_NS}}}serviceTask"):
+        label = task.get("name") or task.get("id")
+        operator = task.find(f".//{{{SPIFF_NS}}}serviceTaskOperator")
+        if operator is None:
+            raise DeployError(filename, f"服务任务“{label}”没有指定处理程序（spiffworkflow:serviceTaskOperator）",
+                              task.get("id"))
+        if operator.get("id") not in HANDLERS:
+            message = f"服务任务“{label}”调用的处理程序 {operator.get('id')!r} 未注册"
+            raise DeployError(filename, message, task.get("id"))
+    business_roles = {r.value for r in Role if not r.is_admin}
+    for task in process.iter(f"{{{BPMN_NS}}}userTask"):
+        label = task.get("name") or task.get("id")
+        props = {p.get("name"): p.get("value") for p in task.iter(f"{{{SPIFF_NS}}}property")}
         form_key = props.get("formKey")
         if not form_key:
-            raise DeployError(filename, f"用户任务“{label}”没有指定表单（spiffworkflow:property formKey）", element_id)
+            message = f"用户任务“{label}”没有指定表单（spiffworkflow:property formKey）"
+            raise DeployError(filename, message, task.get("id"))
         if form_key not in FORMS:
-            raise DeployError(filename, f"用户任务“{label}”的表单 {form_key!r} 未注册", element_id)
+            raise DeployError(filename, f"用户任务“{label}”的表单 {form_key!r} 未注册", task.get("id"))
         role = props.get("candidateRole")
-        if role is not None and role not in {r.value for r in Role if not r.is_admin}:
-            raise DeployError(filename, f"用户任务“{label}”的 candidateRole {role!r} 不是业务角色", element_id)
-        if lane is None and role is None and "candidatePerson" not in props:
-            raise DeployError(filename, f"用户任务“{label}”不在任何泳道中，也没有指定办理角色或办理人", element_id)
+        if role is not None and role not in business_roles:
+            raise DeployError(filename, f"用户任务“{label}”的 candidateRole {role!r} 不是业务角色", task.get("id"))
+        if task.get("id") not in in_lane and role is None and "candidatePerson" not in props:
+            raise DeployError(filename, f"用户任务“{label}”不在任何泳道中，也没有指定办理角色或办理人", task.get("id"))
 
 
 def _check_expressions(root: etree._Element, filename: str) -> None:
