@@ -8,7 +8,6 @@ a missing service.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import uuid
@@ -28,9 +27,9 @@ from engine.config import Settings
 from engine.core import Gongwen
 from engine.deploy import collect, deploy
 from engine.schema import upgrade
+from tests.support import ROOT
 from web import demo
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("GONGWEN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 MONDAY_9AM = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
 
@@ -135,53 +134,3 @@ def deployed(gongwen, org):
     with gongwen.db.write() as session:
         return deploy(session, collect([ROOT / "workflows"]))
 
-
-def bpmn(body: str, process_id: str = "t", lanes: dict[str, list[str]] | None = None, definitions: str = "") -> bytes:
-    """A minimal BPMN document around ``body`` (the inside of one process)."""
-    lane_xml = ""
-    if lanes:
-        lane_xml = "<bpmn:laneSet id='ls'>" + "".join(
-            f"<bpmn:lane id='lane_{i}' name='{name}'>"
-            + "".join(f"<bpmn:flowNodeRef>{ref}</bpmn:flowNodeRef>" for ref in refs) + "</bpmn:lane>"
-            for i, (name, refs) in enumerate(lanes.items())
-        ) + "</bpmn:laneSet>"
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
-  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
-  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d_{process_id}" targetNamespace="urn:t">
-  {definitions}<bpmn:process id="{process_id}" isExecutable="true">{lane_xml}{body}</bpmn:process>
-</bpmn:definitions>""".encode()
-
-
-def user_task(task_id: str, name: str, form_key: str = "leave_decision", extra: str = "") -> str:
-    return (f"<bpmn:userTask id='{task_id}' name='{name}'><bpmn:extensionElements><spiffworkflow:properties>"
-            f"<spiffworkflow:property name='formKey' value='{form_key}'/>{extra}"
-            f"</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>")
-
-
-def service_task(task_id: str, operator: str, params: dict[str, str] | None = None, result: str = "") -> str:
-    parameters = "".join(f"<spiffworkflow:parameter id='{k}' type='str' value=\"{v}\"/>"
-                         for k, v in (params or {}).items())
-    result_attr = f" resultVariable='{result}'" if result else ""
-    return (f"<bpmn:serviceTask id='{task_id}'><bpmn:extensionElements>"
-            f"<spiffworkflow:serviceTaskOperator id='{operator}'{result_attr}><spiffworkflow:parameters>"
-            f"{parameters}</spiffworkflow:parameters></spiffworkflow:serviceTaskOperator>"
-            f"</bpmn:extensionElements></bpmn:serviceTask>")
-
-
-def flows(*chain: str) -> str:
-    """Sequence flows joining ``chain`` in order."""
-    return "".join(f"<bpmn:sequenceFlow id='f_{a}_{b}' sourceRef='{a}' targetRef='{b}'/>"
-                   for a, b in itertools.pairwise(chain))
-
-
-def deploy_bytes(gongwen, name: str, content: bytes):
-    with gongwen.db.write() as session:
-        return deploy(session, [(name, content)])
-
-
-def ready_for(gongwen, person):
-    from engine.inbox import ready_tasks
-
-    with gongwen.db.session() as session:
-        return ready_tasks(session, person.id)

@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import audit
 from engine.models import AuditEvent
-from tests.conftest import ready_for
+from tests.support import ready_for
 
 
 @pytest.fixture

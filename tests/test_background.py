@@ -11,7 +11,7 @@ import pytest
 import redis
 
 from engine.core import Gongwen
-from tests.conftest import deploy_bytes, ready_for
+from tests.support import deploy_bytes, ready_for
 from tests.test_messages import RECEIVER
 
 REDIS = "redis://127.0.0.1:6379"

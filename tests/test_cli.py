@@ -5,7 +5,7 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from engine.config import ConfigError, Settings
-from tests.conftest import ROOT, bpmn, service_task
+from tests.support import ROOT, bpmn, service_task
 
 
 @pytest.fixture

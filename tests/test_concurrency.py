@@ -8,7 +8,7 @@ import pytest
 from engine.errors import Conflict
 from engine.models import InstanceStatus, ProcessInstance
 from engine.runtime import Runtime
-from tests.conftest import bpmn, deploy_bytes, flows, ready_for, user_task
+from tests.support import bpmn, deploy_bytes, flows, ready_for, user_task
 
 PARALLEL = bpmn(
     "<bpmn:startEvent id='s'/><bpmn:parallelGateway id='split'/>"

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from engine.errors import DeployError
 from engine.models import BpmnSource, ProcessDefinition
-from tests.conftest import ROOT, bpmn, deploy_bytes, flows, ready_for, service_task, user_task
+from tests.support import ROOT, bpmn, deploy_bytes, flows, ready_for, service_task, user_task
 
 GOOD = bpmn("<bpmn:startEvent id='s'/>" + user_task("review", "审批") + "<bpmn:endEvent id='e'/>"
             + flows("s", "review", "e"), lanes={"领导": ["s", "review", "e"]})

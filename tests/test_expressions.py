@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.expressions import Evaluator, ExpressionError
 from engine.models import BpmnSource, Incident, InstanceStatus, ProcessDefinition, ProcessInstance
-from tests.conftest import bpmn, flows, ready_for, user_task
+from tests.support import bpmn, flows, ready_for, user_task
 
 ESCAPES = [
     "().__class__.__mro__[1].__subclasses__()",

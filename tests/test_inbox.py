@@ -6,7 +6,7 @@ from sqlalchemy import select
 from engine import inbox
 from engine.errors import Conflict, Forbidden
 from engine.models import AuditEvent
-from tests.conftest import bpmn, deploy_bytes, flows, ready_for, user_task
+from tests.support import bpmn, deploy_bytes, flows, ready_for, user_task
 
 # One clerk task in the owning unit, and one for the leaders of unit ``other_unit`` (chosen at start).
 TWO_POOLS = bpmn(

@@ -10,7 +10,7 @@ from engine.errors import StepFailed
 from engine.models import AuditEvent, Incident, InstanceStatus, Notification, ProcessInstance, Task, TaskState
 from engine.registry import handler
 from engine.runtime import Runtime
-from tests.conftest import bpmn, deploy_bytes, flows, ready_for, service_task, user_task
+from tests.support import bpmn, deploy_bytes, flows, ready_for, service_task, user_task
 
 FLAKY = {"fail": True}
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from engine.errors import Conflict, Forbidden, FormInvalid
 from engine.models import InstanceStatus, ProcessInstance, Task, TaskState
-from tests.conftest import ready_for
+from tests.support import ready_for
 
 pytestmark = pytest.mark.usefixtures("deployed")
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import InstanceStatus, Outbox, OutboxStatus, ProcessInstance
-from tests.conftest import bpmn, deploy_bytes, flows, ready_for, user_task
+from tests.support import bpmn, deploy_bytes, flows, ready_for, user_task
 
 MESSAGE = "<bpmn:message id='receipt_msg' name='签收回执'/>"
 RECEIVER = bpmn(

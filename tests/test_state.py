@@ -9,7 +9,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn import load_state
 from engine.models import ProcessInstance
-from tests.conftest import ready_for
+from tests.support import ready_for
 
 pytestmark = pytest.mark.usefixtures("deployed")
 

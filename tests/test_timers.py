@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.calendar import CalendarDataMissing, WorkCalendar
 from engine.models import CalendarOverride, CalendarYear, Notification, Timer
-from tests.conftest import ready_for
+from tests.support import ready_for
 
 SH = clock.SHANGHAI
 
