@@ -2,7 +2,7 @@
 
 Run it from the repository root::
 
-    .venv/bin/python bench/engine.py            # full run, about three minutes
+    .venv/bin/python bench/engine.py            # full run, about a minute and a half
     .venv/bin/python bench/engine.py --quick    # a smaller run, for trying changes
 
 For SQLite (a temporary file) and PostgreSQL (a temporary database ``gongwen_bench_*``
@@ -16,7 +16,8 @@ measures:
    timer and audit tables, and commits;
 2. the same with two worker processes, each completing half of the tasks;
 3. the inbox query ``engine.inbox.ready_tasks`` (p50, p95) over 100,000 open tasks
-   spread across ~300 units, the nine business roles and two thousand people.
+   spread across ~300 units, the nine business roles and two thousand people, for the
+   demo's lyg.clerk and lyg.head, one session per query as in the web app.
 
 It also times SpiffWorkflow on its own doing the same step in memory (deserialize,
 complete the task, run the engine, serialize) and prints how many times slower a
@@ -45,6 +46,7 @@ import json
 import multiprocessing
 import os
 import random
+import signal
 import statistics
 import tempfile
 import time
@@ -53,6 +55,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 from types import SimpleNamespace
 from typing import Any
 
@@ -65,6 +68,7 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import event, func, insert, select, text
+from sqlalchemy.orm import Session
 
 import forms  # noqa: F401  (registers the forms)
 import handlers  # noqa: F401  (registers the handlers)
@@ -84,6 +88,7 @@ from engine.models import (
     Role,
     Task,
     TaskState,
+    Timer,
     Unit,
     UnitKind,
     UnitStatus,
@@ -237,8 +242,10 @@ def check_completed(gongwen: Gongwen, expected: int) -> None:
     with gongwen.db.session() as session:
         reviews = session.scalar(select(func.count()).select_from(Task).where(
             Task.spec_name == "dept_review", Task.state == TaskState.READY))
-    if reviews != expected:
-        raise RuntimeError(f"expected {expected} department reviews after the completions, found {reviews}")
+        timers = session.scalar(select(func.count()).select_from(Timer))
+    if reviews != expected or timers != expected:
+        raise RuntimeError(f"expected {expected} department reviews and reminder timers after the completions, "
+                           f"found {reviews} and {timers}")
 
 
 # -- 1. one process ---------------------------------------------------------------------------------------
@@ -249,15 +256,16 @@ def bench_single(gongwen: Gongwen, org: demo.DemoOrg, sizes: Sizes, result: Back
     print(f"  setup:      started {len(tasks)} leave instances in {time.perf_counter() - began:.1f} s (not timed)")
     complete_all(gongwen, tasks[:WARM_UP])
     with StatementCounter(gongwen) as statements:
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         durations = complete_all(gongwen, tasks[WARM_UP:])
-        elapsed = time.perf_counter() - began
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     check_completed(gongwen, len(tasks))
     result.completions_per_s = len(durations) / elapsed
     result.median_ms = ms(statistics.median(durations))
     print(f"  1 process:  {len(durations)} completions in {elapsed:.2f} s = {result.completions_per_s:.0f}/s; "
           f"median {result.median_ms:.2f} ms, p95 {ms(percentile(durations, 95)):.2f} ms; "
-          f"{statements.count / len(durations):.1f} SQL statements per completion")
+          f"{statements.count / len(durations):.1f} SQL statements and {ms(cpu / len(durations)):.2f} ms "
+          f"of this process's CPU per completion")
 
 
 # -- 2. two worker processes ------------------------------------------------------------------------------
@@ -284,22 +292,25 @@ def worker(url: str, files_dir: str, warm_up: list[tuple[str, int]], tasks: list
 def bench_two_workers(gongwen: Gongwen, org: demo.DemoOrg, url: str, files_dir: Path, sizes: Sizes,
                       result: BackendResult) -> None:
     tasks = start_leaves(gongwen, org, 2 * WARM_UP + sizes.completions_2w)
-    warm_ups, timed = tasks[:2 * WARM_UP], tasks[2 * WARM_UP:]
+    warm_ups, measured = tasks[:2 * WARM_UP], tasks[2 * WARM_UP:]
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(2), context.Queue()
     processes = [
-        context.Process(target=worker, args=(url, str(files_dir), warm_ups[i::2], timed[i::2], barrier, results))
+        context.Process(target=worker, args=(url, str(files_dir), warm_ups[i::2], measured[i::2], barrier, results))
         for i in range(2)
     ]
     try:
         for process in processes:
             process.start()
         reports = [results.get(timeout=600) for _ in processes]
+    except BaseException:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        raise
     finally:
         for process in processes:
             process.join(timeout=30)
-            if process.is_alive():
-                process.terminate()
     failures = [report for report in reports if isinstance(report, str)]
     if failures:
         raise RuntimeError(f"a worker failed: {failures[0]}")
@@ -312,8 +323,8 @@ def bench_two_workers(gongwen: Gongwen, org: demo.DemoOrg, url: str, files_dir: 
 
 # -- 3. inbox ---------------------------------------------------------------------------------------------
 
-def add_units(session: Any, count: int, rng: random.Random) -> list[tuple[int, list[int]]]:
-    """``count`` more county-level units of three departments each; returns every unit with its departments."""
+def add_units(session: Session, count: int, rng: random.Random) -> list[tuple[int, list[int]]]:
+    """``count`` more units of three departments each; returns every unit with its departments' ids."""
     parent = session.scalar(select(Unit.id).where(Unit.parent_id.is_(None)))
     session.execute(insert(Unit), [
         {"name": f"测试单位{i}", "kind": rng.choice(list(UnitKind)), "parent_id": parent, "status": UnitStatus.ACTIVE}
@@ -330,7 +341,7 @@ def add_units(session: Any, count: int, rng: random.Random) -> list[tuple[int, l
     return [(unit_id, departments.get(unit_id, [])) for unit_id in session.scalars(select(Unit.id))]
 
 
-def add_people(session: Any, count: int) -> list[int]:
+def add_people(session: Session, count: int) -> list[int]:
     """``count`` more people (no usable password, no roles); returns every person's id."""
     session.execute(insert(Person), [
         {"login": f"bench.{i:05d}", "name": f"测试{i}", "password_hash": "!", "status": PersonStatus.ACTIVE,
@@ -340,7 +351,7 @@ def add_people(session: Any, count: int) -> list[int]:
     return list(session.scalars(select(Person.id)))
 
 
-def add_instances(session: Any, count: int, units: list[int]) -> list[int]:
+def add_instances(session: Session, count: int, units: list[int]) -> list[int]:
     """``count`` empty leave instances for the open tasks to belong to."""
     definition = session.scalar(select(ProcessDefinition.id).where(ProcessDefinition.process_id == "leave"))
     now = clock.now()
@@ -361,8 +372,8 @@ def open_task_rows(count: int, rng: random.Random, units: list[tuple[int, list[i
     for _ in range(count):
         unit_id, departments = rng.choice(units)
         role = rng.choice(roles)
-        kind = rng.random()
-        person = rng.choice(people) if kind < 0.10 else None
+        offer = rng.random()
+        person = rng.choice(people) if offer < 0.10 else None
         department = None
         if role == Role.DEPARTMENT_HEAD and departments and rng.random() < 0.8:
             department = rng.choice(departments)
@@ -371,7 +382,7 @@ def open_task_rows(count: int, rng: random.Random, units: list[tuple[int, list[i
             "spec_name": "dept_review", "name": "部门负责人审批", "form_key": "leave_decision", "lane": None,
             "candidate_role": None if person else role, "candidate_unit_id": unit_id,
             "candidate_department_id": department, "candidate_person_id": person,
-            "assignee_id": rng.choice(people) if kind >= 0.95 else None, "state": TaskState.READY,
+            "assignee_id": rng.choice(people) if offer >= 0.95 else None, "state": TaskState.READY,
             "created_at": now - timedelta(minutes=rng.randrange(28 * 24 * 60)),
             "due_at": None if rng.random() < 0.2 else now + timedelta(hours=rng.randrange(-14 * 24, 28 * 24)),
         }
@@ -384,7 +395,7 @@ def load_open_tasks(gongwen: Gongwen, rows: int, chunk: int = 5000) -> None:
         people = add_people(session, 2000)
         instances = add_instances(session, 300, [unit_id for unit_id, _ in units])
     generated = open_task_rows(rows, rng, units, people, instances)
-    while batch := [row for _, row in zip(range(chunk), generated, strict=False)]:
+    while batch := list(islice(generated, chunk)):
         with gongwen.db.write() as session:
             session.execute(insert(Task), batch)
     with gongwen.db.engine.connect() as conn:  # fresh statistics, as a live database would have
@@ -503,8 +514,10 @@ def main() -> None:
     arguments.add_argument("--skip-postgresql", action="store_true", help="SQLite only")
     options = arguments.parse_args()
     sizes = QUICK if options.quick else FULL
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # so that the cleanup below still runs
     configure_process()
     began = time.perf_counter()
+    print(f"Gongwen engine benchmark ({'quick' if options.quick else 'full'} run, {os.cpu_count()} CPUs)")
 
     raw_ms = bench_raw(sizes)
     with tempfile.TemporaryDirectory(prefix="gongwen_bench_") as workdir:

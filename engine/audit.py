@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -52,23 +52,26 @@ def _digest(prev_hash: str, at: datetime, action: str, actor_id, unit_id, instan
 
 
 def flush(session: Session) -> None:
-    """Chain and insert the queued events; called by the session just before commit."""
+    """Chain and insert the queued events; called by the session just before commit.
+
+    SQLAlchemy also calls it when a savepoint is released; events wait for the real
+    commit then, so the chain lock is held only for the last statements of a transaction.
+    """
+    if session.get_nested_transaction() is not None:
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
     if not is_sqlite(session):  # SQLite already serialises writers for the whole transaction
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
     prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
-    rows = []
     for event in pending:
         # Round-trip through JSON so the hash covers exactly what the database will hand back.
         event["detail"] = json.loads(json.dumps(event["detail"], ensure_ascii=False, default=str))
-        digest = _digest(prev, event["at"], event["action"], event["actor_id"], event["unit_id"],
-                         event["instance_id"], event["detail"])
-        rows.append(AuditEvent(prev_hash=prev, hash=digest, **event))
-        prev = digest
-    session.add_all(rows)
-    session.flush()
+        event["prev_hash"] = prev
+        event["hash"] = prev = _digest(prev, event["at"], event["action"], event["actor_id"], event["unit_id"],
+                                       event["instance_id"], event["detail"])
+    session.connection().execute(insert(AuditEvent.__table__), pending)
 
 
 def discard(session: Session) -> None:

@@ -9,6 +9,7 @@ a silently wrong deadline is worse than none.
 
 from __future__ import annotations
 
+import time as _time
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
@@ -30,35 +31,52 @@ class CalendarDataMissing(RuntimeError):
         self.year = year
 
 
-class WorkCalendar:
-    """Working-day arithmetic for one session; lookups are cached for its lifetime."""
+class CalendarData:
+    """An administrator's overrides per year, read at most once a minute per process.
 
-    def __init__(self, session: Session | None, office_hours=DEFAULT_OFFICE_HOURS):
+    Overrides change a few times a year; re-reading them on every step would cost
+    two queries per step for nothing. A change reaches every process within a minute.
+    """
+
+    def __init__(self, max_age_s: float = 60.0):
+        self.max_age_s = max_age_s
+        self._years: dict[int, tuple[float, dict[date, bool], bool]] = {}
+
+    def year(self, session: Session, year: int) -> tuple[dict[date, bool], bool]:
+        cached = self._years.get(year)
+        if cached is not None and _time.monotonic() - cached[0] < self.max_age_s:
+            return cached[1], cached[2]
+        overrides = dict(session.execute(
+            select(CalendarOverride.day, CalendarOverride.is_workday)
+            .where(CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day <= date(year, 12, 31))
+        ).all())
+        entered = session.get(CalendarYear, year) is not None
+        self._years[year] = (_time.monotonic(), overrides, entered)
+        return overrides, entered
+
+
+class WorkCalendar:
+    """Working-day arithmetic over one session; without ``data`` it reads overrides afresh."""
+
+    def __init__(self, session: Session | None, office_hours=DEFAULT_OFFICE_HOURS, data: CalendarData | None = None):
         self.session = session
         self.office_hours = tuple(office_hours)
-        self._overrides: dict[int, dict[date, bool]] = {}
-        self._entered: dict[int, bool] = {}
+        self.data = data or CalendarData(max_age_s=0)
+        self._years: dict[int, tuple[dict[date, bool], bool]] = {}
 
-    def _year(self, year: int) -> dict[date, bool]:
-        if year not in self._overrides:
-            rows = {}
-            if self.session is not None:
-                rows = dict(self.session.execute(
-                    select(CalendarOverride.day, CalendarOverride.is_workday)
-                    .where(CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day <= date(year, 12, 31))
-                ).all())
-                self._entered[year] = self.session.get(CalendarYear, year) is not None
-            self._overrides[year] = rows
-        return self._overrides[year]
+    def _year(self, year: int) -> tuple[dict[date, bool], bool]:
+        if year not in self._years:
+            self._years[year] = ({}, False) if self.session is None else self.data.year(self.session, year)
+        return self._years[year]
 
     def is_workday(self, day: date) -> bool:
-        overrides = self._year(day.year)
+        overrides, entered = self._year(day.year)
         if day in overrides:
             return overrides[day]
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:
-            if self._entered.get(day.year):
+            if entered:
                 return day.weekday() < 5
             raise CalendarDataMissing(day.year) from None
 

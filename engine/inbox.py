@@ -18,38 +18,46 @@ from .errors import Conflict, Forbidden, NotFound
 from .models import Person, PersonStatus, RoleGrant, Task, TaskState
 
 
-def _active_person(session: Session, person_id: int) -> Person:
-    person = session.get(Person, person_id)
-    if person is None:
-        raise NotFound("没有这个人员")
-    if person.status != PersonStatus.ACTIVE:
-        raise Forbidden(f"{person.name} 的账号已冻结")
-    return person
+def _active_person(session: Session, person_id: int) -> list[tuple]:
+    """The business grants (role, unit, department) of an active person, in one query.
 
-
-def _pool_condition(session: Session, person_id: int):
-    """Tasks in the pools this person's business roles reach (assigned or not)."""
-    grants = session.execute(
-        select(RoleGrant.role, RoleGrant.unit_id, RoleGrant.department_id).where(RoleGrant.person_id == person_id)
+    Refuses an unknown or frozen account. Administrators' roles reach no business task.
+    """
+    person, grant = Person.__table__, RoleGrant.__table__
+    rows = session.connection().execute(
+        select(person.c.name, person.c.status, grant.c.role, grant.c.unit_id, grant.c.department_id)
+        .select_from(person.outerjoin(grant, grant.c.person_id == person.c.id)).where(person.c.id == person_id)
     ).all()
-    clauses = []
-    for role, unit_id, department_id in grants:
-        if role.is_admin:
-            continue  # administrators reach no business task
-        department = (Task.candidate_department_id.is_(None) if department_id is None else
-                      or_(Task.candidate_department_id.is_(None), Task.candidate_department_id == department_id))
-        clauses.append(and_(Task.candidate_role == role, Task.candidate_unit_id == unit_id, department))
-    return or_(*clauses) if clauses else None
+    if not rows:
+        raise NotFound("没有这个人员")
+    if rows[0].status != PersonStatus.ACTIVE:
+        raise Forbidden(f"{rows[0].name} 的账号已冻结")
+    return [(r.role, r.unit_id, r.department_id) for r in rows if r.role is not None and not r.role.is_admin]
+
+
+def _business_grants(session: Session, person_id: int) -> list[tuple]:
+    grant = RoleGrant.__table__
+    rows = session.connection().execute(
+        select(grant.c.role, grant.c.unit_id, grant.c.department_id).where(grant.c.person_id == person_id)
+    ).all()
+    return [tuple(row) for row in rows if not row[0].is_admin]
 
 
 def _offered_to(session: Session, person_id: int):
-    """Ready tasks this person may work on now: assigned to them, or unassigned in their reach."""
-    pool = _pool_condition(session, person_id)
-    unassigned = [Task.candidate_person_id == person_id]
-    if pool is not None:
-        unassigned.append(and_(Task.candidate_person_id.is_(None), pool))
-    return and_(Task.state == TaskState.READY,
-                or_(Task.assignee_id == person_id, and_(Task.assignee_id.is_(None), or_(*unassigned))))
+    """Ready tasks this person may work on now: assigned to them, or unassigned in their reach.
+
+    A flat OR of branches that each repeat ``state = 'ready'``, so that SQLite, like
+    PostgreSQL, answers it from the partial indexes instead of scanning every task.
+    """
+    ready = Task.state == TaskState.READY
+    branches = [and_(ready, Task.assignee_id == person_id),
+                and_(ready, Task.candidate_person_id == person_id, Task.assignee_id.is_(None))]
+    for role, unit_id, department_id in _business_grants(session, person_id):
+        department = [Task.candidate_department_id.is_(None)] if department_id is None else \
+            [or_(Task.candidate_department_id.is_(None), Task.candidate_department_id == department_id)]
+        branches.append(and_(ready, Task.candidate_unit_id == unit_id, Task.candidate_role == role,
+                             Task.candidate_person_id.is_(None), Task.assignee_id.is_(None), *department))
+    return or_(*branches)
 
 
 def ready_tasks(session: Session, person_id: int, *, limit: int = 50, offset: int = 0) -> Sequence[Task]:
@@ -72,22 +80,24 @@ def _ready_task(session: Session, task_id: uuid.UUID | str, for_update: bool = T
     return task
 
 
-def _reaches(session: Session, task: Task, person_id: int) -> bool:
-    if task.candidate_person_id == person_id:
-        return True
-    pool = _pool_condition(session, person_id)
-    return pool is not None and task.candidate_person_id is None and session.scalar(
-        select(Task.id).where(Task.id == task.id, pool)) is not None
+def _reaches(task: Task, person_id: int, grants: list[tuple]) -> bool:
+    if task.candidate_person_id is not None:
+        return task.candidate_person_id == person_id
+    return any(
+        role == task.candidate_role and unit_id == task.candidate_unit_id
+        and task.candidate_department_id in (None, department_id)
+        for role, unit_id, department_id in grants
+    )
 
 
 def ensure_can_act(session: Session, task: Task, person_id: int) -> None:
     """Raise unless ``person_id`` may complete ``task`` now."""
-    _active_person(session, person_id)
+    grants = _active_person(session, person_id)
     if task.assignee_id is not None:
         if task.assignee_id != person_id:
             raise Conflict("这个任务已由他人签收办理")
         return
-    if not _reaches(session, task, person_id):
+    if not _reaches(task, person_id, grants):
         raise Forbidden("您无权办理这个任务")
 
 
@@ -112,11 +122,10 @@ def delegate(session: Session, task_id: uuid.UUID | str, person_id: int, to_pers
     """Hand a task to another active person who holds a role in the task's unit."""
     task = _ready_task(session, task_id)
     ensure_can_act(session, task, person_id)
-    target = _active_person(session, to_person_id)
-    in_unit = session.scalar(select(RoleGrant.id).where(
-        RoleGrant.person_id == target.id, RoleGrant.unit_id == task.candidate_unit_id).limit(1))
-    if in_unit is None:
-        raise Forbidden(f"{target.name} 不在办理单位中，不能转交给他")
-    task.assignee_id = target.id
+    target_grants = _active_person(session, to_person_id)
+    if not any(unit_id == task.candidate_unit_id for _, unit_id, _ in target_grants):
+        name = session.get(Person, to_person_id).name
+        raise Forbidden(f"{name} 不在办理单位中，不能转交给他")
+    task.assignee_id = to_person_id
     audit.record(session, "task.delegate", actor_id=person_id, instance_id=task.instance_id,
-                 task_id=str(task.id), to_person_id=target.id)
+                 task_id=str(task.id), to_person_id=to_person_id)

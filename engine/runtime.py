@@ -41,7 +41,7 @@ from .bpmn import (
     new_workflow,
     to_plain,
 )
-from .calendar import WorkCalendar
+from .calendar import CalendarData, WorkCalendar
 from .db import is_sqlite
 from .errors import Conflict, FormInvalid, GongwenError, NotFound, StepFailed
 from .expressions import Evaluator, ExpressionError, RestrictedEnvironment
@@ -103,6 +103,9 @@ class StepContext:
     task_name: str = ""
     completion: _Completion | None = None
     incidents: list[Incident] = field(default_factory=list)
+    # What the projections held when the step began; they always match the loaded state.
+    ready_before: set[uuid.UUID] = field(default_factory=set)
+    waits_before: tuple[list, list] = ([], [])
 
     @property
     def instance_id(self) -> int:
@@ -186,13 +189,15 @@ class Runtime:
         self.db = gongwen.db
         self.evaluator = Evaluator(self._diagram_functions(), gongwen.settings.expression_timeout_s)
         self.script_engine = _ScriptEngine(RestrictedEnvironment(self.evaluator))
+        self.calendar_data = CalendarData()
+        self._definitions: dict[int, tuple[str, str]] = {}
 
     # -- what diagrams may call --------------------------------------------------------------------------
 
     def _diagram_functions(self) -> dict[str, Callable]:
         def calendar() -> WorkCalendar:
             ctx = _current.get()
-            return ctx.calendar if ctx else WorkCalendar(None, self.gongwen.settings.office_hours)
+            return ctx.calendar if ctx else WorkCalendar(None, self.gongwen.settings.office_hours, self.calendar_data)
 
         def working_days(days: int, start: Any = None) -> str:
             return calendar().add_working_days(_as_datetime(start) or clock.now(), int(days)).isoformat()
@@ -226,11 +231,16 @@ class Runtime:
         return definition
 
     def _parsed(self, session: Session, definition_id: int) -> ParsedProcess:
-        definition = session.get(ProcessDefinition, definition_id)
-        key = definition.source_sha256
-        if cached := cached_spec(key, definition.process_id):
+        """The parsed spec of a stored definition (rows never change, so both lookups are cached)."""
+        known = self._definitions.get(definition_id)
+        if known is None:
+            definition = session.get(ProcessDefinition, definition_id)
+            known = self._definitions[definition_id] = (definition.source_sha256, definition.process_id)
+        sha256, process_id = known
+        if cached := cached_spec(sha256, process_id):
             return cached
-        return load_spec(key, definition.source.content, definition.filename, definition.process_id)
+        definition = session.get(ProcessDefinition, definition_id)
+        return load_spec(sha256, definition.source.content, definition.filename, process_id)
 
     # -- starting ----------------------------------------------------------------------------------------
 
@@ -283,32 +293,31 @@ class Runtime:
         cancelled meanwhile raises :class:`Conflict`.
         """
         task_id = uuid.UUID(str(task_id))
-        with self.db.session() as session:
-            row = session.get(Task, task_id)
-            if row is None:
+        with self.db.write() as session:
+            table = Task.__table__
+            task_row = session.connection().execute(select(table).where(table.c.id == task_id)).one_or_none()
+            if task_row is None:
                 raise NotFound("没有这个任务")
-            instance_id, form_key = row.instance_id, row.form_key
-        try:
-            values = FORMS[form_key].load(data or {})
-        except ValidationError as err:
-            raise FormInvalid(err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}) \
-                from None
+            try:
+                values = FORMS[task_row.form_key].load(data or {})
+            except ValidationError as err:
+                messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+                raise FormInvalid(messages) from None
 
-        def action(workflow: BpmnWorkflow, ctx: StepContext) -> None:
-            task_row = ctx.session.get(Task, task_id)
-            if task_row.state != TaskState.READY:
-                raise Conflict("这个任务已经办理或已撤销，请刷新待办")
-            ensure_can_act(ctx.session, task_row, person_id)
-            spiff_task = workflow.get_task_from_id(task_id)
-            if spiff_task is None or spiff_task.state != SpiffState.READY:
-                raise Conflict("这个任务当前不能办理，请刷新待办")
-            spiff_task.task_spec.add_data_from_form(spiff_task, values)
-            spiff_task.run()
-            ctx.completion = _Completion(task_id, person_id, to_plain(values))
-            ctx.audit("task.complete", actor_id=person_id, task=task_row.spec_name, task_name=task_row.name,
-                      task_id=str(task_id))
+            def action(workflow: BpmnWorkflow, ctx: StepContext) -> None:
+                if task_row.state != TaskState.READY:
+                    raise Conflict("这个任务已经办理或已撤销，请刷新待办")
+                ensure_can_act(ctx.session, task_row, person_id)
+                spiff_task = workflow.get_task_from_id(task_id)
+                if spiff_task is None or spiff_task.state != SpiffState.READY:
+                    raise Conflict("这个任务当前不能办理，请刷新待办")
+                spiff_task.task_spec.add_data_from_form(spiff_task, values)
+                spiff_task.run()
+                ctx.completion = _Completion(task_id, person_id, to_plain(values))
+                ctx.audit("task.complete", actor_id=person_id, task=task_row.spec_name, task_name=task_row.name,
+                          task_id=str(task_id))
 
-        self.step(instance_id, action)
+            self.step(task_row.instance_id, action, session)
 
     # -- the step ----------------------------------------------------------------------------------------
 
@@ -331,7 +340,9 @@ class Runtime:
 
     def _run(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
              action: Callable[[BpmnWorkflow, StepContext], Any]) -> Any:
-        ctx = StepContext(self, session, row, WorkCalendar(session, self.gongwen.settings.office_hours))
+        calendar = WorkCalendar(session, self.gongwen.settings.office_hours, self.calendar_data)
+        ctx = StepContext(self, session, row, calendar, ready_before=self._ready_ids(workflow),
+                          waits_before=self._waits(workflow))
         token = _current.set(ctx)
         try:
             result = action(workflow, ctx)
@@ -383,23 +394,36 @@ class Runtime:
 
     # -- projections -------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _ready_ids(workflow: BpmnWorkflow) -> set[uuid.UUID]:
+        return {t.id for t in workflow.get_tasks(state=SpiffState.READY, manual=True)}
+
+    @staticmethod
+    def _waits(workflow: BpmnWorkflow) -> tuple[list[datetime], list[str]]:
+        """Due times of waiting timers and names of awaited messages, sorted."""
+        timers, messages = [], []
+        for event in workflow.waiting_events():
+            if event.event_type in _TIMER_EVENTS and isinstance(event.value, str):
+                timers.append(datetime.fromisoformat(event.value).astimezone(clock.UTC))
+            elif event.event_type == "MessageEventDefinition":
+                messages.append(event.name)
+        return sorted(timers), sorted(messages)
+
     def _project_tasks(self, workflow: BpmnWorkflow, ctx: StepContext) -> None:
-        session, row = ctx.session, ctx.instance
+        # Core statements on the session's connection: the ORM's bulk machinery costs more than the SQL.
+        conn, table = ctx.session.connection(), Task.__table__
         ready = {t.id: t for t in workflow.get_tasks(state=SpiffState.READY, manual=True)}
-        known = set(session.scalars(
-            select(Task.id).where(Task.instance_id == row.id, Task.state == TaskState.READY)
-        ))
         now = clock.now()
-        for task_id in known - ready.keys():
+        for task_id in ctx.ready_before - ready.keys():
             done = ctx.completion is not None and ctx.completion.task_id == task_id
             values: dict[str, Any] = {"state": TaskState.COMPLETED if done else TaskState.CANCELLED,
                                       "completed_at": now}
             if done:
                 values |= {"completed_by_id": ctx.completion.person_id, "form_data": ctx.completion.data}
-            session.execute(update(Task).where(Task.id == task_id).values(**values))
-        new = [self._task_row(task, ctx, now) for task_id, task in ready.items() if task_id not in known]
+            conn.execute(update(table).where(table.c.id == task_id).values(**values))
+        new = [self._task_row(task, ctx, now) for task_id, task in ready.items() if task_id not in ctx.ready_before]
         if new:
-            session.execute(insert(Task), new)
+            conn.execute(insert(table), new)
 
     def _task_row(self, task, ctx: StepContext, now: datetime) -> dict:
         spec = task.task_spec
@@ -429,23 +453,20 @@ class Runtime:
         }
 
     def _project_waits(self, workflow: BpmnWorkflow, ctx: StepContext) -> None:
-        session, row = ctx.session, ctx.instance
-        timers, messages = [], []
-        for event in workflow.waiting_events():
-            if event.event_type in _TIMER_EVENTS and isinstance(event.value, str):
-                timers.append(datetime.fromisoformat(event.value).astimezone(clock.UTC))
-            elif event.event_type == "MessageEventDefinition":
-                messages.append(event.name)
-        old_timers = session.scalars(select(Timer.due_at).where(Timer.instance_id == row.id)).all()
-        if sorted(old_timers) != sorted(timers):
-            session.execute(delete(Timer).where(Timer.instance_id == row.id))
+        conn, row = ctx.session.connection(), ctx.instance
+        (timers, messages), (old_timers, old_messages) = self._waits(workflow), ctx.waits_before
+        if timers != old_timers:
+            timer = Timer.__table__
+            if old_timers:
+                conn.execute(delete(timer).where(timer.c.instance_id == row.id))
             if timers:
-                session.execute(insert(Timer), [{"instance_id": row.id, "due_at": t} for t in timers])
-        old_waits = session.scalars(select(MessageWait.name).where(MessageWait.instance_id == row.id)).all()
-        if sorted(old_waits) != sorted(messages):
-            session.execute(delete(MessageWait).where(MessageWait.instance_id == row.id))
+                conn.execute(insert(timer), [{"instance_id": row.id, "due_at": t} for t in timers])
+        if messages != old_messages:
+            wait = MessageWait.__table__
+            if old_messages:
+                conn.execute(delete(wait).where(wait.c.instance_id == row.id))
             if messages:
-                session.execute(insert(MessageWait), [
+                conn.execute(insert(wait), [
                     {"instance_id": row.id, "name": name, "correlation": row.correlation} for name in messages
                 ])
 
