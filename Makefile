@@ -4,7 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-APT_PACKAGES :=
+# poppler: pdfsig/pdftoppm/pdftotext for checking sealed PDFs; the fonts are embedded in every PDF.
+APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei
 
 .PHONY: demo test services
 

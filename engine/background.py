@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 
-from . import clock
+from . import audit, clock
 from .db import is_sqlite
+from .errors import GongwenError
 from .models import Outbox, OutboxStatus
 
 if TYPE_CHECKING:
@@ -35,6 +36,24 @@ SWEEP_SECONDS = 30.0
 CONSUMERS: dict[str, Callable[[Gongwen, Session, Outbox], None]] = {
     "message": lambda gongwen, session, item: gongwen.runtime.deliver_message(session, item),
 }
+# Work the sweep does besides timers and the outbox: fn(gongwen), registered by handlers.
+PERIODIC: list[Callable[[Gongwen], object]] = []
+
+
+def consumer(topic: str):
+    """Register ``fn(gongwen, session, item)`` to deliver outbox items of ``topic``."""
+
+    def register(fn):
+        CONSUMERS[topic] = fn
+        return fn
+
+    return register
+
+
+def periodic(fn):
+    """Register ``fn(gongwen)`` to run on every sweep."""
+    PERIODIC.append(fn)
+    return fn
 
 
 def deliver_outbox(gongwen: Gongwen, limit: int = 500) -> int:
@@ -76,13 +95,18 @@ def _deliver_next(gongwen: Gongwen) -> int | None:
         with gongwen.db.write() as session:
             item = session.get(Outbox, item_id)
             item.attempts += 1
-            item.status, item.last_error = OutboxStatus.FAILED, f"{type(err).__name__}: {err}"
+            item.status, item.last_error = OutboxStatus.FAILED, str(err) if isinstance(err, GongwenError) else \
+                f"{type(err).__name__}: {err}"
+            audit.record(session, "outbox.failed", instance_id=item.source_instance_id, topic=item.topic,
+                         key=item.key, error=item.last_error)
         return item_id
 
 
 def sweep(gongwen: Gongwen) -> None:
     gongwen.runtime.fire_due_timers()
     deliver_outbox(gongwen)
+    for fn in PERIODIC:
+        fn(gongwen)
 
 
 JOBS: dict[str, Callable[[Gongwen], object]] = {

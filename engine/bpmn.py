@@ -98,6 +98,7 @@ def check_definition(content: bytes, filename: str) -> ParsedProcess:
         if name != INITIATOR_LANE and name not in LANE_ROLES:
             known = "、".join([INITIATOR_LANE, *(r.label for r in Role if not r.is_admin)])
             raise DeployError(filename, f"泳道“{name}”没有对应的角色（可用：{known}）", lane.get("id"))
+    _check_ids(root, filename)
     _check_tasks(processes[0], filename)
     _check_expressions(root, filename)
     parser = SpiffBpmnParser()
@@ -108,6 +109,20 @@ def check_definition(content: bytes, filename: str) -> ParsedProcess:
     except (ValidationException, SpiffWorkflowException) as err:
         raise DeployError(filename, f"无法解析：{err}", getattr(err, "id", None)) from None
     return ParsedProcess(process_id, processes[0].get("name") or process_id, spec, subprocess_specs)
+
+
+def _check_ids(root: etree._Element, filename: str) -> None:
+    """SpiffWorkflow indexes extension elements' ids with the diagram's, and the later one wins.
+
+    A parameter or operator whose id equals an element's would silently replace that
+    element, so the clash is refused here with both named.
+    """
+    elements = {el.get("id") for el in root.iter() if el.get("id") and etree.QName(el).namespace == BPMN_NS}
+    for ext in root.iter(f"{{{SPIFF_NS}}}*"):
+        if ext.get("id") in elements:
+            kind = etree.QName(ext).localname
+            raise DeployError(filename, f"扩展元素 spiffworkflow:{kind} 的 id “{ext.get('id')}”与流程元素重名，请改名",
+                              _element_id(ext))
 
 
 def _check_tasks(process: etree._Element, filename: str) -> None:

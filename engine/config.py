@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
 
@@ -42,7 +42,9 @@ class Settings:
     fixed_now: datetime | None = None
     office_hours: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13, 30), time(17, 30)))
     expression_timeout_s: float = 1.0
-    extra: dict[str, str] = field(default_factory=dict)
+    attachment_max_bytes: int = 50 * 1024 * 1024
+    # A dispatch to more than this share of all active units asks the clerk to confirm.
+    wide_dispatch_share: float = 0.3
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -76,6 +78,8 @@ class Settings:
             fixed_now=fixed_now,
             office_hours=_office_hours(env.get("GONGWEN_OFFICE_HOURS", "09:00-12:00,13:30-17:30")),
             expression_timeout_s=float(env.get("GONGWEN_EXPRESSION_TIMEOUT", "1.0")),
+            attachment_max_bytes=int(env.get("GONGWEN_ATTACHMENT_MAX_BYTES", str(50 * 1024 * 1024))),
+            wide_dispatch_share=float(env.get("GONGWEN_WIDE_DISPATCH_SHARE", "0.3")),
         )
 
 

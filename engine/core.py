@@ -9,6 +9,7 @@ from . import audit, clock
 from .background import Background, CeleryBackground, InProcess
 from .config import Settings
 from .db import Database
+from .files import FileStore
 from .runtime import Runtime, pop_jobs
 
 
@@ -21,6 +22,7 @@ class Gongwen:
             clock.set_clock(clock.FixedClock(self.settings.fixed_now))
         self.settings.files_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings.database_url)
+        self.files = FileStore(self.settings.files_dir)
         self.background: Background = (
             CeleryBackground(self) if self.settings.broker_url else InProcess(self)
         )
@@ -29,6 +31,8 @@ class Gongwen:
         event.listen(self.db.sessions, "after_commit", self._after_commit)
 
     def _after_commit(self, session: Session) -> None:
+        if session.get_nested_transaction() is not None:
+            return  # a savepoint was released; the work waits for the real commit
         for job in sorted(pop_jobs(session)):
             self.background.submit(job)
 

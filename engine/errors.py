@@ -45,6 +45,16 @@ class Conflict(GongwenError):
     status = 409
 
 
+class Refused(GongwenError):
+    """A handler refuses the step (a business rule is broken): the whole step is undone.
+
+    Unlike any other handler error, which leaves an incident for an administrator, a
+    refusal goes back to the person who acted, with the reason, and nothing changes.
+    """
+
+    status = 422
+
+
 class StepFailed(GongwenError):
     """The process could not move on; the step was rolled back and nothing changed."""
 

@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from .calendar import WorkCalendar
+from .config import Settings
+from .files import FileStore
 
 
 class HandlerContext(Protocol):
@@ -24,8 +26,11 @@ class HandlerContext(Protocol):
     instance_id: int
     owning_unit_id: int
     initiator_id: int | None
+    instance: Any  # the ProcessInstance row being stepped
     task_name: str
     calendar: WorkCalendar
+    files: FileStore
+    settings: Settings
 
     def now(self) -> datetime: ...
 

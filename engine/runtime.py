@@ -42,9 +42,11 @@ from .bpmn import (
     to_plain,
 )
 from .calendar import CalendarData, WorkCalendar
+from .config import Settings
 from .db import is_sqlite
-from .errors import Conflict, FormInvalid, GongwenError, NotFound, StepFailed
+from .errors import Conflict, FormInvalid, GongwenError, NotFound, Refused, StepFailed
 from .expressions import Evaluator, ExpressionError, RestrictedEnvironment
+from .files import FileStore
 from .inbox import ensure_can_act
 from .models import (
     Incident,
@@ -119,6 +121,14 @@ class StepContext:
     def initiator_id(self) -> int | None:
         return self.instance.initiator_id
 
+    @property
+    def files(self) -> FileStore:
+        return self.runtime.gongwen.files
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.gongwen.settings
+
     def now(self) -> datetime:
         return clock.now()
 
@@ -155,13 +165,22 @@ class _ScriptEngine(PythonScriptEngine):
         return json.dumps(to_plain(result), ensure_ascii=False)
 
 
-def _describe(err: BaseException) -> str:
-    """The message of the error that started it all, not SpiffWorkflow's wrapping of it."""
+def _chain(err: BaseException | None) -> list[BaseException]:
     chain, seen = [], set()
     while err is not None and id(err) not in seen:
         seen.add(id(err))
         chain.append(err)
         err = err.__cause__ or err.__context__
+    return chain
+
+
+def _find(err: BaseException, kind: type[Exception]) -> Exception | None:
+    return next((e for e in _chain(err) if isinstance(e, kind)), None)
+
+
+def _describe(err: BaseException) -> str:
+    """The message of the error that started it all, not SpiffWorkflow's wrapping of it."""
+    chain = _chain(err)
     for link in chain:
         if isinstance(link, (GongwenError, ExpressionError)):
             return str(link)
@@ -293,13 +312,23 @@ class Runtime:
         cancelled meanwhile raises :class:`Conflict`.
         """
         task_id = uuid.UUID(str(task_id))
+        try:
+            self._complete(task_id, person_id, data or {})
+        except (FormInvalid, Refused) as err:
+            # The step is undone; the refusal itself is kept, in a transaction of its own.
+            log.info("task %s refused for person %s: %s", task_id, person_id, err)
+            with self.db.write() as session:
+                audit.record(session, "task.refused", actor_id=person_id, task_id=str(task_id), reason=str(err))
+            raise
+
+    def _complete(self, task_id: uuid.UUID, person_id: int, data: dict) -> None:
         with self.db.write() as session:
             table = Task.__table__
             task_row = session.connection().execute(select(table).where(table.c.id == task_id)).one_or_none()
             if task_row is None:
                 raise NotFound("没有这个任务")
             try:
-                values = FORMS[task_row.form_key].load(data or {})
+                values = FORMS[task_row.form_key].load(data)
             except ValidationError as err:
                 messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
                 raise FormInvalid(messages) from None
@@ -311,6 +340,8 @@ class Runtime:
                 spiff_task = workflow.get_task_from_id(task_id)
                 if spiff_task is None or spiff_task.state != SpiffState.READY:
                     raise Conflict("这个任务当前不能办理，请刷新待办")
+                # Who did it and for which unit travel with the form's data (e.g. into MI outputs).
+                values.update(completed_by=person_id, completed_for_unit=task_row.candidate_unit_id)
                 spiff_task.task_spec.add_data_from_form(spiff_task, values)
                 spiff_task.run()
                 ctx.completion = _Completion(task_id, person_id, to_plain(values))
@@ -352,6 +383,8 @@ class Runtime:
         except GongwenError:
             raise
         except Exception as err:
+            if known := _find(err, GongwenError):
+                raise known from None
             log.exception("step on instance %s failed", row.id)
             raise StepFailed(f"流程无法继续，本次操作未生效：{_describe(err)}") from err
         finally:
@@ -361,6 +394,8 @@ class Runtime:
         try:
             workflow.do_engine_steps()
         except Exception as err:
+            if refusal := _find(err, Refused):
+                raise refusal from None
             failed = workflow.get_tasks(state=SpiffState.ERROR)
             if not failed:
                 raise

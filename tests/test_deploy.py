@@ -84,3 +84,11 @@ def test_the_shipped_workflows_deploy(gongwen):
         from engine.deploy import deploy
         results = deploy(session, collect([ROOT / "workflows"]))
     assert {r.process_id for r in results} >= {"leave"}
+
+
+def test_an_extension_id_that_shadows_an_element_is_refused(gongwen):
+    content = bpmn("<bpmn:startEvent id='s'/>" + service_task("notify", "notify", {"text": "'x'"})
+                   + flows("s", "notify"))
+    with pytest.raises(DeployError, match="与流程元素重名") as refused:
+        deploy_bytes(gongwen, "clash.bpmn", content)
+    assert refused.value.element_id == "notify"

@@ -97,7 +97,7 @@ def demo(ctx: click.Context) -> None:
         deploy(session, collect([ROOT / "workflows"]))
         seeded = session.scalar(select(Person.id).limit(1)) is not None
         if not seeded:
-            demo_org.seed(session)
+            demo_org.issue_seals(session, gongwen.settings, demo_org.seed(session))
         people = session.scalars(select(Person).order_by(Person.id)).all()
         rows = [(p.login, p.name, p.unit.name if p.unit else "（系统）",
                  "、".join(sorted({g.role.label for g in p.grants}))) for p in people]

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from engine.config import Settings
 from engine.models import Department, Person, Role, Unit, UnitKind
 from engine.organisation import create_department, create_person, create_unit, grant_role
+from handlers.seals import issue_seal
 
 DEMO_PASSWORD = "gongwen-demo"
 
@@ -82,6 +84,7 @@ def seed(session: Session) -> DemoOrg:
     person("lyg.drafter2", "city_office", [Role.DRAFTER], "secretariat_2")
     person("lyg.head", "city_office", [Role.DEPARTMENT_HEAD], "secretariat_1")
     person("lyg.head2", "city_office", [Role.DEPARTMENT_HEAD], "secretariat_2")
+    person("lyg.head3", "city_office", [Role.DEPARTMENT_HEAD], "general")
     person("lyg.reviewer", "city_office", [Role.REVIEWER], "general")
     person("lyg.signer", "city_office", [Role.SIGNING_LEADER, Role.LEADER])
     person("lyg.leader", "city_office", [Role.LEADER])
@@ -106,4 +109,15 @@ def seed(session: Session) -> DemoOrg:
     person("sysadmin", None, [Role.SYSTEM_ADMIN])
     person("secadmin", None, [Role.SECURITY_OFFICER])
     person("auditor", None, [Role.AUDITOR])
+    for unit_key, login in (("city_office", "lyg.signer"), ("finance", "cz.signer"), ("education", "jy.leader"),
+                            ("donghai_office", "dh.leader"), ("guanyun_office", "gy.leader"),
+                            ("guannan_office", "gn.leader")):
+        org.units[unit_key].principal_id = org.people[login].id
+    session.flush()
     return org
+
+
+def issue_seals(session: Session, settings: Settings, org: DemoOrg, unit_keys: list[str] | None = None) -> None:
+    """Give the demo's issuing units their electronic seals (all of them by default)."""
+    for key in unit_keys or [k for k, u in org.units.items() if u.issuer_code]:
+        issue_seal(session, settings, org.units[key])

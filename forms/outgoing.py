@@ -1,0 +1,98 @@
+"""Forms of the outgoing process (发文): the draft and the decisions of each later step."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from engine.models import DOC_TYPE_LABELS, UNCLASSIFIED
+from engine.registry import form
+
+from .fields import REQUIRED, FormSchema, choice, text
+
+DOC_TYPES = {t.value: label for t, label in DOC_TYPE_LABELS.items()}
+DIRECTIONS = {"downward": "下行文", "parallel": "平行文", "upward": "上行文"}
+URGENCIES = {"normal": "平件", "urgent": "加急", "extra_urgent": "特急"}
+
+
+def _ids(label: str, *, required: bool = False) -> fields.List:
+    extra = {} if required else {"load_default": list}
+    return fields.List(fields.Integer(strict=False), required=required, error_messages=REQUIRED,
+                       validate=validate.Length(min=1, error="至少选择一个") if required else None,
+                       metadata={"label": label}, **extra)
+
+
+class Draft(FormSchema):
+    doc_type = choice("文种", DOC_TYPES)
+    direction = choice("行文方向", DIRECTIONS)
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(list(URGENCIES), error="不是可选的值"),
+                            metadata={"label": "紧急程度", "options": URGENCIES})
+    classification = fields.String(required=True, error_messages=REQUIRED, metadata={"label": "密级"})
+    title = text("标题", 300)
+    main_to = _ids("主送机关")
+    main_to_lists = _ids("主送分发名单")
+    cc = _ids("抄送机关")
+    cc_lists = _ids("抄送分发名单")
+    co_issuers = _ids("联合发文机关")
+    countersign_departments = _ids("会签处室")
+    countersign_units = _ids("会签单位")
+    body = text("正文", 50_000)
+    note = text("附注", 300, required=False)
+    important = fields.Boolean(load_default=False, metadata={"label": "重要公文（由主要负责人签发）"})
+    one_matter = fields.Boolean(load_default=False, metadata={"label": "本请示只请示一件事项"})
+    in_department_name = fields.Boolean(load_default=False, metadata={"label": "以处室名义发文"})
+
+    @validates_schema
+    def _unclassified_only(self, data, **kwargs):
+        level = (data.get("classification") or "").strip()
+        if level != UNCLASSIFIED:
+            raise ValidationError(f"涉密公文（{level or '未标明密级'}）必须通过机要渠道传递，本系统只处理非密公文",
+                                  field_name="classification")
+
+    @validates_schema
+    def _someone_to_send_to(self, data, **kwargs):
+        if not data.get("main_to") and not data.get("main_to_lists"):
+            raise ValidationError("请选择主送机关或分发名单", field_name="main_to")
+
+
+def decision(label: str, options: dict[str, str], *, reason_for: tuple[str, ...] = ("return",),
+             opinion_required: bool = False) -> type[FormSchema]:
+    """A step's decision with an opinion; returning (or any of ``reason_for``) needs a reason."""
+
+    class Decision(FormSchema):
+        decision = choice(label, options)
+        opinion = text("意见", 1000, required=opinion_required)
+
+        @validates_schema
+        def _reason(self, data, **kwargs):
+            if data.get("decision") in reason_for and not data.get("opinion", "").strip():
+                raise ValidationError("请写明退回的理由", field_name="opinion")
+
+    return Decision
+
+
+class Correction(FormSchema):
+    """What proofreading may correct: the wording, never the recipients or the issuers."""
+
+    title = text("标题", 300)
+    body = text("正文", 50_000)
+    opinion = text("更正说明", 500)
+
+
+class SealConfirmation(FormSchema):
+    confirm = fields.Boolean(required=True, error_messages=REQUIRED, metadata={"label": "已核对，同意用印"},
+                             validate=validate.Equal(True, error="请核对后勾选同意用印"))
+
+
+APPROVE = {"approve": "同意", "return": "退回修改"}
+form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿")
+form("outgoing_review", decision("审核意见", APPROVE), "forms/outgoing_decision.html", "审核")
+form("outgoing_countersign", decision("会签意见", {"agree": "同意", "disagree": "不同意"}, reason_for=("disagree",)),
+     "forms/outgoing_decision.html", "会签")
+form("outgoing_sign_off", decision("签发意见", {"approve": "同意签发", "return": "退回修改"}),
+     "forms/outgoing_decision.html", "签发")
+form("outgoing_proofread", decision("校对结果", {"ok": "校对无误", "return": "需要更正"}),
+     "forms/outgoing_decision.html", "校对")
+form("outgoing_correct", Correction, "forms/outgoing_correct.html", "更正")
+form("outgoing_seal", SealConfirmation, "forms/outgoing_seal.html", "用印")
+form("outgoing_confirm_dispatch", decision("分发确认", {"dispatch": "确认分发", "return": "退回拟稿人"}),
+     "forms/outgoing_decision.html", "确认分发范围")

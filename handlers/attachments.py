@@ -1,0 +1,84 @@
+"""Attachments (附件): accepted by what their bytes are, never by their file name.
+
+Allowed: PDF, OFD, DOCX, WPS (and old Word files, the same container), plain text
+and images. Anything else, or anything over the configured size, is refused with
+the reason; an accepted file is stored once under its SHA-256.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from sqlalchemy.orm import Session
+
+from engine.errors import Refused
+from engine.files import FileStore
+from engine.models import Attachment, DocStatus, Document
+
+_IMAGES = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"II*\x00", "image/tiff"),
+    (b"MM\x00*", "image/tiff"),
+    (b"BM", "image/bmp"),
+)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # WPS and .doc files are OLE2 compound documents
+
+
+def sniff(content: bytes) -> str | None:
+    """The media type of ``content`` if it is one Gongwen accepts, else None."""
+    if content.startswith(b"%PDF-"):
+        return "application/pdf"
+    if content.startswith(_OLE2):
+        return "application/vnd.ms-works"
+    for magic, media_type in _IMAGES:
+        if content.startswith(magic):
+            return media_type
+    if content.startswith(b"PK\x03\x04"):
+        return _zip_kind(content)
+    return _text_kind(content)
+
+
+def _zip_kind(content: bytes) -> str | None:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(content)).namelist())
+    except zipfile.BadZipFile:
+        return None
+    if "OFD.xml" in names:
+        return "application/ofd"
+    if "[Content_Types].xml" in names and "word/document.xml" in names:
+        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return None
+
+
+def _text_kind(content: bytes) -> str | None:
+    if b"\x00" in content[:8192]:
+        return None
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            content.decode(encoding)
+            return "text/plain"
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def add_attachment(session: Session, files: FileStore, document: Document, *, name: str, filename: str,
+                   content: bytes, max_bytes: int) -> Attachment:
+    """Check and store one attachment of a document still being drafted."""
+    if document.status not in (DocStatus.DRAFTING, DocStatus.REVIEWING, DocStatus.RETURNED):
+        raise Refused("公文已签发，不能再更改附件")
+    if len(content) > max_bytes:
+        raise Refused(f"附件“{filename}”有 {len(content) / 1048576:.1f} MB，超过 {max_bytes / 1048576:.0f} MB 的上限")
+    media_type = sniff(content)
+    if media_type is None:
+        raise Refused(f"附件“{filename}”不是允许的格式（PDF、OFD、DOCX、WPS、TXT 或图片）")
+    sha256 = files.put(session, content, media_type)
+    attachment = Attachment(document_id=document.id, position=len(document.attachments) + 1, name=name.strip(),
+                            filename=filename, sha256=sha256)
+    document.attachments.append(attachment)
+    session.flush()
+    return attachment

@@ -1,0 +1,158 @@
+"""The machine steps of the outgoing process after sign-off: typeset, correct, seal, dispatch."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.background import consumer
+from engine.errors import Refused
+from engine.models import (
+    DocStatus,
+    DocType,
+    Document,
+    Outbox,
+    Receipt,
+    ReceiptStatus,
+    Unit,
+    UnitKind,
+    UnitStatus,
+)
+from engine.registry import HandlerContext, handler
+
+from .documents import ensure_unclassified
+from .sealing.pades import sign_pdf
+from .seals import active_seal, seal_signing_material
+from .typesetting.redhead import RedHeadDocument, render
+
+DISPATCH_BATCH = 200
+_NAME_ONLY = {DocType.LETTER, DocType.MINUTES}  # 信函 and 纪要 carry the organ's name without "文件"
+
+
+def _printing_office(session: Session, unit: Unit) -> Unit:
+    if unit.kind == UnitKind.OFFICE:
+        return unit
+    office = session.scalar(select(Unit).where(Unit.parent_id == unit.id, Unit.kind == UnitKind.OFFICE))
+    return office or unit
+
+
+def layout(session: Session, document: Document) -> RedHeadDocument:
+    """The document as the red-header renderer sees it (also used for previews before numbering)."""
+    units = [session.get(Unit, i.unit_id) for i in document.issuers]
+    suffix = "" if document.doc_type in _NAME_ONLY else "文件"
+    attachments = [a.name for a in document.attachments]
+    return RedHeadDocument(
+        issuer_marks=[f"{u.name}{suffix}" for u in units],
+        doc_number=document.doc_number or "",
+        title=document.title,
+        main_to=document.main_to_text,
+        body=list(document.body),
+        signing_organs=[u.name for u in units],
+        date=document.signing_date or clock.local_today(),
+        attachments=attachments,
+        copy_number=document.copy_number,
+        urgency=document.urgency.label,
+        signers=list(document.signers),
+        note=document.note,
+        cc=document.cc_text or None,
+        printed_by=_printing_office(session, units[0]).name,
+        printed_on=document.printed_on or clock.local_today(),
+    )
+
+
+@handler("typeset")
+def typeset(ctx: HandlerContext, document_id: int) -> dict:
+    """Render the numbered document as a GB/T 9704 red-header PDF and store it."""
+    document = ctx.session.get(Document, document_id)
+    if document.direction.value == "upward" and not document.signers:
+        raise Refused("上行文须标注签发人，但没有签发记录")
+    document.printed_on = clock.local_today()
+    rendered = render(layout(ctx.session, document))
+    document.pdf_sha256 = ctx.files.put(ctx.session, rendered.pdf, "application/pdf")
+    document.seal_boxes = [asdict(box) for box in rendered.seal_boxes]
+    document.status = DocStatus.TYPESET
+    ctx.audit("document.typeset", document_id=document.id, pdf=document.pdf_sha256, pages=rendered.pages)
+    return {"pdf": document.pdf_sha256, "pages": rendered.pages}
+
+
+@handler("apply_correction")
+def apply_correction(ctx: HandlerContext, document_id: int, correction: dict) -> dict:
+    """Proofreading found errors in the wording: correct title and body, keep number and recipients."""
+    document = ctx.session.get(Document, document_id)
+    document.title = correction["title"].strip()
+    document.body = [p.strip() for p in correction["body"].splitlines() if p.strip()]
+    document.updated_at = clock.now()
+    ctx.audit("document.correct", document_id=document.id, actor_id=correction.get("completed_by"),
+              note=correction.get("opinion", ""))
+    return {"corrected_at": ctx.now().isoformat()}
+
+
+@handler("apply_seals")
+def apply_seals(ctx: HandlerContext, document_id: int) -> dict:
+    """Sign the typeset PDF with each issuer's seal, lead first; the result is stored and never changes."""
+    document = ctx.session.get(Document, document_id)
+    pdf = ctx.files.get(document.pdf_sha256)
+    for position, issuer in enumerate(document.issuers):
+        unit = ctx.session.get(Unit, issuer.unit_id)
+        seal = active_seal(ctx.session, unit)
+        key, certificate, chain = seal_signing_material(ctx.session, ctx.settings, seal)
+        box = document.seal_boxes[position]
+        pdf = sign_pdf(pdf, key=key, certificate=certificate, chain=chain, seal_pdf=seal.image_pdf,
+                       page=box["page"], box=tuple(box["box"]), field_name=f"Seal-{position + 1}",
+                       reason="公文用印", location=unit.name)
+        issuer.seal_id = seal.id
+    document.sealed_sha256 = ctx.files.put(ctx.session, pdf, "application/pdf")
+    document.status = DocStatus.SEALED
+    ctx.audit("document.seal", document_id=document.id, pdf=document.sealed_sha256,
+              seals=[ctx.session.get(Unit, i.unit_id).name for i in document.issuers])
+    return {"sealed": document.sealed_sha256}
+
+
+def _recipients(document: Document) -> list[tuple[int, bool]]:
+    return [(u, False) for u in document.main_to] + [(u, True) for u in document.cc]
+
+
+@handler("prepare_dispatch")
+def prepare_dispatch(ctx: HandlerContext, document_id: int) -> dict:
+    """How many units the document goes to; too large a share of all units asks the clerk to confirm."""
+    document = ctx.session.get(Document, document_id)
+    count = len(_recipients(document))
+    active = ctx.session.scalar(select(func.count()).select_from(Unit).where(Unit.status == UnitStatus.ACTIVE))
+    return {"count": count, "wide": count > ctx.settings.wide_dispatch_share * active}
+
+
+@handler("dispatch")
+def dispatch(ctx: HandlerContext, document_id: int) -> dict:
+    """Queue the deliveries; they run after this step commits, in batches, outside this instance's lock."""
+    document = ctx.session.get(Document, document_id)
+    ensure_unclassified(document.classification, gate="分发")
+    if document.sealed_sha256 is None:
+        raise Refused("公文尚未用印，不能分发")
+    recipients = _recipients(document)
+    for start in range(0, len(recipients), DISPATCH_BATCH):
+        ctx.outbox("dispatch", f"dispatch:{document.id}:{start}",
+                   {"document_id": document.id, "recipients": recipients[start:start + DISPATCH_BATCH]})
+    document.status = DocStatus.DISPATCHED
+    ctx.audit("document.dispatch", document_id=document.id, recipients=len(recipients))
+    return {"recipients": len(recipients), "at": ctx.now().isoformat()}
+
+
+@consumer("dispatch")
+def deliver_batch(gongwen, session: Session, item: Outbox) -> None:
+    """Start one incoming instance and one receipt per recipient of the batch (a no-op for those done)."""
+    document_id = item.payload["document_id"]
+    done = set(session.scalars(select(Receipt.unit_id).where(Receipt.document_id == document_id)))
+    now = clock.now()
+    document = session.get(Document, document_id)
+    for unit_id, copy in item.payload["recipients"]:
+        if unit_id in done:
+            continue
+        instance_id = gongwen.runtime.start(
+            "incoming", owning_unit_id=unit_id, data={"document_id": document_id, "copy": copy},
+            correlation={"document_id": document_id, "unit_id": unit_id}, title=document.title, session=session)
+        session.add(Receipt(document_id=document_id, unit_id=unit_id, copy=copy, status=ReceiptStatus.PENDING,
+                            incoming_instance_id=instance_id, dispatched_at=now))
+    session.flush()

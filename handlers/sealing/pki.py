@@ -1,0 +1,313 @@
+"""Gongwen's own certificate authority for electronic seals (ECDSA P-256, SHA-256).
+
+Hierarchy: a root CA (pathlen 1) → one issuing CA per provincial general office (pathlen 0) →
+one end-entity certificate per seal. Everything here is a pure function of its arguments: the
+caller stores certificates and CRLs as DER, private keys sealed by :class:`KeyBox`, and passes
+``now`` explicitly so that issuance is reproducible in tests.
+
+Revocation reasons (``build_crl``) are the seal lifecycle events of the seal register:
+
+========== ========================== =====================================================
+reason     CRLReason                  why
+========== ========================== =====================================================
+lost       keyCompromise              whoever has the lost key or token can seal documents
+damaged    superseded                 the key is unusable, not exposed; a new seal replaces it
+dissolved  cessationOfOperation       the unit no longer exists
+renamed    affiliationChanged         the unit's name in the certificate subject is now wrong
+other      (no reason code)           RFC 5280 §5.3.1: omit rather than encode "unspecified"
+========== ========================== =====================================================
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+__all__ = [
+    "DOCUMENT_SIGNING",
+    "REVOCATION_REASONS",
+    "Issued",
+    "KeyBox",
+    "KeyBoxError",
+    "build_crl",
+    "create_issuing_ca",
+    "create_root_ca",
+    "issue_seal_certificate",
+    "load_certificate",
+    "load_crl",
+    "seal_id_of",
+    "unit_name_of",
+]
+
+REVOCATION_REASONS: dict[str, x509.ReasonFlags | None] = {
+    "lost": x509.ReasonFlags.key_compromise,
+    "damaged": x509.ReasonFlags.superseded,
+    "dissolved": x509.ReasonFlags.cessation_of_operation,
+    "renamed": x509.ReasonFlags.affiliation_changed,
+    "other": None,
+}
+
+DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning, RFC 9336
+
+_ROOT_LIFETIME = timedelta(days=20 * 365)
+_ISSUING_LIFETIME = timedelta(days=10 * 365)
+# serialNumber is a PrintableString (RFC 5280 appendix A); refuse what it cannot carry.
+_SEAL_ID = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]{1,64}")
+_SEAL_OU = "电子印章"
+_NAME_LIMIT = 64  # characters in O (ub-organization-name, RFC 5280 appendix A)
+_CN_BYTES = 64    # cryptography's cap on CN, in UTF-8 bytes
+
+
+class KeyBoxError(ValueError):
+    """A sealed private key cannot be opened: wrong secret, tampered or unknown format."""
+
+
+class KeyBox:
+    """Encrypts private keys at rest with a key derived from a configuration secret.
+
+    The secret must be high-entropy (e.g. ``secrets.token_urlsafe(32)``): it goes through HKDF,
+    which does not slow down guessing. Blob layout: version byte ``0x01`` ‖ 12-byte random nonce ‖
+    AES-256-GCM(PKCS#8 DER), with the version byte as associated data.
+    """
+
+    _VERSION = b"\x01"
+    _NONCE = 12
+
+    def __init__(self, secret: str) -> None:
+        if not secret:
+            raise KeyBoxError("私钥保护密钥未配置")
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gongwen/keybox/v1").derive(
+            secret.encode()
+        )
+        self._aead = AESGCM(key)
+
+    def seal(self, private_key: ec.EllipticCurvePrivateKey) -> bytes:
+        """Encrypt ``private_key``; the result is safe to store in the database."""
+        der = private_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        nonce = os.urandom(self._NONCE)
+        return self._VERSION + nonce + self._aead.encrypt(nonce, der, self._VERSION)
+
+    def open(self, blob: bytes) -> ec.EllipticCurvePrivateKey:
+        """Decrypt a blob made by :meth:`seal`; raises :class:`KeyBoxError` if that is impossible."""
+        blob = bytes(blob)  # database drivers may hand back a memoryview
+        if blob[:1] != self._VERSION or len(blob) <= 1 + self._NONCE:
+            raise KeyBoxError("私钥数据格式无法识别")
+        nonce, sealed = blob[1 : 1 + self._NONCE], blob[1 + self._NONCE :]
+        try:
+            der = self._aead.decrypt(nonce, sealed, self._VERSION)
+        except InvalidTag:
+            raise KeyBoxError("私钥无法解密：保护密钥与加密时不一致，或数据已被篡改") from None
+        key = serialization.load_der_private_key(der, password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise KeyBoxError("私钥类型不是 ECDSA")
+        return key
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A certificate with its private key (for CAs and seals alike)."""
+
+    certificate: x509.Certificate
+    private_key: ec.EllipticCurvePrivateKey
+
+
+def create_root_ca(name: str, now: datetime) -> Issued:
+    """Self-signed root CA ``name``, valid 20 years from ``now``, allowed one CA level below it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = _name(name)
+    cert = (
+        _builder(subject, subject, key.public_key(), now, now + _ROOT_LIFETIME)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
+        .add_extension(_ca_key_usage(), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return Issued(cert, key)
+
+
+def create_issuing_ca(root: Issued, name: str, now: datetime, crl_url: str | None) -> Issued:
+    """Issuing CA ``name`` under ``root``, valid 10 years (never beyond the root); signs seals only.
+
+    ``crl_url`` is where the root's CRL is published; it becomes the CRL distribution point of
+    this certificate.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        _builder(_name(name), root.certificate.subject, key.public_key(), now,
+                 min(now + _ISSUING_LIFETIME, root.certificate.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_ca_key_usage(), critical=True)
+        .add_extension(_aki(root), critical=False)
+    )
+    if crl_url:
+        builder = builder.add_extension(_crl_dp(crl_url), critical=False)
+    return Issued(builder.sign(root.private_key, hashes.SHA256()), key)
+
+
+def issue_seal_certificate(
+    issuer: Issued,
+    unit_name: str,
+    seal_id: str,
+    now: datetime,
+    not_after: datetime,
+    crl_url: str | None = None,
+) -> Issued:
+    """The certificate of one seal of ``unit_name``, with a new key.
+
+    Subject ``C=CN, O=<unit>, OU=电子印章, CN=<unit>, serialNumber=<seal_id>`` so a verifier can
+    name both the unit and the seal; a unit name longer than a CN holds (21 Chinese characters)
+    gets the seal id as CN instead. ``seal_id`` must be printable ASCII (letters, digits, ``-``
+    ...). ``crl_url`` is where ``issuer`` publishes its CRL. ``not_after`` may not exceed the
+    issuer's own validity.
+    """
+    if not _SEAL_ID.fullmatch(seal_id):
+        raise ValueError(f"印章编号只能由字母、数字和 -./:() 等可打印字符组成（不超过 64 个）：{seal_id!r}")
+    if not_after > issuer.certificate.not_valid_after_utc:
+        raise ValueError("印章证书的有效期不能超过签发机构证书的有效期")
+    if not_after <= now:
+        raise ValueError("印章证书的截止时间必须晚于签发时间")
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        _builder(_name(unit_name, cn=_common_name(unit_name) or seal_id, ou=_SEAL_OU, serial=seal_id),
+                 issuer.certificate.subject,
+                 key.public_key(), now, not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                          encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        # The verifier accepts only certificates made for signing documents.
+        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        .add_extension(_aki(issuer), critical=False)
+    )
+    if crl_url:
+        builder = builder.add_extension(_crl_dp(crl_url), critical=False)
+    return Issued(builder.sign(issuer.private_key, hashes.SHA256()), key)
+
+
+def build_crl(
+    issuer: Issued,
+    revoked: list[tuple[int, datetime, str]],
+    number: int,
+    now: datetime,
+    next_update: datetime,
+) -> x509.CertificateRevocationList:
+    """CRL number ``number`` of ``issuer`` listing ``(serial, revoked at, reason)`` entries.
+
+    ``reason`` is a key of :data:`REVOCATION_REASONS`. Verifiers reject the CRL after
+    ``next_update``, so publish a new one (higher ``number``) before then, even if nothing changed.
+    """
+    builder = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer.certificate.subject)
+        .last_update(now)
+        .next_update(next_update)
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .add_extension(_aki(issuer), critical=False)
+    )
+    for serial, when, reason in revoked:
+        if reason not in REVOCATION_REASONS:
+            raise ValueError(f"未知的吊销原因：{reason}（可选：{'、'.join(REVOCATION_REASONS)}）")
+        entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
+        if (flag := REVOCATION_REASONS[reason]) is not None:
+            entry = entry.add_extension(x509.CRLReason(flag), critical=False)
+        builder = builder.add_revoked_certificate(entry.build())
+    return builder.sign(issuer.private_key, hashes.SHA256())
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """A certificate from DER (as stored) or PEM."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_certificate(data)
+    return x509.load_der_x509_certificate(data)
+
+
+def load_crl(data: bytes) -> x509.CertificateRevocationList:
+    """A CRL from DER (as stored) or PEM."""
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_crl(data)
+    return x509.load_der_x509_crl(data)
+
+
+def unit_name_of(certificate: x509.Certificate) -> str:
+    """The unit a seal certificate belongs to: its O, else its CN."""
+    for oid in (NameOID.ORGANIZATION_NAME, NameOID.COMMON_NAME):
+        if attrs := certificate.subject.get_attributes_for_oid(oid):
+            return str(attrs[0].value)
+    return ""
+
+
+def seal_id_of(certificate: x509.Certificate) -> str | None:
+    """The seal id carried in the subject's serialNumber, if any."""
+    attrs = certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return str(attrs[0].value) if attrs else None
+
+
+def _name(org: str, *, cn: str | None = None, ou: str | None = None, serial: str | None = None) -> x509.Name:
+    """C=CN, O=org (in full), [OU], CN=cn or as much of org as fits, [serialNumber]."""
+    if not 1 <= len(org) <= _NAME_LIMIT:
+        raise ValueError(f"证书中的单位名称须为 1 至 {_NAME_LIMIT} 个字：{org!r}")
+    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"), x509.NameAttribute(NameOID.ORGANIZATION_NAME, org)]
+    if ou:
+        attrs.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, ou))
+    attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn or _common_name(org, truncate=True)))
+    if serial:
+        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial))
+    return x509.Name(attrs)
+
+
+def _common_name(name: str, *, truncate: bool = False) -> str | None:
+    """``name`` if it fits in a CN, else its longest prefix that does (``truncate``) or None.
+
+    cryptography caps CN at 64 UTF-8 bytes, i.e. 21 Chinese characters; O has no such cap and
+    always carries the full name, which is what Gongwen reads.
+    """
+    encoded = name.encode()
+    if len(encoded) <= _CN_BYTES:
+        return name
+    return encoded[:_CN_BYTES].decode(errors="ignore") if truncate else None
+
+
+def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey,
+             not_before: datetime, not_after: datetime) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
+def _ca_key_usage() -> x509.KeyUsage:
+    return x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                         data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                         encipher_only=False, decipher_only=False)
+
+
+def _aki(issuer: Issued) -> x509.AuthorityKeyIdentifier:
+    ski = issuer.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
+
+
+def _crl_dp(url: str) -> x509.CRLDistributionPoints:
+    return x509.CRLDistributionPoints(
+        [x509.DistributionPoint([x509.UniformResourceIdentifier(url)], None, None, None)]
+    )

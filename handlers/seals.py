@@ -1,0 +1,192 @@
+"""The seal register: Gongwen's CA hierarchy and every unit's electronic seals.
+
+A root CA, then one issuing CA per issuing office: the provincial general office
+issues the seals of governments and their offices (as the seed notices require of
+county seals), a city's office issues those of the city's departments and directly
+managed bodies. Each seal has its own key and certificate and a drawn image.
+Private keys are stored encrypted (``KeyBox`` with the installation's secret key)
+and are only ever opened inside a step that signs. Revoking a seal publishes a new
+CRL at once; CRLs are also renewed every day so that they never go stale.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import audit, clock
+from engine.background import periodic
+from engine.config import Settings
+from engine.errors import Conflict, NotFound, Refused
+from engine.models import CertificateAuthority, Seal, SealStatus, Unit, UnitKind
+
+from .sealing import pki
+from .sealing.pades import Verifier
+from .sealing.seal_image import draw_seal, seal_diameter_mm
+
+ROOT_NAME = "公文系统电子印章根证书"
+SEAL_YEARS = 5
+CRL_LIFETIME = timedelta(days=7)
+CRL_RENEW_AFTER = timedelta(days=1)
+
+
+def keybox(settings: Settings) -> pki.KeyBox:
+    return pki.KeyBox(settings.secret_key)
+
+
+def _office_of(session: Session, government: Unit) -> Unit:
+    office = session.scalar(select(Unit).where(Unit.parent_id == government.id, Unit.kind == UnitKind.OFFICE))
+    return office or government
+
+
+def issuing_office_for(session: Session, unit: Unit) -> Unit:
+    """The office that issues ``unit``'s seals."""
+    if unit.kind in (UnitKind.DEPARTMENT, UnitKind.DIRECT_BODY) and unit.parent is not None:
+        return _office_of(session, unit.parent)
+    top = unit
+    while top.parent is not None and top.kind != UnitKind.PROVINCE:
+        top = top.parent
+    return _office_of(session, top)
+
+
+def _issued(box: pki.KeyBox, ca: CertificateAuthority) -> pki.Issued:
+    return pki.Issued(pki.load_certificate(ca.certificate_pem.encode()), box.open(ca.key_blob))
+
+
+def _pem(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(Encoding.PEM).decode()
+
+
+def _root(session: Session, box: pki.KeyBox) -> CertificateAuthority:
+    root = session.scalar(select(CertificateAuthority).where(CertificateAuthority.parent_id.is_(None)))
+    if root is None:
+        issued = pki.create_root_ca(ROOT_NAME, clock.now())
+        root = CertificateAuthority(name=ROOT_NAME, certificate_pem=_pem(issued.certificate),
+                                    key_blob=box.seal(issued.private_key), created_at=clock.now())
+        session.add(root)
+        session.flush()
+        publish_crl(session, box, root)
+        audit.record(session, "ca.create", name=ROOT_NAME)
+    return root
+
+
+def ensure_ca(session: Session, box: pki.KeyBox, office: Unit) -> CertificateAuthority:
+    """The issuing CA of ``office``, created (with the root, if need be) the first time."""
+    ca = session.scalar(select(CertificateAuthority).where(CertificateAuthority.unit_id == office.id))
+    if ca is not None:
+        return ca
+    root = _root(session, box)
+    name = f"{office.name}电子印章签发中心"
+    issued = pki.create_issuing_ca(_issued(box, root), name, clock.now(), crl_url=None)
+    ca = CertificateAuthority(name=name, unit_id=office.id, parent_id=root.id, certificate_pem=_pem(issued.certificate),
+                              key_blob=box.seal(issued.private_key), created_at=clock.now())
+    session.add(ca)
+    session.flush()
+    publish_crl(session, box, ca)
+    audit.record(session, "ca.create", unit_id=office.id, name=name)
+    return ca
+
+
+def publish_crl(session: Session, box: pki.KeyBox, ca: CertificateAuthority) -> None:
+    """Sign and store ``ca``'s next CRL, listing every seal (or CA) it revoked."""
+    now = clock.now()
+    if ca.parent_id is None:
+        revoked: list[tuple[int, datetime, str]] = []
+    else:
+        seals = session.scalars(select(Seal).where(Seal.ca_id == ca.id, Seal.status == SealStatus.REVOKED)).all()
+        revoked = [(int(s.serial, 16), s.revoked_at, s.revoke_reason) for s in seals]
+    ca.crl_number += 1
+    crl = pki.build_crl(_issued(box, ca), revoked, ca.crl_number, now, now + CRL_LIFETIME)
+    ca.crl_der, ca.crl_published_at = crl.public_bytes(Encoding.DER), now
+    audit.record(session, "ca.crl", name=ca.name, crl_number=ca.crl_number, revoked=len(revoked))
+
+
+def renew_stale_crls(session: Session, settings: Settings) -> int:
+    box, stale = keybox(settings), clock.now() - CRL_RENEW_AFTER
+    cas = session.scalars(select(CertificateAuthority).where(CertificateAuthority.crl_published_at < stale)).all()
+    for ca in cas:
+        publish_crl(session, box, ca)
+    return len(cas)
+
+
+def issue_seal(session: Session, settings: Settings, unit: Unit, *, name: str | None = None,
+               replaces: Seal | None = None, actor_id: int | None = None) -> Seal:
+    """A new seal for ``unit``: key, certificate from the issuing office's CA, and the drawn image."""
+    box, now = keybox(settings), clock.now()
+    ca = ensure_ca(session, box, issuing_office_for(session, unit))
+    ca_cert = pki.load_certificate(ca.certificate_pem.encode())
+    count = session.scalar(select(func.count()).select_from(Seal).where(Seal.unit_id == unit.id))
+    code = f"GW-{unit.id:05d}-{count + 1:02d}"
+    not_after = min(now + timedelta(days=365 * SEAL_YEARS), ca_cert.not_valid_after_utc)
+    issued = pki.issue_seal_certificate(_issued(box, ca), unit.name, code, now, not_after)
+    diameter = seal_diameter_mm(unit.kind.value, unit.parent.kind.value if unit.parent else None)
+    seal = Seal(code=code, unit_id=unit.id, ca_id=ca.id, name=name or unit.name, diameter_mm=diameter,
+                image_pdf=draw_seal(name or unit.name, diameter), certificate_pem=_pem(issued.certificate),
+                serial=format(issued.certificate.serial_number, "x"), key_blob=box.seal(issued.private_key),
+                valid_from=now, valid_to=not_after, status=SealStatus.ACTIVE, created_at=now,
+                replaces_id=replaces.id if replaces else None)
+    session.add(seal)
+    session.flush()
+    audit.record(session, "seal.issue", actor_id=actor_id, unit_id=unit.id, seal=code,
+                 replaces=replaces.code if replaces else None)
+    return seal
+
+
+def revoke_seal(session: Session, settings: Settings, seal: Seal, reason: str, *, actor_id: int | None = None) -> None:
+    """Revoke ``seal`` for ``reason`` (lost, damaged, dissolved, renamed) and publish the CRL at once."""
+    if reason not in pki.REVOCATION_REASONS:
+        raise Refused(f"吊销原因应为：{'、'.join(pki.REVOCATION_REASONS)}")
+    if seal.status == SealStatus.REVOKED:
+        raise Conflict(f"印章 {seal.code} 已经吊销")
+    seal.status, seal.revoked_at, seal.revoke_reason = SealStatus.REVOKED, clock.now(), reason
+    session.flush()
+    publish_crl(session, keybox(settings), session.get(CertificateAuthority, seal.ca_id))
+    audit.record(session, "seal.revoke", actor_id=actor_id, unit_id=seal.unit_id, seal=seal.code, reason=reason)
+
+
+def active_seal(session: Session, unit: Unit) -> Seal:
+    """The seal ``unit`` signs with now; refused if it has none that is valid."""
+    now = clock.now()
+    seals = session.scalars(select(Seal).where(Seal.unit_id == unit.id).order_by(Seal.id.desc())).all()
+    for seal in seals:
+        if seal.status == SealStatus.ACTIVE and seal.valid_from <= now < seal.valid_to:
+            return seal
+    if seals and seals[0].status == SealStatus.REVOKED:
+        raise Refused(f"{unit.name}的印章 {seals[0].code} 已吊销，不能用印；请先申请补发印章")
+    if seals and seals[0].valid_to <= now:
+        raise Refused(f"{unit.name}的印章 {seals[0].code} 已过期，不能用印；请先申请换发印章")
+    raise Refused(f"{unit.name}没有可用的电子印章，不能用印")
+
+
+def seal_signing_material(session: Session, settings: Settings, seal: Seal) -> tuple:
+    """(private key, certificate, chain to embed) for signing with ``seal``."""
+    ca = session.get(CertificateAuthority, seal.ca_id)
+    root = session.get(CertificateAuthority, ca.parent_id)
+    chain = [pki.load_certificate(ca.certificate_pem.encode()), pki.load_certificate(root.certificate_pem.encode())]
+    return keybox(settings).open(seal.key_blob), pki.load_certificate(seal.certificate_pem.encode()), chain
+
+
+def verifier(session: Session) -> Verifier:
+    """A verifier trusting Gongwen's root, knowing every issuing CA and every current CRL."""
+    cas = session.scalars(select(CertificateAuthority)).all()
+    if not cas:
+        raise NotFound("本系统尚未建立电子印章证书体系，无法验证")
+    roots = [c.certificate_pem.encode() for c in cas if c.parent_id is None]
+    return Verifier(trust_roots=[pki.load_certificate(r) for r in roots],
+                    intermediates=[pki.load_certificate(c.certificate_pem.encode()) for c in cas if c.parent_id],
+                    crls=[c.crl_der for c in cas if c.crl_der])
+
+
+@periodic
+def _renew_crls(gongwen) -> None:
+    with gongwen.db.write() as session:
+        renew_stale_crls(session, gongwen.settings)
+
+
+def verify(session: Session, pdf: bytes, expected_signers: list[str] | None = None):
+    """Verify ``pdf`` against the register, at the time of Gongwen's clock."""
+    return verifier(session).verify(pdf, expected_signers, now=clock.now())

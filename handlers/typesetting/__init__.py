@@ -1,0 +1,1 @@
+"""Typesetting: turning a document into a GB/T 9704 red-header PDF."""

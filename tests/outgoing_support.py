@@ -1,0 +1,46 @@
+"""Driving the outgoing process in tests: start a document, act as a person, read the trail."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine.inbox import ready_tasks
+from engine.models import Document, Task, TaskState
+from handlers.documents import start_outgoing
+
+NOTICE = {
+    "doc_type": "notice", "direction": "downward", "urgency": "normal", "classification": "非密",
+    "title": "连云港市人民政府办公室关于做好冬季安全生产工作的通知",
+    "body": "为做好今冬明春安全生产工作，现将有关事项通知如下。\n一、压实安全责任\n请各地于12月底前完成排查。",
+}
+
+
+def start(gongwen, drafter) -> Document:
+    with gongwen.db.write() as session:
+        return start_outgoing(gongwen.runtime, session, session.get(type(drafter), drafter.id))
+
+
+def task_of(gongwen, person, name: str | None = None) -> Task:
+    with gongwen.db.session() as session:
+        tasks = [t for t in ready_tasks(session, person.id) if name is None or t.name == name]
+    assert len(tasks) == 1, f"{person.login} has {[t.name for t in tasks]}, expected one {name or ''}"
+    return tasks[0]
+
+
+def act(gongwen, person, name: str, data: dict) -> None:
+    gongwen.runtime.complete(task_of(gongwen, person, name).id, person.id, data)
+
+
+def document(gongwen, document_id: int) -> Document:
+    with gongwen.db.session() as session:
+        doc = session.get(Document, document_id)
+        _ = doc.issuers, doc.attachments
+        return doc
+
+
+def trail(gongwen, instance_id: int) -> list[tuple[str, int, dict]]:
+    """(step, who, form data) of every completed task, in order."""
+    with gongwen.db.session() as session:
+        rows = session.execute(select(Task.name, Task.completed_by_id, Task.form_data).where(
+            Task.instance_id == instance_id, Task.state == TaskState.COMPLETED).order_by(Task.completed_at)).all()
+    return [tuple(r) for r in rows]
