@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from argon2 import PasswordHasher
+from click.testing import CliRunner
 from sqlalchemy import text
 
 import forms  # noqa: F401  (registers forms)
@@ -134,3 +135,16 @@ def deployed(gongwen, org):
     with gongwen.db.write() as session:
         return deploy(session, collect([ROOT / "workflows"]))
 
+
+@pytest.fixture
+def run(database_url, tmp_path):
+    """Invoke the ``gongwen`` command line against the test database, as an administrator would."""
+    env = {"GONGWEN_DATABASE_URL": database_url, "GONGWEN_FILES_DIR": str(tmp_path / "files"),
+           "GONGWEN_SECRET_KEY": "cli-test", "GONGWEN_NOW": "2026-11-23T09:00:00+08:00"}
+
+    def invoke(*args, input=None):
+        from web.cli import main
+
+        return CliRunner(env=env).invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return invoke

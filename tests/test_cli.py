@@ -1,24 +1,10 @@
 """The ``gongwen`` command line: each command works, and bad input is one clear line, never a traceback."""
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import text
 
 from engine.config import ConfigError, Settings
 from tests.support import ROOT, bpmn, service_task
-
-
-@pytest.fixture
-def run(database_url, tmp_path):
-    env = {"GONGWEN_DATABASE_URL": database_url, "GONGWEN_FILES_DIR": str(tmp_path / "files"),
-           "GONGWEN_SECRET_KEY": "cli-test", "GONGWEN_NOW": "2026-11-23T09:00:00+08:00"}
-
-    def invoke(*args, input=None):
-        from web.cli import main
-
-        return CliRunner(env=env).invoke(main, list(args), input=input, catch_exceptions=False)
-
-    return invoke
 
 
 def test_help_lists_every_command(run):

@@ -219,3 +219,30 @@ def test_a_revoked_seal_cannot_seal(gongwen, sealed):
     with pytest.raises(Refused, match="已吊销，不能用印"):
         act(gongwen, org.person("lyg.sealer"), "用印", {"confirm": True})
     assert document(gongwen, doc.id).status == DocStatus.TYPESET
+
+
+def test_gongwen_verify_accepts_the_sealed_file_and_refuses_a_changed_byte(gongwen, sealed, run, tmp_path):
+    org = sealed
+    doc, _ = _draft(gongwen, org)
+    _through_office_review(gongwen, org)
+    _to_dispatch(gongwen, org, doc)
+    good = tmp_path / "good.pdf"
+    good.write_bytes(gongwen.files.get(document(gongwen, doc.id).sealed_sha256))
+    result = run("verify", str(good))
+    assert result.exit_code == 0, result.output
+    assert "✓ 签章单位与发文机关一致" in result.output and result.output.strip().endswith("验证通过")
+
+    pdfsig = subprocess.run(["pdfsig", str(good)], capture_output=True, text=True)
+    assert "Signature is Valid" in pdfsig.stdout and "Total document signed" in pdfsig.stdout
+
+    content = good.read_bytes()
+    at = content.index(b"/Creator")  # inside the signed bytes: one changed letter
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(content[:at] + b"/Crea7or" + content[at + 8:])
+    result = run("verify", str(tampered))
+    assert result.exit_code == 1 and "✗ 文件完整" in result.output
+
+    (tmp_path / "note.txt").write_text("不是 PDF")
+    result = run("verify", str(tmp_path / "note.txt"))
+    assert result.exit_code == 1 and "不是可读取的 PDF 文件" in result.output and "Traceback" not in result.output
+    assert run("verify", str(tmp_path / "missing.pdf")).exit_code == 2

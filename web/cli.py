@@ -144,6 +144,47 @@ def worker(ctx: click.Context, celery_args: tuple[str, ...]) -> None:
     celery_app(gongwen).worker_main(["worker", "-B", "--loglevel=INFO", *celery_args])
 
 
+@main.command("verify")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_context
+def verify_cmd(ctx: click.Context, file: Path) -> None:
+    """Verify a sealed PDF: integrity, seal chain and CRLs, and that its issuers sealed it."""
+    from handlers.verification import verify_document
+
+    try:
+        content = file.read_bytes()
+    except OSError as err:
+        click.echo(f"无法读取 {file}：{err.strerror}", err=True)
+        sys.exit(2)
+    with _gongwen(ctx).db.session() as session:
+        report = verify_document(session, content)
+    for check in report.checks:
+        click.echo(f"{'✓' if check.ok else '✗'} {check.label}：{check.detail}")
+    for signer in report.signers:
+        click.echo(f"  签章：{signer['unit']}（印章 {signer['seal_id']}，{signer['signed_at']}）")
+    click.echo("验证通过" if report.ok else f"验证未通过：{report.reason}")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group(cls=_Group)
+def numbers() -> None:
+    """Document numbers (发文字号)."""
+
+
+@numbers.command("next")
+@click.argument("code")
+@click.argument("year", type=int)
+@click.argument("next_seq", type=int)
+@click.pass_context
+def numbers_next(ctx: click.Context, code: str, year: int, next_seq: int) -> None:
+    """Make CODE's next number in YEAR be NEXT_SEQ (a mid-year start); numbers are never reused."""
+    from handlers.numbering import set_next
+
+    with _gongwen(ctx).db.write() as session:
+        set_next(session, code, year, next_seq)
+    click.echo(f"{code}〔{year}〕下一个文号为 {next_seq} 号")
+
+
 @main.group(cls=_Group, name="audit")
 def audit_group() -> None:
     """The audit trail."""

@@ -80,6 +80,7 @@ def seed(session: Session) -> DemoOrg:
     for key in ("donghai", "guanyun", "guannan"):
         dept(f"{key}_general", f"{key}_office", "综合股", is_office=True)
 
+    person("js.leader", "province_office", [Role.LEADER, Role.SIGNING_LEADER])
     person("lyg.drafter", "city_office", [Role.DRAFTER], "secretariat_1")
     person("lyg.drafter2", "city_office", [Role.DRAFTER], "secretariat_2")
     person("lyg.head", "city_office", [Role.DEPARTMENT_HEAD], "secretariat_1")

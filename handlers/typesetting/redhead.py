@@ -77,6 +77,8 @@ _NOEND = frozenset("（《「『“‘〔【〈〖([{")
 _HEADING_1 = re.compile(r"[一二三四五六七八九十百]+、")
 _HEADING_2 = re.compile(r"（[一二三四五六七八九十百]+）")
 
+ISSUERS_SEPARATOR = "、"  # joins the signing organs in the PDF keywords
+
 
 @dataclass(frozen=True)
 class RedHeadDocument:
@@ -539,6 +541,8 @@ def render(doc: RedHeadDocument) -> RenderedPdf:
     c.setTitle(doc.title)
     c.setAuthor(doc.signing_organs[0])
     c.setSubject(doc.doc_number)
+    # Every issuing organ, so a verifier can tell who must have sealed the document.
+    c.setKeywords(ISSUERS_SEPARATOR.join(doc.signing_organs))
     c.setCreator("Gongwen")
     pages = _paginate(_flow(doc, fonts), _draw_header(c, doc, fonts) - 2 * _PITCH)
     colophon, count, thin = _colophon(doc, fonts.fangsong)

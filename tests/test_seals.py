@@ -1,0 +1,105 @@
+"""The seal lifecycle as a process, and what revocation does to documents already sealed."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.errors import FormInvalid, Refused
+from engine.models import CertificateAuthority, Seal, SealStatus
+from handlers.sealing import pki
+from handlers.seals import verify
+from tests.outgoing_support import NOTICE, act, document, start, task_of
+
+pytestmark = pytest.mark.usefixtures("deployed")
+
+
+def _apply(gongwen, org, keeper_login: str, request: dict):
+    keeper = org.person(keeper_login)
+    gongwen.runtime.start("seal", owning_unit_id=keeper.unit_id, initiator_id=keeper.id)
+    act(gongwen, keeper, "填写印章申请", request)
+
+
+def _seals(gongwen, unit) -> list[Seal]:
+    with gongwen.db.session() as session:
+        return session.scalars(select(Seal).where(Seal.unit_id == unit.id).order_by(Seal.id)).all()
+
+
+def _crl_serials(gongwen, ca_id) -> set[int]:
+    with gongwen.db.session() as session:
+        crl = pki.load_crl(session.get(CertificateAuthority, ca_id).crl_der)
+    return {entry.serial_number for entry in crl}
+
+
+def test_a_county_seal_is_applied_for_approved_by_the_province_issued_revoked_and_reissued(gongwen, org):
+    county = org.unit("donghai_office")
+    _apply(gongwen, org, "dh.drafter", {"action": "apply", "explanation": "新设电子印章"})
+    approval = task_of(gongwen, org.person("js.leader"), "签发单位审批")  # the provincial office approves
+    assert approval.candidate_unit_id == org.unit("province_office").id
+    assert _seals(gongwen, county) == []
+    act(gongwen, org.person("js.leader"), "签发单位审批", {"decision": "approve"})
+    (seal,) = _seals(gongwen, county)
+    assert seal.status == SealStatus.ACTIVE and seal.diameter_mm == 42.0
+    certificate = pki.load_certificate(seal.certificate_pem.encode())
+    with gongwen.db.session() as session:
+        ca = session.get(CertificateAuthority, seal.ca_id)
+    assert ca.unit_id == org.unit("province_office").id
+    assert pki.unit_name_of(certificate) == "东海县人民政府办公室"
+    key_usage = certificate.extensions.get_extension_for_class(pki.x509.KeyUsage).value
+    assert key_usage.content_commitment and key_usage.digital_signature
+    assert b"PRIVATE KEY" not in seal.key_blob
+
+    _apply(gongwen, org, "dh.drafter", {"action": "reissue", "seal_code": seal.code, "reason": "lost",
+                                        "explanation": "印章介质遗失"})
+    act(gongwen, org.person("js.leader"), "签发单位审批", {"decision": "approve"})
+    old, new = _seals(gongwen, county)
+    assert (old.status, old.revoke_reason, new.status, new.replaces_id) == (
+        SealStatus.REVOKED, "lost", SealStatus.ACTIVE, old.id)
+    assert int(old.serial, 16) in _crl_serials(gongwen, old.ca_id)  # published at once
+
+
+def test_a_city_department_seal_is_issued_by_the_city_office(gongwen, org):
+    _apply(gongwen, org, "cz.clerk", {"action": "apply", "explanation": "新设"})
+    act(gongwen, org.person("lyg.leader"), "签发单位审批", {"decision": "approve"})
+    (seal,) = _seals(gongwen, org.unit("finance"))
+    with gongwen.db.session() as session:
+        assert session.get(CertificateAuthority, seal.ca_id).unit_id == org.unit("city_office").id
+
+
+def test_applications_that_make_no_sense_are_refused(gongwen, org):
+    with pytest.raises(FormInvalid) as invalid:
+        _apply(gongwen, org, "dh.drafter", {"action": "revoke", "explanation": "x"})
+    assert set(invalid.value.errors) == {"seal_code"}
+    keeper = org.person("dh.drafter")
+    with pytest.raises(Refused, match="没有编号为 GW-404 的印章"):
+        act(gongwen, keeper, "填写印章申请", {"action": "renew", "seal_code": "GW-404", "explanation": "x"})
+
+
+def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_clock):
+    from web import demo
+
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office"])
+    drafter = org.person("lyg.drafter")
+    doc = start(gongwen, drafter)
+    act(gongwen, drafter, "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    act(gongwen, org.person("lyg.head"), "部门审核", {"decision": "approve"})
+    act(gongwen, org.person("lyg.reviewer"), "办公室核稿", {"decision": "approve"})
+    act(gongwen, org.person("lyg.signer"), "签发", {"decision": "approve"})
+    act(gongwen, drafter, "校对", {"decision": "ok"})
+    act(gongwen, org.person("lyg.sealer"), "用印", {"confirm": True})
+    pdf = gongwen.files.get(document(gongwen, doc.id).sealed_sha256)
+    with gongwen.db.session() as session:
+        assert verify(session, pdf, ["连云港市人民政府办公室"]).ok
+        wrong = verify(session, pdf, ["连云港市财政局"])  # signed by a unit other than the one named
+    assert wrong.reason == ("签章单位与发文机关一致：缺少连云港市财政局的签章；"
+                            "有非发文机关的签章：连云港市人民政府办公室")
+
+    (seal,) = _seals(gongwen, org.unit("city_office"))
+    _apply(gongwen, org, "lyg.sealer", {"action": "revoke", "seal_code": seal.code, "reason": "damaged",
+                                        "explanation": "介质损坏"})
+    act(gongwen, org.person("js.leader"), "签发单位审批", {"decision": "approve"})
+    fixed_clock.advance(timedelta(minutes=1))
+    with gongwen.db.session() as session:
+        report = verify(session, pdf, ["连云港市人民政府办公室"])
+    assert not report.ok and report.reason.startswith("未被吊销")
