@@ -46,37 +46,41 @@ import json
 import multiprocessing
 import os
 import random
-import signal
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import islice
 from types import SimpleNamespace
 from typing import Any
 
-import psycopg
-from argon2 import PasswordHasher
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-import forms  # noqa: F401  (registers the forms)
-import handlers  # noqa: F401  (registers the handlers)
-from engine import clock, organisation
+from bench.common import (
+    StatementCounter,
+    configure_process,
+    exit_on_sigterm,
+    make_gongwen,
+    ms,
+    percentile,
+    postgres_database,
+    seed,
+    sqlite_database,
+    timed,
+)
+from engine import clock
 from engine.calendar import WorkCalendar
-from engine.config import Settings
 from engine.core import Gongwen
-from engine.deploy import collect, deploy
 from engine.inbox import ready_tasks
 from engine.models import (
     Department,
@@ -93,12 +97,9 @@ from engine.models import (
     UnitKind,
     UnitStatus,
 )
-from engine.schema import upgrade
 from handlers.leave import count_leave_days
 from web import demo
 
-PG_SERVER = os.environ.get("GONGWEN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-MONDAY_9AM = datetime.fromisoformat("2026-11-23T09:00:00+08:00")
 LEAVE_BPMN = ROOT / "workflows" / "leave.bpmn"
 APPLY_FORM = {"kind": "annual", "start_date": "2026-11-24", "end_date": "2026-11-30", "reason": "x"}
 # Applicants from outside the city office, so the inbox people measured below keep small pools.
@@ -130,82 +131,7 @@ class BackendResult:
     inbox_p95_ms: float = 0.0
 
 
-# -- helpers ----------------------------------------------------------------------------------------------
-
-def configure_process() -> None:
-    """What every process of the benchmark needs: a fixed clock and a cheap password hash."""
-    clock.set_clock(clock.FixedClock(MONDAY_9AM))
-    organisation.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
-    return ordered[index]
-
-
-def ms(seconds: float) -> float:
-    return seconds * 1000
-
-
-def make_gongwen(url: str, files_dir: Path) -> Gongwen:
-    return Gongwen(Settings(env="bench", files_dir=files_dir, database_url=url, secret_key="bench"))
-
-
-class StatementCounter:
-    """Counts SQL statements sent on an engine while active."""
-
-    def __init__(self, gongwen: Gongwen):
-        self.engine = gongwen.db.engine
-        self.count = 0
-
-    def _on_execute(self, *_args: Any) -> None:
-        self.count += 1
-
-    def __enter__(self) -> StatementCounter:
-        event.listen(self.engine, "before_cursor_execute", self._on_execute)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._on_execute)
-
-
-# -- temporary databases ----------------------------------------------------------------------------------
-
-@contextmanager
-def sqlite_database(workdir: Path) -> Iterator[str]:
-    """A migrated SQLite file under ``workdir`` (which the caller removes)."""
-    url = f"sqlite:///{workdir / 'bench.db'}"
-    upgrade(url)
-    yield url
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A migrated, freshly created PostgreSQL database, dropped afterwards whatever happens."""
-    name = f"gongwen_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = PG_SERVER.replace("+psycopg", "") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = f"{PG_SERVER}/{name}"
-        upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 # -- setting up instances ---------------------------------------------------------------------------------
-
-def seed(gongwen: Gongwen) -> demo.DemoOrg:
-    """The demo organisation and the deployed workflows/ folder."""
-    with gongwen.db.write() as session:
-        org = demo.seed(session)
-    with gongwen.db.write() as session:
-        deploy(session, collect([ROOT / "workflows"]))
-    return org
-
 
 def start_leaves(gongwen: Gongwen, org: demo.DemoOrg, count: int, batch: int = 100) -> list[tuple[str, int]]:
     """Start ``count`` leave instances; returns (task id, applicant id) of each first task."""
@@ -497,15 +423,6 @@ def bench_raw(sizes: Sizes) -> float:
     return median
 
 
-def timed(fn: Callable[[], Any], iterations: int) -> list[float]:
-    durations = []
-    for _ in range(iterations):
-        began = time.perf_counter()
-        fn()
-        durations.append(time.perf_counter() - began)
-    return durations
-
-
 # -- main -------------------------------------------------------------------------------------------------
 
 def main() -> None:
@@ -514,7 +431,7 @@ def main() -> None:
     arguments.add_argument("--skip-postgresql", action="store_true", help="SQLite only")
     options = arguments.parse_args()
     sizes = QUICK if options.quick else FULL
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # so that the cleanup below still runs
+    exit_on_sigterm()  # so that the cleanup below still runs
     configure_process()
     began = time.perf_counter()
     print(f"Gongwen engine benchmark ({'quick' if options.quick else 'full'} run, {os.cpu_count()} CPUs)")
