@@ -18,6 +18,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util import task as _spiff_bpmn_task_util
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -39,6 +40,8 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 _spiff_task_util.TaskIterator.__init__.__defaults__ = (None, 10**6, True, None)
 _spiff_bpmn_task_util.BpmnTaskIterator.__init__.__defaults__ = (None, 10**6, True, False, None)
 
+
+
 INITIATOR_LANE = "发起人"
 LANE_ROLES: dict[str, Role] = {label: role for role, label in ROLE_LABELS.items() if not role.is_admin}
 LANE_ROLES |= {role.value: role for role in Role if not role.is_admin}
@@ -57,6 +60,22 @@ class ParsedProcess:
     name: str
     spec: object
     subprocess_specs: dict
+    # Messages that start a non-interrupting event subprocess: the instance listens for them while it runs
+    # (SpiffWorkflow does not list them among its waiting events).
+    event_messages: tuple[str, ...] = ()
+    content: bytes = b""
+
+
+def _event_messages(root: etree._Element) -> tuple[str, ...]:
+    names = {m.get("id"): m.get("name") for m in root.iter(f"{{{BPMN_NS}}}message")}
+    found = []
+    for sub in root.iter(f"{{{BPMN_NS}}}subProcess"):
+        if sub.get("triggeredByEvent") != "true":
+            continue
+        for start in sub.findall(f"{{{BPMN_NS}}}startEvent"):
+            for definition in start.findall(f"{{{BPMN_NS}}}messageEventDefinition"):
+                found.append(names.get(definition.get("messageRef")))
+    return tuple(sorted(n for n in found if n))
 
 
 def parse_xml(content: bytes, filename: str) -> etree._Element:
@@ -108,7 +127,8 @@ def check_definition(content: bytes, filename: str) -> ParsedProcess:
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except (ValidationException, SpiffWorkflowException) as err:
         raise DeployError(filename, f"无法解析：{err}", getattr(err, "id", None)) from None
-    return ParsedProcess(process_id, processes[0].get("name") or process_id, spec, subprocess_specs)
+    return ParsedProcess(process_id, processes[0].get("name") or process_id, spec, subprocess_specs,
+                         _event_messages(root), content)
 
 
 def _check_ids(root: etree._Element, filename: str) -> None:
@@ -175,6 +195,27 @@ def _check_expressions(root: etree._Element, filename: str) -> None:
             raise DeployError(filename, str(err), _element_id(el)) from None
 
 
+def _parse(content: bytes, filename: str, process_id: str) -> tuple[object, dict, etree._Element]:
+    """Specs ready to run, including after a workflow is loaded back from its state.
+
+    Multi-instance tasks learn of their children's completion through an event hook that
+    SpiffWorkflow connects when it creates the children, or when its serializer restores a
+    spec. Gongwen restores specs by parsing, so it connects the hooks itself; without this a
+    countersign whose children were created before a reload would never finish.
+    """
+    parser = SpiffBpmnParser()
+    root = etree.fromstring(content, _SAFE_XML)
+    parser.add_bpmn_xml(root, filename)
+    spec, subprocess_specs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    for process_spec in (spec, *subprocess_specs.values()):
+        for task_spec in list(process_spec.task_specs.values()):
+            if isinstance(task_spec, LoopTask):
+                child = process_spec.task_specs[task_spec.task_spec]
+                if not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)
+    return spec, subprocess_specs, root
+
+
 # -- specs, cached by content hash (stored content never changes) -----------------------------------------
 
 _spec_cache: dict[tuple[str, str], ParsedProcess] = {}
@@ -192,10 +233,8 @@ def load_spec(sha256: str, content: bytes, filename: str, process_id: str) -> Pa
     with _spec_lock:
         parsed = _spec_cache.get(key)
     if parsed is None:
-        parser = SpiffBpmnParser()
-        parser.add_bpmn_xml(etree.fromstring(content, _SAFE_XML), filename)
-        parsed = ParsedProcess(process_id, process_id, parser.get_spec(process_id),
-                               parser.get_subprocess_specs(process_id))
+        spec, subprocess_specs, root = _parse(content, filename, process_id)
+        parsed = ParsedProcess(process_id, process_id, spec, subprocess_specs, _event_messages(root), content)
         with _spec_lock:
             _spec_cache[key] = parsed
     return parsed
@@ -247,19 +286,46 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     return json.dumps(dct, cls=serializer._encoder_cls, ensure_ascii=False, separators=(",", ":"))
 
 
+def _specs(parsed: ParsedProcess) -> tuple[object, dict]:
+    """The specs for one workflow object.
+
+    Specs are parsed once and shared, but SpiffWorkflow rewires the start task of a spec the
+    first time an event subprocess is triggered; shared, that edit would make every later
+    instance start the event subprocess twice. Processes with event subprocesses are therefore
+    parsed afresh for each workflow object (about 4 ms for the outgoing process; a deep copy of
+    the spec is no cheaper and loses SpiffWorkflow's internal event wiring); all others share.
+    """
+    if parsed.event_messages:
+        spec, subprocess_specs, _ = _parse(parsed.content, parsed.process_id, parsed.process_id)
+        return spec, subprocess_specs
+    return parsed.spec, dict(parsed.subprocess_specs)
+
+
+def _rewire_event_subprocesses(workflow: BpmnWorkflow) -> None:
+    """Redo, on this workflow's own spec, the wiring SpiffWorkflow made when it triggered them."""
+    start = workflow.spec.start
+    for name in start.trigger_specs:
+        spec = workflow.spec.task_specs[name]
+        if start not in spec.inputs and any(c.task_spec is spec for c in workflow.get_tasks(spec_name=name)):
+            start.connect(spec)
+            spec.connect(workflow.spec.end)
+
+
 def load_state(state: str, parsed: ParsedProcess, script_engine) -> BpmnWorkflow:
     serializer = _serializer()
     dct = json.loads(state)
     serializer.migrate(dct)
-    dct["spec"] = parsed.spec
-    dct["subprocess_specs"] = dict(parsed.subprocess_specs)
+    dct["spec"], dct["subprocess_specs"] = _specs(parsed)
     workflow = serializer.from_dict(dct)
+    if parsed.event_messages:
+        _rewire_event_subprocesses(workflow)
     workflow.script_engine = script_engine
     return workflow
 
 
 def new_workflow(parsed: ParsedProcess, script_engine) -> BpmnWorkflow:
-    return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=script_engine)
+    spec, subprocess_specs = _specs(parsed)
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine)
 
 
 def to_plain(value):

@@ -47,6 +47,7 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, actor_id: int | 
         if parsed.process_id in seen:
             raise DeployError(name, f"流程 {parsed.process_id} 也在 {seen[parsed.process_id]} 中定义")
         seen[parsed.process_id] = name
+    session.info.pop("gongwen.latest_definitions", None)  # starts after this deploy use the new versions
     results = []
     for name, content, parsed in checked:
         sha = hashlib.sha256(content).hexdigest()

@@ -65,6 +65,7 @@ class Unit(Base):
     issuer_code: Mapped[str | None] = mapped_column(String(20), unique=True)
     status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus, "unit_status"), default=UnitStatus.ACTIVE)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    fonds_code: Mapped[str | None] = mapped_column(String(20))  # 全宗号 for archiving
     # 主要负责人: signs off the unit's upward and important documents.
     principal_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", use_alter=True))
 
@@ -81,6 +82,7 @@ class Department(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     is_office: Mapped[bool] = mapped_column(Boolean, default=False)
+    code: Mapped[str | None] = mapped_column(String(20))  # 机构代码 in archive codes, e.g. BGS
 
     unit: Mapped[Unit] = relationship(back_populates="departments")
 
@@ -476,9 +478,9 @@ class Document(Base):
     copy_number: Mapped[str | None] = mapped_column(String(6))          # 份号
     title: Mapped[str] = mapped_column(String(300), default="")
     main_to: Mapped[list] = mapped_column(JSON, default=list)          # unit ids
-    main_to_text: Mapped[str] = mapped_column(String(500), default="")
+    main_to_text: Mapped[str] = mapped_column(Text, default="")
     cc: Mapped[list] = mapped_column(JSON, default=list)               # unit ids
-    cc_text: Mapped[str] = mapped_column(String(500), default="")
+    cc_text: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[list] = mapped_column(JSON, default=list)             # paragraphs
     signers: Mapped[list] = mapped_column(JSON, default=list)          # 签发人 names (upward documents)
     signing_date: Mapped[date | None] = mapped_column(Date)            # 成文日期
@@ -495,6 +497,8 @@ class Document(Base):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))         # typeset, not yet sealed
     sealed_sha256: Mapped[str | None] = mapped_column(String(64))      # sealed: never changes again
     seal_boxes: Mapped[list] = mapped_column(JSON, default=list)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # a corrected re-dispatch is a new version
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))  # a 批复's 请示
     created_at: Mapped[datetime] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column()
 
@@ -569,14 +573,15 @@ class ReceiptStatus(enum.StrEnum):
 
 
 class Receipt(Base):
-    """One recipient of one dispatched document; the receiver's instance keeps it current."""
+    """One recipient of one version of a dispatched document; the receiver's instance keeps it current."""
 
     __tablename__ = "receipt"
-    __table_args__ = (UniqueConstraint("document_id", "unit_id"),)
+    __table_args__ = (UniqueConstraint("document_id", "unit_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     copy: Mapped[bool] = mapped_column(Boolean, default=False)        # 抄送 rather than 主送
     status: Mapped[ReceiptStatus] = mapped_column(_enum(ReceiptStatus, "receipt_status"))
     incoming_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
@@ -584,6 +589,90 @@ class Receipt(Base):
     signed_at: Mapped[datetime | None] = mapped_column()
     signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     return_reason: Mapped[str | None] = mapped_column(String(500))
+    due_at: Mapped[datetime | None] = mapped_column()          # sign-for deadline
+    overdue_since: Mapped[datetime | None] = mapped_column()
+    last_chased_at: Mapped[datetime | None] = mapped_column()
+    verification: Mapped[dict | None] = mapped_column(JSON)     # the report shown at sign-for
+
+
+class DocumentVersion(Base):
+    """A sealed version of a document, kept when a corrected one replaces it for some recipients."""
+
+    __tablename__ = "document_version"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sealed_sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class DeadlineRule(Base):
+    """How long a unit has to sign for a document of one urgency; an administrator edits these."""
+
+    __tablename__ = "deadline_rule"
+
+    urgency: Mapped[str] = mapped_column(String(20), primary_key=True)
+    amount: Mapped[float] = mapped_column()
+    measure: Mapped[str] = mapped_column(String(20))  # working_days | working_hours | hours
+
+
+class IncomingRecord(Base):
+    """A received document in the receiving unit's register (收文登记)."""
+
+    __tablename__ = "incoming_record"
+    __table_args__ = (UniqueConstraint("unit_id", "year", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipt.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    incoming_number: Mapped[str] = mapped_column(String(40))
+    registered_at: Mapped[datetime] = mapped_column()
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    assisting_department_ids: Mapped[list] = mapped_column(JSON, default=list)
+    handle_due: Mapped[datetime | None] = mapped_column()
+    handled_at: Mapped[datetime | None] = mapped_column()
+    result: Mapped[str | None] = mapped_column(Text)
+    reply_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+
+
+class Retention(enum.StrEnum):
+    PERMANENT = "Y"     # 永久
+    YEARS_30 = "D30"
+    YEARS_10 = "D10"
+
+    @property
+    def label(self) -> str:
+        return {"Y": "永久", "D30": "30年", "D10": "10年"}[self.value]
+
+
+class ArchiveItem(Base):
+    """One archived item (件) under DA/T 22: 全宗号-WS·年度-保管期限-机构代码-件号."""
+
+    __tablename__ = "archive_item"
+    __table_args__ = (UniqueConstraint("fonds_code", "year", "retention", "org_code", "item_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    fonds_code: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(Integer)
+    retention: Mapped[Retention] = mapped_column(_enum(Retention, "retention"))
+    org_code: Mapped[str] = mapped_column(String(20))
+    item_number: Mapped[int] = mapped_column(Integer)
+    archive_code: Mapped[str] = mapped_column(String(80), unique=True)
+    pages: Mapped[int] = mapped_column(Integer)
+    copy_sha256: Mapped[str] = mapped_column(String(64))   # the archived copy with its stamp
+    # The exported package's manifest hash, kept apart from the package it vouches for.
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    archived_at: Mapped[datetime] = mapped_column()
+    archived_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
 
 
 # -- electronic seals -------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class HandlerContext(Protocol):
     owning_unit_id: int
     initiator_id: int | None
     instance: Any  # the ProcessInstance row being stepped
+    runtime: Any   # the engine.runtime.Runtime, to start instances and send messages
     task_name: str
     calendar: WorkCalendar
     files: FileStore

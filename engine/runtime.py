@@ -25,6 +25,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -69,6 +70,7 @@ log = logging.getLogger(__name__)
 
 _TIMER_EVENTS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 _JOBS = "gongwen.jobs"
+_LATEST = "gongwen.latest_definitions"
 
 
 def correlation_key(correlation: dict | None) -> str | None:
@@ -108,6 +110,7 @@ class StepContext:
     # What the projections held when the step began; they always match the loaded state.
     ready_before: set[uuid.UUID] = field(default_factory=set)
     waits_before: tuple[list, list] = ([], [])
+    listens: tuple[str, ...] = ()
 
     @property
     def instance_id(self) -> int:
@@ -283,11 +286,16 @@ class Runtime:
             with self.db.write() as own:
                 return self.start(process_id, owning_unit_id=owning_unit_id, initiator_id=initiator_id,
                                   data=data, correlation=correlation, title=title, session=own)
-        definition = self.latest_definition(session, process_id)
-        parsed = self._parsed(session, definition.id)
+        # A dispatch starts hundreds of instances in one transaction: look the definition up once.
+        latest = session.info.setdefault(_LATEST, {})
+        if process_id not in latest:
+            found = self.latest_definition(session, process_id)
+            latest[process_id] = (found.id, found.version)
+        definition_id, version = latest[process_id]
+        parsed = self._parsed(session, definition_id)
         now = clock.now()
         row = ProcessInstance(
-            definition_id=definition.id, process_id=process_id, owning_unit_id=owning_unit_id,
+            definition_id=definition_id, process_id=process_id, owning_unit_id=owning_unit_id,
             initiator_id=initiator_id, title=title, correlation=correlation_key(correlation),
             status=InstanceStatus.RUNNING, state="", revision=0, created_at=now, updated_at=now,
         )
@@ -298,8 +306,8 @@ class Runtime:
         start_task.data.update(data or {})
         start_task.data.update(instance_id=row.id, owning_unit_id=owning_unit_id, initiator_id=initiator_id)
         audit.record(session, "instance.start", actor_id=initiator_id, unit_id=owning_unit_id, instance_id=row.id,
-                     process_id=process_id, version=definition.version)
-        self._run(session, row, workflow, lambda wf, ctx: None)
+                     process_id=process_id, version=version)
+        self._run(session, row, workflow, parsed, lambda wf, ctx: None)
         return row.id
 
     # -- completing tasks --------------------------------------------------------------------------------
@@ -366,14 +374,15 @@ class Runtime:
             raise NotFound(f"没有编号为 {instance_id} 的流程实例")
         if row.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
             raise Conflict("这个流程已经结束")
-        workflow = load_state(row.state, self._parsed(session, row.definition_id), self.script_engine)
-        return self._run(session, row, workflow, action)
+        parsed = self._parsed(session, row.definition_id)
+        workflow = load_state(row.state, parsed, self.script_engine)
+        return self._run(session, row, workflow, parsed, action)
 
-    def _run(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow,
+    def _run(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, parsed: ParsedProcess,
              action: Callable[[BpmnWorkflow, StepContext], Any]) -> Any:
         calendar = WorkCalendar(session, self.gongwen.settings.office_hours, self.calendar_data)
         ctx = StepContext(self, session, row, calendar, ready_before=self._ready_ids(workflow),
-                          waits_before=self._waits(workflow))
+                          waits_before=self._waits(workflow, parsed.event_messages), listens=parsed.event_messages)
         token = _current.set(ctx)
         try:
             result = action(workflow, ctx)
@@ -434,9 +443,9 @@ class Runtime:
         return {t.id for t in workflow.get_tasks(state=SpiffState.READY, manual=True)}
 
     @staticmethod
-    def _waits(workflow: BpmnWorkflow) -> tuple[list[datetime], list[str]]:
+    def _waits(workflow: BpmnWorkflow, listens: tuple[str, ...] = ()) -> tuple[list[datetime], list[str]]:
         """Due times of waiting timers and names of awaited messages, sorted."""
-        timers, messages = [], []
+        timers, messages = [], [] if workflow.is_completed() else list(listens)
         for event in workflow.waiting_events():
             if event.event_type in _TIMER_EVENTS and isinstance(event.value, str):
                 timers.append(datetime.fromisoformat(event.value).astimezone(clock.UTC))
@@ -489,7 +498,7 @@ class Runtime:
 
     def _project_waits(self, workflow: BpmnWorkflow, ctx: StepContext) -> None:
         conn, row = ctx.session.connection(), ctx.instance
-        (timers, messages), (old_timers, old_messages) = self._waits(workflow), ctx.waits_before
+        (timers, messages), (old_timers, old_messages) = self._waits(workflow, ctx.listens), ctx.waits_before
         if timers != old_timers:
             timer = Timer.__table__
             if old_timers:
@@ -562,16 +571,18 @@ class Runtime:
         ).all() if correlation else []
 
         def receive(workflow: BpmnWorkflow, ctx: StepContext) -> bool:
-            for task in list(workflow.event_manager.tasks.values()):
-                definition = task.task_spec.event_definition
-                if getattr(definition, "name", None) == name:
-                    try:
-                        workflow.send_event(BpmnEvent(definition, payload=data))
-                    except WorkflowException:
-                        return False
-                    ctx.audit("message.receive", message=name, outbox_id=item.id)
-                    return True
-            return False
+            definition = next((t.task_spec.event_definition for t in workflow.event_manager.tasks.values()
+                               if getattr(t.task_spec.event_definition, "name", None) == name), None)
+            if definition is None and name in ctx.listens:
+                definition = MessageEventDefinition(name)  # starts an event subprocess
+            if definition is None:
+                return False
+            try:
+                workflow.send_event(BpmnEvent(definition, payload=data))
+            except WorkflowException:
+                return False
+            ctx.audit("message.receive", message=name, outbox_id=item.id)
+            return True
 
         delivered = 0
         for instance_id in waiting:

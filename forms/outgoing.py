@@ -96,3 +96,20 @@ form("outgoing_correct", Correction, "forms/outgoing_correct.html", "更正")
 form("outgoing_seal", SealConfirmation, "forms/outgoing_seal.html", "用印")
 form("outgoing_confirm_dispatch", decision("分发确认", {"dispatch": "确认分发", "return": "退回拟稿人"}),
      "forms/outgoing_decision.html", "确认分发范围")
+
+
+class HandleReturn(FormSchema):
+    """A recipient returned the document: correct it and send it again, or let the return stand."""
+
+    decision = choice("处理方式", {"redispatch": "更正后重新分发", "close": "不再重发"})
+    title = text("标题", 300, required=False)
+    body = text("正文", 50_000, required=False)
+    opinion = text("处理说明", 500)
+
+    @validates_schema
+    def _correction(self, data, **kwargs):
+        if data["decision"] == "redispatch" and not (data.get("title") and data.get("body")):
+            raise ValidationError("重新分发前请给出更正后的标题和正文", field_name="body")
+
+
+form("outgoing_handle_return", HandleReturn, "forms/outgoing_handle_return.html", "处理退文")

@@ -7,4 +7,4 @@ variable. It runs inside a savepoint: if it raises, its writes are undone and th
 task waits in error as an incident.
 """
 
-from . import documents, incoming, leave, notify, numbering, outgoing, seals  # noqa: F401  (registrations)
+from . import archiving, documents, incoming, leave, notify, numbering, outgoing, seals  # noqa: F401  (registrations)

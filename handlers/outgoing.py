@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import clock
+from engine import audit, clock
 from engine.background import consumer
+from engine.calendar import WorkCalendar
 from engine.errors import Refused
 from engine.models import (
     DocStatus,
     DocType,
     Document,
+    DocumentVersion,
+    Notification,
     Outbox,
     Receipt,
     ReceiptStatus,
+    Role,
+    RoleGrant,
     Unit,
     UnitKind,
     UnitStatus,
@@ -24,6 +30,8 @@ from engine.models import (
 from engine.registry import HandlerContext, handler
 
 from .documents import ensure_unclassified
+from .incoming import sign_deadline
+from .notify import notify
 from .sealing.pades import sign_pdf
 from .seals import active_seal, seal_signing_material
 from .typesetting.redhead import RedHeadDocument, render
@@ -144,15 +152,83 @@ def dispatch(ctx: HandlerContext, document_id: int) -> dict:
 def deliver_batch(gongwen, session: Session, item: Outbox) -> None:
     """Start one incoming instance and one receipt per recipient of the batch (a no-op for those done)."""
     document_id = item.payload["document_id"]
-    done = set(session.scalars(select(Receipt.unit_id).where(Receipt.document_id == document_id)))
-    now = clock.now()
     document = session.get(Document, document_id)
+    done = set(session.scalars(select(Receipt.unit_id).where(Receipt.document_id == document_id,
+                                                             Receipt.version == document.version)))
+    now = clock.now()
+    # Every recipient of the batch gets the same sign-for window, so it is worked out once.
+    due = sign_deadline(session, WorkCalendar(session, gongwen.settings.office_hours, gongwen.runtime.calendar_data),
+                        document.urgency, now)
+    window = {"sign_due": due.isoformat(), "remind_at": (now + (due - now) / 2).isoformat()}
     for unit_id, copy in item.payload["recipients"]:
         if unit_id in done:
             continue
         instance_id = gongwen.runtime.start(
-            "incoming", owning_unit_id=unit_id, data={"document_id": document_id, "copy": copy},
-            correlation={"document_id": document_id, "unit_id": unit_id}, title=document.title, session=session)
+            "incoming", owning_unit_id=unit_id, data={"document_id": document_id, "copy": copy, "window": window},
+            correlation={"document_id": document_id, "unit_id": unit_id, "version": document.version},
+            title=document.title, session=session)
         session.add(Receipt(document_id=document_id, unit_id=unit_id, copy=copy, status=ReceiptStatus.PENDING,
-                            incoming_instance_id=instance_id, dispatched_at=now))
+                            version=document.version, dispatched_at=now, due_at=due,
+                            incoming_instance_id=instance_id))
     session.flush()
+
+
+CHASE_INTERVAL = timedelta(hours=1)
+UNSIGNED_AFTER = timedelta(hours=24)
+
+
+@handler("check_unsigned")
+def check_unsigned(ctx: HandlerContext, document_id: int) -> dict:
+    """A day after dispatch, tell the drafter and the office's clerks who has not signed (Lianyungang's rule)."""
+    pending = ctx.session.scalars(select(Unit.name).join(Receipt, Receipt.unit_id == Unit.id).where(
+        Receipt.document_id == document_id, Receipt.status == ReceiptStatus.PENDING)).all()
+    if pending:
+        title = ctx.session.get(Document, document_id).title
+        text = f"《{title}》分发已满24小时，尚有 {len(pending)} 个单位未签收：{'、'.join(pending[:10])}"
+        notify(ctx, text, person=ctx.initiator_id, reason="分发满24小时仍未签收", kind="unsigned_24h")
+        notify(ctx, text, role=Role.CLERK.value, reason="分发满24小时仍未签收", kind="unsigned_24h")
+    return {"pending": len(pending)}
+
+
+@handler("redispatch")
+def redispatch(ctx: HandlerContext, document_id: int, unit_id: int, correction: dict) -> dict:
+    """A recipient returned the document: correct it, typeset and seal it as a new version, send it again.
+
+    The earlier version and its returned receipt stay as they were, so the history shows both.
+    """
+    document = ctx.session.get(Document, document_id)
+    ctx.session.add(DocumentVersion(document_id=document.id, version=document.version,
+                                    sealed_sha256=document.sealed_sha256, title=document.title,
+                                    reason=correction.get("opinion", ""), created_at=ctx.now()))
+    document.version += 1
+    apply_correction(ctx, document_id, correction)
+    typeset(ctx, document_id)
+    apply_seals(ctx, document_id)
+    copy = unit_id in document.cc
+    ctx.outbox("dispatch", f"dispatch:{document.id}:v{document.version}:{unit_id}",
+               {"document_id": document.id, "recipients": [[unit_id, copy]]})
+    document.status = DocStatus.DISPATCHED
+    ctx.audit("document.redispatch", document_id=document.id, version=document.version, recipient=unit_id)
+    return {"version": document.version, "unit_id": unit_id}
+
+
+def chase(session: Session, receipt_id: int, person_id: int) -> None:
+    """The sender chases one recipient by hand (催签): at most once an hour per recipient, audited."""
+    receipt = session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise Refused("没有这条签收记录")
+    if receipt.status != ReceiptStatus.PENDING:
+        raise Refused("该单位已签收或已退回，无需催签")
+    now = clock.now()
+    if receipt.last_chased_at is not None and now - receipt.last_chased_at < CHASE_INTERVAL:
+        wait = CHASE_INTERVAL - (now - receipt.last_chased_at)
+        raise Refused(f"刚催过，请 {int(wait.total_seconds() // 60) + 1} 分钟后再催")
+    receipt.last_chased_at = now
+    title = session.get(Document, receipt.document_id).title
+    clerks = session.scalars(select(RoleGrant.person_id).where(RoleGrant.role == Role.CLERK,
+                                                               RoleGrant.unit_id == receipt.unit_id)).all()
+    session.add_all(Notification(person_id=p, kind="chase", text=f"发文单位催签：《{title}》请尽快签收",
+                                 reason="发文单位催签", instance_id=receipt.incoming_instance_id, created_at=now)
+                    for p in clerks)
+    audit.record(session, "receipt.chase", actor_id=person_id, unit_id=receipt.unit_id,
+                 document_id=receipt.document_id)

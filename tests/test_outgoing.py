@@ -246,3 +246,20 @@ def test_gongwen_verify_accepts_the_sealed_file_and_refuses_a_changed_byte(gongw
     result = run("verify", str(tmp_path / "note.txt"))
     assert result.exit_code == 1 and "不是可读取的 PDF 文件" in result.output and "Traceback" not in result.output
     assert run("verify", str(tmp_path / "missing.pdf")).exit_code == 2
+
+
+def test_a_countersign_finishes_when_the_server_restarted_half_way(gongwen, sealed, settings):
+    """Specs are parsed again after a restart; the countersign must still notice its last opinion."""
+    from engine import bpmn
+    from engine.core import Gongwen
+
+    org = sealed
+    _draft(gongwen, org, countersign_departments=[org.departments["secretariat_2"].id,
+                                                       org.departments["general"].id])
+    act(gongwen, org.person("lyg.head"), "部门审核", {"decision": "approve"})
+    act(gongwen, org.person("lyg.head2"), "会签", {"decision": "agree", "opinion": "同意"})
+    bpmn._spec_cache.clear()
+    restarted = Gongwen(settings)
+    act(restarted, org.person("lyg.head3"), "会签", {"decision": "agree", "opinion": "同意"})
+    assert task_of(restarted, org.person("lyg.reviewer"), "办公室核稿")
+    restarted.close()

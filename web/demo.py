@@ -46,16 +46,18 @@ def seed(session: Session) -> DemoOrg:
                                      short_name=short)
         return org.units[key]
 
-    def dept(key, unit_key, name, is_office=False):
+    def dept(key, unit_key, name, code, is_office=False):
         org.departments[key] = create_department(session, org.units[unit_key], name, is_office=is_office)
+        org.departments[key].code = code
         return org.departments[key]
 
     def person(login, unit_key, roles, department=None):
         p = create_person(session, login, next(names), DEMO_PASSWORD, unit=org.units.get(unit_key),
                           department=org.departments.get(department))
         for role in roles:
+            scoped = role in (Role.DEPARTMENT_HEAD, Role.HANDLER)  # they act for their own department
             grant_role(session, p, role, unit=org.units.get(unit_key) if not role.is_admin else None,
-                       department=org.departments.get(department) if role == Role.DEPARTMENT_HEAD else None)
+                       department=org.departments.get(department) if scoped else None)
         org.people[login] = p
         return p
 
@@ -71,14 +73,15 @@ def seed(session: Session) -> DemoOrg:
         unit(key, f"{name}人民政府", UnitKind.COUNTY, "city", f"{code}发", f"{name}政府")
         unit(f"{key}_office", f"{name}人民政府办公室", UnitKind.OFFICE, key, f"{code}办发", f"{name}政府办")
 
-    dept("secretariat_1", "city_office", "秘书一处")
-    dept("secretariat_2", "city_office", "秘书二处")
-    dept("general", "city_office", "综合处", is_office=True)
-    dept("documents", "city_office", "文电处")
-    dept("finance_office", "finance", "办公室", is_office=True)
-    dept("finance_budget", "finance", "预算处")
+    dept("secretariat_1", "city_office", "秘书一处", "MSYC")
+    dept("secretariat_2", "city_office", "秘书二处", "MSEC")
+    dept("general", "city_office", "综合处", "ZHC", is_office=True)
+    dept("documents", "city_office", "文电处", "WDC")
+    dept("finance_office", "finance", "办公室", "BGS", is_office=True)
+    dept("finance_budget", "finance", "预算处", "YSC")
+    dept("education_office", "education", "办公室", "BGS", is_office=True)
     for key in ("donghai", "guanyun", "guannan"):
-        dept(f"{key}_general", f"{key}_office", "综合股", is_office=True)
+        dept(f"{key}_general", f"{key}_office", "综合股", "ZHG", is_office=True)
 
     person("js.leader", "province_office", [Role.LEADER, Role.SIGNING_LEADER])
     person("lyg.drafter", "city_office", [Role.DRAFTER], "secretariat_1")
@@ -91,22 +94,24 @@ def seed(session: Session) -> DemoOrg:
     person("lyg.leader", "city_office", [Role.LEADER])
     person("lyg.sealer", "city_office", [Role.SEAL_KEEPER], "documents")
     person("lyg.clerk", "city_office", [Role.CLERK], "documents")
-    person("lyg.handler", "city_office", [Role.HANDLER], "general")
+    person("lyg.handler", "city_office", [Role.HANDLER, Role.DRAFTER], "general")
     person("lyg.archivist", "city_office", [Role.ARCHIVIST], "documents")
     person("cz.drafter", "finance", [Role.DRAFTER], "finance_budget")
     person("cz.head", "finance", [Role.DEPARTMENT_HEAD], "finance_budget")
     person("cz.signer", "finance", [Role.SIGNING_LEADER, Role.LEADER])
     person("cz.clerk", "finance", [Role.CLERK, Role.SEAL_KEEPER], "finance_office")
+    person("cz.office", "finance", [Role.DEPARTMENT_HEAD], "finance_office")
     person("cz.handler", "finance", [Role.HANDLER, Role.ARCHIVIST], "finance_office")
-    person("jy.clerk", "education", [Role.CLERK, Role.HANDLER, Role.ARCHIVIST])
+    person("jy.clerk", "education", [Role.CLERK, Role.HANDLER, Role.ARCHIVIST], "education_office")
+    person("jy.head", "education", [Role.DEPARTMENT_HEAD], "education_office")
     person("jy.leader", "education", [Role.LEADER, Role.SIGNING_LEADER])
     for key, prefix in (("donghai", "dh"), ("guanyun", "gy"), ("guannan", "gn")):
         office = f"{key}_office"
         person(f"{prefix}.clerk", office, [Role.CLERK], f"{key}_general")
         person(f"{prefix}.leader", office, [Role.LEADER, Role.SIGNING_LEADER])
-        person(f"{prefix}.handler", office, [Role.HANDLER, Role.ARCHIVIST], f"{key}_general")
+        person(f"{prefix}.handler", office, [Role.HANDLER, Role.ARCHIVIST, Role.DRAFTER], f"{key}_general")
         person(f"{prefix}.drafter", office, [Role.DRAFTER, Role.SEAL_KEEPER], f"{key}_general")
-        person(f"{prefix}.head", office, [Role.DEPARTMENT_HEAD], f"{key}_general")
+        person(f"{prefix}.head", office, [Role.DEPARTMENT_HEAD, Role.REVIEWER], f"{key}_general")
     person("sysadmin", None, [Role.SYSTEM_ADMIN])
     person("secadmin", None, [Role.SECURITY_OFFICER])
     person("auditor", None, [Role.AUDITOR])
@@ -114,6 +119,8 @@ def seed(session: Session) -> DemoOrg:
                             ("donghai_office", "dh.leader"), ("guanyun_office", "gy.leader"),
                             ("guannan_office", "gn.leader")):
         org.units[unit_key].principal_id = org.people[login].id
+    for number, unit in enumerate(org.units.values(), start=101):
+        unit.fonds_code = f"Z{number}"
     session.flush()
     return org
 

@@ -1,8 +1,8 @@
-"""Documents, their issuers and attachments, number counters, receipts, CAs and seals.
+"""Documents: issuers, attachments, numbers, receipts, versions, seals and CAs, the incoming register, archive.
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 21:21:21.694213
+Create Date: 2026-11-21 21:36:37.435935
 """
 
 import sqlalchemy as sa
@@ -17,6 +17,12 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('deadline_rule',
+    sa.Column('urgency', sa.String(length=20), nullable=False),
+    sa.Column('amount', sa.Double(), nullable=False),
+    sa.Column('measure', sa.String(length=20), nullable=False),
+    sa.PrimaryKeyConstraint('urgency')
+    )
     op.create_table('number_counter',
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
@@ -98,9 +104,9 @@ def upgrade() -> None:
     sa.Column('copy_number', sa.String(length=6), nullable=True),
     sa.Column('title', sa.String(length=300), nullable=False),
     sa.Column('main_to', sa.JSON(), nullable=False),
-    sa.Column('main_to_text', sa.String(length=500), nullable=False),
+    sa.Column('main_to_text', sa.Text(), nullable=False),
     sa.Column('cc', sa.JSON(), nullable=False),
-    sa.Column('cc_text', sa.String(length=500), nullable=False),
+    sa.Column('cc_text', sa.Text(), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
     sa.Column('signers', sa.JSON(), nullable=False),
     sa.Column('signing_date', sa.Date(), nullable=True),
@@ -117,19 +123,49 @@ def upgrade() -> None:
     sa.Column('pdf_sha256', sa.String(length=64), nullable=True),
     sa.Column('sealed_sha256', sa.String(length=64), nullable=True),
     sa.Column('seal_boxes', sa.JSON(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('reply_to_id', sa.Integer(), nullable=True),
     sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', engine.db.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['drafter_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['drafting_department_id'], ['department.id'], ),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
     sa.ForeignKeyConstraint(['issuing_unit_id'], ['unit.id'], ),
+    sa.ForeignKeyConstraint(['reply_to_id'], ['document.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('number_code', 'number_year', 'number_seq')
     )
     with op.batch_alter_table('document', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_document_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_document_doc_number'), ['doc_number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_document_instance_id'), ['instance_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_document_issuing_unit_id'), ['issuing_unit_id'], unique=False)
+
+    op.create_table('archive_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('fonds_code', sa.String(length=20), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('retention', sa.Enum('Y', 'D30', 'D10', name='retention', native_enum=False, length=32), nullable=False),
+    sa.Column('org_code', sa.String(length=20), nullable=False),
+    sa.Column('item_number', sa.Integer(), nullable=False),
+    sa.Column('archive_code', sa.String(length=80), nullable=False),
+    sa.Column('pages', sa.Integer(), nullable=False),
+    sa.Column('copy_sha256', sa.String(length=64), nullable=False),
+    sa.Column('manifest_sha256', sa.String(length=64), nullable=True),
+    sa.Column('archived_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('archived_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['archived_by_id'], ['person.id'], ),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('archive_code'),
+    sa.UniqueConstraint('fonds_code', 'year', 'retention', 'org_code', 'item_number')
+    )
+    with op.batch_alter_table('archive_item', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_archive_item_unit_id'), ['unit_id'], unique=False)
 
     op.create_table('attachment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -158,10 +194,21 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('document_id', 'unit_id')
     )
+    op.create_table('document_version',
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('sealed_sha256', sa.String(length=64), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('created_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
+    sa.PrimaryKeyConstraint('document_id', 'version')
+    )
     op.create_table('receipt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('copy', sa.Boolean(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'signed', 'returned', name='receipt_status', native_enum=False, length=32), nullable=False),
     sa.Column('incoming_instance_id', sa.Integer(), nullable=True),
@@ -169,18 +216,56 @@ def upgrade() -> None:
     sa.Column('signed_at', engine.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('signed_by_id', sa.Integer(), nullable=True),
     sa.Column('return_reason', sa.String(length=500), nullable=True),
+    sa.Column('due_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_since', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('last_chased_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('verification', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
     sa.ForeignKeyConstraint(['incoming_instance_id'], ['process_instance.id'], ),
     sa.ForeignKeyConstraint(['signed_by_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('document_id', 'unit_id')
+    sa.UniqueConstraint('document_id', 'unit_id', 'version')
     )
     with op.batch_alter_table('receipt', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_receipt_document_id'), ['document_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_receipt_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('incoming_record',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instance_id', sa.Integer(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('document_id', sa.Integer(), nullable=False),
+    sa.Column('receipt_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('incoming_number', sa.String(length=40), nullable=False),
+    sa.Column('registered_at', engine.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('lead_department_id', sa.Integer(), nullable=True),
+    sa.Column('assisting_department_ids', sa.JSON(), nullable=False),
+    sa.Column('handle_due', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('handled_at', engine.db.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('result', sa.Text(), nullable=True),
+    sa.Column('reply_document_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
+    sa.ForeignKeyConstraint(['instance_id'], ['process_instance.id'], ),
+    sa.ForeignKeyConstraint(['lead_department_id'], ['department.id'], ),
+    sa.ForeignKeyConstraint(['receipt_id'], ['receipt.id'], ),
+    sa.ForeignKeyConstraint(['reply_document_id'], ['document.id'], ),
+    sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('instance_id'),
+    sa.UniqueConstraint('unit_id', 'year', 'seq')
+    )
+    with op.batch_alter_table('incoming_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_incoming_record_document_id'), ['document_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incoming_record_unit_id'), ['unit_id'], unique=False)
+
+    with op.batch_alter_table('department', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('code', sa.String(length=20), nullable=True))
+
     with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('fonds_code', sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column('principal_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_unit_principal_id_person', 'person', ['principal_id'], ['id'])
 
@@ -190,21 +275,35 @@ def downgrade() -> None:
     with op.batch_alter_table('unit', schema=None) as batch_op:
         batch_op.drop_constraint('fk_unit_principal_id_person', type_='foreignkey')
         batch_op.drop_column('principal_id')
+        batch_op.drop_column('fonds_code')
 
+    with op.batch_alter_table('department', schema=None) as batch_op:
+        batch_op.drop_column('code')
+
+    with op.batch_alter_table('incoming_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incoming_record_unit_id'))
+        batch_op.drop_index(batch_op.f('ix_incoming_record_document_id'))
+
+    op.drop_table('incoming_record')
     with op.batch_alter_table('receipt', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_receipt_unit_id'))
         batch_op.drop_index(batch_op.f('ix_receipt_document_id'))
 
     op.drop_table('receipt')
+    op.drop_table('document_version')
     op.drop_table('document_issuer')
     with op.batch_alter_table('attachment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachment_document_id'))
 
     op.drop_table('attachment')
+    with op.batch_alter_table('archive_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_archive_item_unit_id'))
+
+    op.drop_table('archive_item')
     with op.batch_alter_table('document', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_document_issuing_unit_id'))
-        batch_op.drop_index(batch_op.f('ix_document_doc_number'))
         batch_op.drop_index(batch_op.f('ix_document_instance_id'))
+        batch_op.drop_index(batch_op.f('ix_document_doc_number'))
 
     op.drop_table('document')
     with op.batch_alter_table('seal', schema=None) as batch_op:
@@ -218,3 +317,4 @@ def downgrade() -> None:
     op.drop_table('certificate_authority')
     op.drop_table('stored_file')
     op.drop_table('number_counter')
+    op.drop_table('deadline_rule')

@@ -1,0 +1,253 @@
+"""The receiving half (收文) and the end of a document's life, with the demo organisation."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine import clock
+from engine.calendar import WorkCalendar
+from engine.errors import Refused
+from engine.models import (
+    ArchiveItem,
+    Document,
+    IncomingRecord,
+    InstanceStatus,
+    Notification,
+    ProcessInstance,
+    Receipt,
+    ReceiptStatus,
+    Urgency,
+)
+from handlers.archiving import check_package, export_package
+from handlers.incoming import set_deadline, sign_deadline
+from handlers.outgoing import chase
+from tests.outgoing_support import NOTICE, act, document, start, task_of
+from tests.support import ready_for
+from web import demo
+
+pytestmark = pytest.mark.usefixtures("deployed")
+COUNTIES = ("donghai_office", "guanyun_office", "guannan_office")
+SH = clock.SHANGHAI
+
+
+@pytest.fixture
+def sealed(gongwen, org):
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office", *COUNTIES])
+    return org
+
+
+def send(gongwen, org, *, drafter="lyg.drafter", main_to=COUNTIES, **changes):
+    """A document from the city office (or ``drafter``'s unit) through to dispatch."""
+    head, reviewer, signer, sealer = {"lyg": ("lyg.head", "lyg.reviewer", "lyg.signer", "lyg.sealer"),
+                                      "dh": ("dh.head", "dh.head", "dh.leader", "dh.drafter")}[drafter.split(".")[0]]
+    author = org.person(drafter)
+    doc = start(gongwen, author)
+    act(gongwen, author, "拟稿", {**NOTICE, "main_to": [org.unit(u).id for u in main_to], **changes})
+    act(gongwen, org.person(head), "部门审核", {"decision": "approve"})
+    act(gongwen, org.person(reviewer), "办公室核稿", {"decision": "approve"})
+    act(gongwen, org.person(signer), "签发", {"decision": "approve"})
+    act(gongwen, author, "校对", {"decision": "ok"})
+    act(gongwen, org.person(sealer), "用印", {"confirm": True})
+    return document(gongwen, doc.id)
+
+
+def receipts(gongwen, document_id):
+    with gongwen.db.session() as session:
+        return {(r.unit_id, r.version): r for r in session.scalars(select(Receipt).where(
+            Receipt.document_id == document_id))}
+
+
+def notes(gongwen, person, kind=None):
+    with gongwen.db.session() as session:
+        query = select(Notification).where(Notification.person_id == person.id)
+        if kind:
+            query = query.where(Notification.kind == kind)
+        return session.scalars(query).all()
+
+
+def tick(gongwen, fixed_clock, at: str) -> None:
+    fixed_clock.set(datetime.fromisoformat(at).replace(tzinfo=SH))
+    gongwen.runtime.fire_due_timers()
+
+
+def test_a_document_to_three_counties_from_dispatch_to_archive(gongwen, sealed, fixed_clock, tmp_path):
+    org = sealed
+    dh, gy, gn = (org.unit(u).id for u in COUNTIES)
+    sent = send(gongwen, org)
+    first = receipts(gongwen, sent.id)
+    assert {k: r.status for k, r in first.items()} == {(dh, 1): ReceiptStatus.PENDING, (gy, 1): ReceiptStatus.PENDING,
+                                                       (gn, 1): ReceiptStatus.PENDING}
+    assert clock.local(first[(dh, 1)].due_at) == datetime(2026, 11, 24, 9, 0, tzinfo=SH)  # one working day
+
+    # 东海 signs; the report the clerk saw is kept with the receipt.
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    signed = receipts(gongwen, sent.id)[(dh, 1)]
+    assert signed.status == ReceiptStatus.SIGNED and signed.signed_by_id == org.person("dh.clerk").id
+    assert signed.verification["ok"] and {c["key"] for c in signed.verification["checks"]} >= {
+        "integrity", "chain", "revocation", "signer", "format", "classification"}
+
+    # 灌云 returns it; the sender corrects it and sends a new version to 灌云 alone.
+    act(gongwen, org.person("gy.clerk"), "签收", {"decision": "return", "opinion": "正文缺少报送联系人"})
+    drafter = org.person("lyg.drafter")
+    act(gongwen, drafter, "处理退文", {"decision": "redispatch", "title": NOTICE["title"],
+                                   "body": NOTICE["body"] + "\n联系人：张三，电话85800000。", "opinion": "补充联系人"})
+    act(gongwen, org.person("lyg.sealer"), "更正稿用印", {"confirm": True})
+    history = receipts(gongwen, sent.id)
+    assert history[(gy, 1)].status == ReceiptStatus.RETURNED and history[(gy, 1)].return_reason == "正文缺少报送联系人"
+    assert history[(gy, 2)].status == ReceiptStatus.PENDING
+    assert document(gongwen, sent.id).version == 2
+    assert task_of(gongwen, org.person("dh.clerk"), "分办")  # 东海 is unaffected by the new version
+    act(gongwen, org.person("gy.clerk"), "签收", {"decision": "sign"})
+
+    # 灌南 is late: reminded at the half-way mark, escalated to its leaders when overdue.
+    gn_clerk, gn_leader = org.person("gn.clerk"), org.person("gn.leader")
+    tick(gongwen, fixed_clock, "2026-11-23T12:00:00")
+    assert [n.kind for n in notes(gongwen, gn_clerk, "remind_sign")] == []
+    tick(gongwen, fixed_clock, "2026-11-23T21:01:00")
+    assert len(notes(gongwen, gn_clerk, "remind_sign")) == 1
+    assert notes(gongwen, gn_leader, "escalation") == []
+    tick(gongwen, fixed_clock, "2026-11-24T09:01:00")
+    (escalation,) = notes(gongwen, gn_leader, "escalation")
+    assert escalation.reason == "超过签收时限"
+    assert receipts(gongwen, sent.id)[(gn, 1)].overdue_since is not None
+    with gongwen.db.write() as session:
+        chase(session, receipts(gongwen, sent.id)[(gn, 1)].id, drafter.id)
+    with pytest.raises(Refused, match="刚催过"), gongwen.db.write() as session:
+        chase(session, receipts(gongwen, sent.id)[(gn, 1)].id, drafter.id)
+    assert len(notes(gongwen, gn_clerk, "chase")) == 1
+    act(gongwen, gn_clerk, "签收", {"decision": "sign"})
+
+    # Everyone has answered: the sender's instance hears it and finishes.
+    with gongwen.db.session() as session:
+        assert session.get(ProcessInstance, sent.instance_id).status == InstanceStatus.COMPLETED
+
+    # 东海 handles it: register, route, propose, two instructions that loop back, handle, circulate, archive.
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id,
+                                               "deadline_days": 3})
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "建议呈县领导阅示后由综合股办理"})
+    handler = org.person("dh.handler")
+    act(gongwen, handler, "承办人决定下一步", {"next": "instruct", "leader": org.person("dh.leader").id})
+    act(gongwen, org.person("dh.leader"), "领导批示", {"instruction": "请综合股抓紧落实", "deadline_days": 2})
+    act(gongwen, handler, "承办人决定下一步", {"next": "instruct", "leader": org.person("dh.leader").id})
+    act(gongwen, org.person("dh.leader"), "领导批示", {"instruction": "落实情况报我"})
+    act(gongwen, handler, "承办人决定下一步", {"next": "handle"})
+    act(gongwen, handler, "办理", {"result": "已组织全县排查，报送排查表", "readers": [org.person("dh.leader").id]})
+    act(gongwen, org.person("dh.leader"), "传阅", {"note": "已阅"})
+    act(gongwen, handler, "归档", {"retention": "Y"})
+
+    with gongwen.db.session() as session:
+        record = session.scalar(select(IncomingRecord).where(IncomingRecord.unit_id == dh))
+        item = session.scalar(select(ArchiveItem).where(ArchiveItem.unit_id == dh))
+        steps = [t.name for t in ready_for(gongwen, handler)]
+    assert record.incoming_number == "收文〔2026〕1号" and record.result.startswith("已组织")
+    assert item.archive_code == f"{org.unit('donghai_office').fonds_code}-WS·2026-Y-ZHG-0001"
+    assert steps == []
+
+    with gongwen.db.write() as session:
+        folder = export_package(session, gongwen.files, session.get(ArchiveItem, item.id), tmp_path)
+    history = (folder / "history.json").read_text()
+    for fragment in ("请综合股抓紧落实", "落实情况报我", "建议呈县领导阅示", "已组织全县排查", "签发", "签收"):
+        assert fragment in history
+    with gongwen.db.session() as session:
+        report = check_package(session, folder)
+    assert [(c.name, c.ok) for c in report] == [("真实性", True), ("完整性", True), ("可用性", True), ("安全性", True)]
+
+    copy = folder / "archived_copy.pdf"
+    data = bytearray(copy.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    copy.write_bytes(bytes(data))
+    with gongwen.db.session() as session:
+        report = {c.name: c for c in check_package(session, folder)}
+    assert not report["真实性"].ok and "archived_copy.pdf 的内容与清单中的哈希不符" in report["真实性"].problems
+
+
+def test_a_reply_to_a_request_is_linked_and_the_requesting_unit_sees_it(gongwen, sealed):
+    org = sealed
+    request = send(gongwen, org, drafter="dh.drafter", main_to=("city_office",), doc_type="request",
+                   direction="upward", title="东海县人民政府办公室关于申请安全生产专项资金的请示", one_matter=True)
+    assert request.signers == [org.person("dh.leader").name]  # 签发人 of an upward document
+    act(gongwen, org.person("lyg.clerk"), "签收", {"decision": "sign"})
+    act(gongwen, org.person("lyg.clerk"), "分办", {"lead_department": org.departments["general"].id})
+    act(gongwen, org.person("lyg.head3"), "拟办", {"proposal": "建议综合处研究答复"})
+    handler = org.person("lyg.handler")
+    act(gongwen, handler, "承办人决定下一步", {"next": "handle"})
+    act(gongwen, handler, "办理", {"result": "同意拨付，起草批复", "start_reply": True})
+    reply_task = task_of(gongwen, handler, "拟稿")
+    with gongwen.db.session() as session:
+        reply = session.scalar(select(Document).where(Document.reply_to_id == request.id))
+        replies_seen_by_requester = session.scalars(select(Document.id).where(
+            Document.reply_to_id == request.id)).all()
+    assert reply.instance_id == reply_task.instance_id and reply.drafter_id == handler.id
+    assert reply.main_to == [org.unit("donghai_office").id]
+    assert reply.title == "关于申请安全生产专项资金的批复"
+    assert replies_seen_by_requester == [reply.id]
+
+
+@pytest.mark.parametrize("spoil, reason", [
+    ("tamper", "文件完整"),
+    ("revoke", "未被吊销"),
+    ("other_issuer", "签章单位与发文机关一致"),
+    ("classified", "非涉密公文"),
+])
+def test_sign_for_is_refused_when_verification_fails_but_return_stays_possible(gongwen, sealed, fixed_clock,
+                                                                                spoil, reason):
+    from engine.models import DocumentIssuer, Seal
+    from handlers.seals import revoke_seal
+
+    org = sealed
+    sent = send(gongwen, org, main_to=("donghai_office",))
+    with gongwen.db.write() as session:
+        doc = session.get(Document, sent.id)
+        if spoil == "tamper":
+            pdf = bytearray(gongwen.files.get(doc.sealed_sha256))
+            at = pdf.index(b"/Creator")
+            pdf[at + 4] = ord("7")
+            doc.sealed_sha256 = gongwen.files.put(session, bytes(pdf), "application/pdf")
+        elif spoil == "revoke":
+            revoke_seal(session, gongwen.settings, session.scalar(select(Seal).where(
+                Seal.unit_id == org.unit("city_office").id)), "lost")
+        elif spoil == "other_issuer":
+            issuer = session.scalar(select(DocumentIssuer).where(DocumentIssuer.document_id == doc.id))
+            issuer.unit_id = org.unit("finance").id
+        else:
+            doc.classification = "秘密"
+    fixed_clock.advance(timedelta(minutes=5))
+    clerk = org.person("dh.clerk")
+    with pytest.raises(Refused, match=f"验证未通过，不能签收，只能退回：{reason}"):
+        act(gongwen, clerk, "签收", {"decision": "sign"})
+    act(gongwen, clerk, "签收", {"decision": "return", "opinion": "验证未通过，退回"})
+    (receipt,) = receipts(gongwen, sent.id).values()
+    assert receipt.status == ReceiptStatus.RETURNED
+
+
+def test_sign_for_deadlines_follow_the_calendar_and_the_administrator(gongwen):
+    at = lambda text: datetime.fromisoformat(text).replace(tzinfo=SH)  # noqa: E731
+    with gongwen.db.session() as session:
+        calendar = WorkCalendar(session)
+        # Friday before 清明: due the Tuesday after; Friday before the Spring Festival: the make-up Saturday.
+        assert clock.local(sign_deadline(session, calendar, Urgency.NORMAL, at("2026-04-03T15:00"))) == \
+            at("2026-04-07T15:00")
+        assert clock.local(sign_deadline(session, calendar, Urgency.NORMAL, at("2026-02-13T15:00"))) == \
+            at("2026-02-14T15:00")
+        # 加急 at 16:50: two working hours end next morning at 10:20; 特急 counts the clock, nights included.
+        assert clock.local(sign_deadline(session, calendar, Urgency.URGENT, at("2026-11-24T16:50"))) == \
+            at("2026-11-25T10:20")
+        assert clock.local(sign_deadline(session, calendar, Urgency.EXTRA_URGENT, at("2026-11-24T23:00"))) == \
+            at("2026-11-24T23:30")
+    with gongwen.db.write() as session:
+        set_deadline(session, "urgent", 4, "working_hours")
+    with gongwen.db.session() as session:
+        assert clock.local(sign_deadline(session, WorkCalendar(session), Urgency.URGENT,
+                                         at("2026-11-24T16:50"))) == at("2026-11-25T13:50")  # over lunch
+    with pytest.raises(Refused), gongwen.db.write() as session:
+        set_deadline(session, "urgent", 2, "fortnights")
+
+
+def test_an_extra_urgent_document_wakes_the_clerk_outside_office_hours(gongwen, sealed, fixed_clock):
+    org = sealed
+    fixed_clock.set(datetime(2026, 11, 23, 20, 30, tzinfo=SH))  # a Monday evening
+    send(gongwen, org, main_to=("donghai_office",), urgency="extra_urgent")
+    (note,) = notes(gongwen, org.person("dh.clerk"), "urgent_arrival")
+    assert "非办公时间" in note.text and note.reason == "特急公文须即时签收"
