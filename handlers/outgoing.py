@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import timedelta
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from engine.models import (
     DocumentVersion,
     Notification,
     Outbox,
+    Person,
     Receipt,
     ReceiptStatus,
     Role,
@@ -232,3 +233,40 @@ def chase(session: Session, receipt_id: int, person_id: int) -> None:
                     for p in clerks)
     audit.record(session, "receipt.chase", actor_id=person_id, unit_id=receipt.unit_id,
                  document_id=receipt.document_id)
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    unit: str
+    copy: bool
+    version: int
+    status: ReceiptStatus
+    due_at: datetime | None
+    signed_at: datetime | None
+    signed_by: str | None
+    return_reason: str | None
+    overdue_since: datetime | None
+    receipt_id: int
+
+
+def receipt_overview(session: Session, document_id: int) -> dict:
+    """The sender's view: every recipient's latest receipt, the counts, and who is overdue now."""
+    now = clock.now()
+    rows = session.execute(
+        select(Receipt, Unit.name, Person.name).join(Unit, Unit.id == Receipt.unit_id)
+        .outerjoin(Person, Person.id == Receipt.signed_by_id)
+        .where(Receipt.document_id == document_id).order_by(Receipt.unit_id, Receipt.version)
+    ).all()
+    latest: dict[int, ReceiptView] = {}
+    for receipt, unit, signer in rows:
+        overdue = receipt.overdue_since or (
+            receipt.due_at if receipt.status == ReceiptStatus.PENDING and receipt.due_at and receipt.due_at < now
+            else None)
+        latest[receipt.unit_id] = ReceiptView(unit, receipt.copy, receipt.version, receipt.status, receipt.due_at,
+                                              receipt.signed_at, signer, receipt.return_reason,
+                                              overdue if receipt.status == ReceiptStatus.PENDING else None,
+                                              receipt.id)
+    views = list(latest.values())
+    counts = {status.value: sum(v.status == status for v in views) for status in ReceiptStatus}
+    return {"receipts": views, "history": len(rows), "counts": counts,
+            "overdue": [v for v in views if v.overdue_since is not None]}

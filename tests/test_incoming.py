@@ -21,7 +21,7 @@ from engine.models import (
 )
 from handlers.archiving import check_package, export_package
 from handlers.incoming import set_deadline, sign_deadline
-from handlers.outgoing import chase
+from handlers.outgoing import chase, receipt_overview
 from tests.outgoing_support import NOTICE, act, document, start, task_of
 from tests.support import ready_for
 from web import demo
@@ -112,6 +112,10 @@ def test_a_document_to_three_counties_from_dispatch_to_archive(gongwen, sealed, 
     (escalation,) = notes(gongwen, gn_leader, "escalation")
     assert escalation.reason == "超过签收时限"
     assert receipts(gongwen, sent.id)[(gn, 1)].overdue_since is not None
+    with gongwen.db.session() as session:
+        overview = receipt_overview(session, sent.id)
+    assert overview["counts"] == {"pending": 1, "signed": 2, "returned": 0} and overview["history"] == 4
+    assert [v.unit for v in overview["overdue"]] == ["灌南县人民政府办公室"]
     with gongwen.db.write() as session:
         chase(session, receipts(gongwen, sent.id)[(gn, 1)].id, drafter.id)
     with pytest.raises(Refused, match="刚催过"), gongwen.db.write() as session:
@@ -251,3 +255,30 @@ def test_an_extra_urgent_document_wakes_the_clerk_outside_office_hours(gongwen, 
     send(gongwen, org, main_to=("donghai_office",), urgency="extra_urgent")
     (note,) = notes(gongwen, org.person("dh.clerk"), "urgent_arrival")
     assert "非办公时间" in note.text and note.reason == "特急公文须即时签收"
+
+
+def test_the_command_line_exports_and_checks_an_archive_package(gongwen, sealed, run, tmp_path):
+    org = sealed
+    sent = send(gongwen, org, main_to=("donghai_office",))
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id})
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "阅知"})
+    act(gongwen, org.person("dh.handler"), "承办人决定下一步", {"next": "circulate",
+                                                             "readers": [org.person("dh.leader").id]})
+    act(gongwen, org.person("dh.leader"), "传阅", {})
+    act(gongwen, org.person("dh.handler"), "归档", {"retention": "D10"})
+    shown = run("receipts", str(sent.id))
+    assert "东海县人民政府办公室" in shown.output and "已签收" in shown.output
+
+    exported = run("archive", "export", str(tmp_path / "out"))
+    assert exported.exit_code == 0, exported.output
+    (package,) = (tmp_path / "out").iterdir()
+    checked = run("archive", "check", str(package))
+    assert checked.exit_code == 0 and checked.output.strip().endswith("四性检测通过")
+
+    (package / "metadata.json").write_text((package / "metadata.json").read_text().replace("东海", "西海"))
+    checked = run("archive", "check", str(package))
+    assert checked.exit_code == 1 and "metadata.json 的内容与清单中的哈希不符" in checked.output
+    (package / "document.pdf").unlink()
+    checked = run("archive", "check", str(package))
+    assert "清单中的文件缺失：document.pdf" in checked.output

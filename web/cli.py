@@ -185,6 +185,85 @@ def numbers_next(ctx: click.Context, code: str, year: int, next_seq: int) -> Non
     click.echo(f"{code}〔{year}〕下一个文号为 {next_seq} 号")
 
 
+@main.command("receipts")
+@click.argument("document_id", type=int)
+@click.pass_context
+def receipts_cmd(ctx: click.Context, document_id: int) -> None:
+    """Show who has signed for a dispatched document, who returned it, and who is overdue."""
+    from handlers.outgoing import receipt_overview
+
+    labels = {"pending": "待签收", "signed": "已签收", "returned": "已退回"}
+    with _gongwen(ctx).db.session() as session:
+        overview = receipt_overview(session, document_id)
+    for v in overview["receipts"]:
+        detail = (f"{clock.local(v.signed_at):%m-%d %H:%M} {v.signed_by}" if v.signed_at else "") + \
+            (f" 退回：{v.return_reason}" if v.return_reason else "") + \
+            (f" 逾期自 {clock.local(v.overdue_since):%m-%d %H:%M}" if v.overdue_since else "")
+        click.echo(f"{v.unit:<16} 第{v.version}版 {labels[v.status.value]} {detail}".rstrip())
+    counts = "，".join(f"{labels[k]} {n}" for k, n in overview["counts"].items())
+    click.echo(f"共 {len(overview['receipts'])} 个单位：{counts}；逾期 {len(overview['overdue'])}")
+
+
+@main.group(cls=_Group)
+def archive() -> None:
+    """Archive packages and the four-properties check."""
+
+
+@archive.command("export")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--code", "codes", multiple=True, help="Archive code(s) to export; all items when omitted.")
+@click.pass_context
+def archive_export(ctx: click.Context, dest: Path, codes: tuple[str, ...]) -> None:
+    """Write archive packages (sealed PDF, attachments, DA/T 46 metadata, history, manifest) to DEST."""
+    from engine.models import ArchiveItem
+    from handlers.archiving import export_package
+
+    gongwen = _gongwen(ctx)
+    with gongwen.db.write() as session:
+        query = select(ArchiveItem).order_by(ArchiveItem.id)
+        if codes:
+            query = query.where(ArchiveItem.archive_code.in_(codes))
+        items = session.scalars(query).all()
+        for item in items:
+            click.echo(f"{item.archive_code} → {export_package(session, gongwen.files, item, dest)}")
+    if not items:
+        raise GongwenError("没有符合条件的归档文件")
+
+
+@archive.command("check")
+@click.argument("package", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.pass_context
+def archive_check(ctx: click.Context, package: Path) -> None:
+    """Run the four-properties check (四性检测) on PACKAGE; exit 1 on any failure."""
+    from handlers.archiving import check_package
+
+    with _gongwen(ctx).db.session() as session:
+        checks = check_package(session, package)
+    for check in checks:
+        click.echo(f"{'✓' if check.ok else '✗'} {check.name}")
+        for line in check.problems:
+            click.echo(f"    ✗ {line}")
+        for line in check.passed:
+            click.echo(f"    ✓ {line}")
+    ok = all(c.ok for c in checks)
+    click.echo("四性检测通过" if ok else "四性检测未通过")
+    sys.exit(0 if ok else 1)
+
+
+@main.command("deadline")
+@click.argument("urgency", type=click.Choice(["normal", "urgent", "extra_urgent"]))
+@click.argument("amount", type=float)
+@click.argument("measure", type=click.Choice(["working_days", "working_hours", "hours"]))
+@click.pass_context
+def deadline_cmd(ctx: click.Context, urgency: str, amount: float, measure: str) -> None:
+    """Set the sign-for window for one urgency (e.g. urgent 2 working_hours)."""
+    from handlers.incoming import set_deadline
+
+    with _gongwen(ctx).db.write() as session:
+        set_deadline(session, urgency, amount, measure)
+    click.echo(f"{urgency} 的签收时限设为 {amount:g} {measure}")
+
+
 @main.group(cls=_Group, name="audit")
 def audit_group() -> None:
     """The audit trail."""
