@@ -7,16 +7,38 @@ from marshmallow import Schema, fields, validate
 REQUIRED = {"required": "必填", "null": "不能为空", "invalid": "格式不正确"}
 
 
+# marshmallow's own messages, for fields that do not set theirs: people read Chinese.
+_CHINESE = {
+    "Unknown field.": "表单中没有这一项",
+    "Missing data for required field.": "必填",
+    "Field may not be null.": "不能为空",
+    "Not a valid integer.": "应为整数",
+    "Not a valid list.": "应为多项选择",
+    "Not a valid boolean.": "应为是或否",
+    "Not a valid string.": "应为文字",
+    "Not a valid date.": "日期格式应为 2026-12-01",
+}
+
+
+def _translate(messages):
+    if isinstance(messages, dict):
+        return {key: _translate(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [_translate(m) for m in messages]
+    return _CHINESE.get(messages, messages)
+
+
 class FormSchema(Schema):
-    """Base schema: unknown fields are refused, not silently dropped."""
+    """Base schema: unknown fields are refused, not silently dropped; every message is in Chinese."""
 
     class Meta:
         unknown = "raise"
 
     def handle_error(self, error, data, **kwargs):
-        for field, messages in list(error.messages.items()) if isinstance(error.messages, dict) else []:
-            if messages == ["Unknown field."]:
-                error.messages[field] = ["表单中没有这一项"]
+        if isinstance(error.messages, dict):
+            translated = _translate(error.messages)
+            error.messages.clear()
+            error.messages.update(translated)
         raise error
 
 

@@ -108,3 +108,14 @@ def test_people_outside_the_task_cannot_complete_it(gongwen, org):
     gongwen.runtime.complete(task.id, org.person("lyg.head").id, {"decision": "approve"})
     with pytest.raises(Conflict):
         gongwen.runtime.complete(task.id, org.person("lyg.head").id, {"decision": "approve"})
+
+
+def test_form_errors_are_in_chinese_even_for_marshmallow_defaults():
+    from marshmallow import ValidationError
+
+    from engine.registry import FORMS
+
+    with pytest.raises(ValidationError) as invalid:
+        FORMS["incoming_route"].load({"lead_department": "综合股", "assisting_departments": "2", "bogus": 1})
+    assert invalid.value.messages == {"lead_department": ["格式不正确"], "assisting_departments": ["应为多项选择"],
+                                      "bogus": ["表单中没有这一项"]}
