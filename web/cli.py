@@ -309,24 +309,18 @@ def users_create(ctx: click.Context, login: str, name: str, unit_name: str | Non
     click.echo(f"已创建账号 {login}")
 
 
-@users.command("freeze")
-@click.argument("login")
-@click.pass_context
-def users_freeze(ctx: click.Context, login: str) -> None:
-    """Freeze an account: it can no longer log in or act."""
-    with _gongwen(ctx).db.write() as session:
-        organisation.set_frozen(session, organisation.find_person(session, login), True)
-    click.echo(f"已冻结 {login}")
+def _freezing(frozen: bool, done: str, help_text: str) -> None:
+    @users.command("freeze" if frozen else "unfreeze", help=help_text)
+    @click.argument("login")
+    @click.pass_context
+    def command(ctx: click.Context, login: str) -> None:
+        with _gongwen(ctx).db.write() as session:
+            organisation.set_frozen(session, organisation.find_person(session, login), frozen)
+        click.echo(f"{done} {login}")
 
 
-@users.command("unfreeze")
-@click.argument("login")
-@click.pass_context
-def users_unfreeze(ctx: click.Context, login: str) -> None:
-    """Unfreeze an account (and clear a login lockout)."""
-    with _gongwen(ctx).db.write() as session:
-        organisation.set_frozen(session, organisation.find_person(session, login), False)
-    click.echo(f"已解冻 {login}")
+_freezing(True, "已冻结", "Freeze an account: it can no longer log in or act.")
+_freezing(False, "已解冻", "Unfreeze an account (and clear a login lockout).")
 
 
 @users.command("grant")
