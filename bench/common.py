@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 from argon2 import PasswordHasher
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 import forms  # noqa: F401  (registers the forms)
 import handlers  # noqa: F401  (registers the handlers)
@@ -30,6 +30,7 @@ from engine import clock, organisation
 from engine.config import Settings
 from engine.core import Gongwen
 from engine.deploy import collect, deploy
+from engine.models import Task, TaskState
 from engine.schema import upgrade
 from web import demo
 
@@ -158,3 +159,13 @@ def seed(gongwen: Gongwen) -> demo.DemoOrg:
     with gongwen.db.write() as session:
         deploy(session, collect([ROOT / "workflows"]))
     return org
+
+
+def ready_task(gongwen: Gongwen, instance_id: int, name: str) -> str:
+    """The one ready task called ``name`` (拟稿, 签发 ...) of the instance."""
+    with gongwen.db.session() as session:
+        task_ids = session.scalars(select(Task.id).where(
+            Task.instance_id == instance_id, Task.name == name, Task.state == TaskState.READY)).all()
+    if len(task_ids) != 1:
+        raise RuntimeError(f"instance {instance_id}: expected one ready {name}, found {len(task_ids)}")
+    return str(task_ids[0])

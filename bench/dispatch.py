@@ -56,6 +56,7 @@ from bench.common import (
     exit_on_sigterm,
     gongwen_on,
     postgres_database,
+    ready_task,
     seed,
     sqlite_database,
 )
@@ -112,16 +113,6 @@ def issue_city_seal(gongwen: Gongwen, org: demo.DemoOrg) -> None:
     """The city office's seal, issued as the app does (handlers.seals.issue_seal)."""
     with gongwen.db.write() as session:
         demo.issue_seals(session, gongwen.settings, org, ["city_office"])
-
-
-def ready_task(gongwen: Gongwen, instance_id: int, name: str) -> str:
-    """The one ready task called ``name`` (拟稿, 签发 ...) of the instance."""
-    with gongwen.db.session() as session:
-        task_ids = session.scalars(select(Task.id).where(
-            Task.instance_id == instance_id, Task.name == name, Task.state == TaskState.READY)).all()
-    if len(task_ids) != 1:
-        raise RuntimeError(f"instance {instance_id}: expected one ready {name}, found {len(task_ids)}")
-    return str(task_ids[0])
 
 
 def complete(gongwen: Gongwen, instance_id: int, name: str, person_id: int, data: dict) -> Timing:

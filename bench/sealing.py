@@ -55,7 +55,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
-from bench.common import configure_process, exit_on_sigterm, gongwen_on, median, ms, percentile, seed, sqlite_database
+from bench.common import (
+    configure_process,
+    exit_on_sigterm,
+    gongwen_on,
+    median,
+    ms,
+    percentile,
+    ready_task,
+    seed,
+    sqlite_database,
+)
 from engine import clock
 from engine.core import Gongwen
 from engine.models import DocStatus, Document, Receipt, Task, TaskState
@@ -169,16 +179,6 @@ def issue_city_seal(gongwen: Gongwen, org: demo.DemoOrg) -> tuple[SealMaterial, 
 
 
 # -- the outgoing process ---------------------------------------------------------------------------------
-
-def ready_task(gongwen: Gongwen, instance_id: int, name: str) -> str:
-    """The one ready task called ``name`` (拟稿, 签发 ...) of the instance."""
-    with gongwen.db.session() as session:
-        task_ids = session.scalars(select(Task.id).where(
-            Task.instance_id == instance_id, Task.name == name, Task.state == TaskState.READY)).all()
-    if len(task_ids) != 1:
-        raise RuntimeError(f"instance {instance_id}: expected one ready {name}, found {len(task_ids)}")
-    return str(task_ids[0])
-
 
 def complete(gongwen: Gongwen, instance_id: int, name: str, person_id: int, data: dict) -> float:
     """Complete the one ready task ``name`` of the instance; returns the seconds the completion took."""

@@ -59,15 +59,23 @@ class FormSpec:
 
 HANDLERS: dict[str, Handler] = {}
 FORMS: dict[str, FormSpec] = {}
+# Handlers that write nothing before they could fail, so need no savepoint to undo their writes.
+NO_SAVEPOINT: set[str] = set()
 
 
-def handler(name: str) -> Callable[[Handler], Handler]:
-    """Register ``fn(ctx, **params)`` as the service-task operator ``name``."""
+def handler(name: str, *, savepoint: bool = True) -> Callable[[Handler], Handler]:
+    """Register ``fn(ctx, **params)`` as the service-task operator ``name``.
+
+    ``savepoint=False`` is for handlers on hot paths that only write once nothing can fail
+    any more; they save the two round trips a savepoint costs.
+    """
 
     def register(fn: Handler) -> Handler:
         if name in HANDLERS and HANDLERS[name] is not fn:
             raise ValueError(f"handler {name!r} is registered twice")
         HANDLERS[name] = fn
+        if not savepoint:
+            NO_SAVEPOINT.add(name)
         return fn
 
     return register

@@ -78,7 +78,7 @@ def _holders(session: Session, role: Role, unit_id: int) -> list[int]:
                                                                   RoleGrant.unit_id == unit_id)))
 
 
-@handler("receive_document")
+@handler("receive_document", savepoint=False)  # runs for every recipient of a dispatch; writes only last
 def receive_document(ctx: HandlerContext, document_id: int, unit_id: int, window: dict) -> dict:
     """A document arrives: refuse a classified one, wake the clerks for 特急; the sender set the window."""
     document = ctx.session.get(Document, document_id)

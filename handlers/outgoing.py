@@ -161,17 +161,16 @@ def deliver_batch(gongwen, session: Session, item: Outbox) -> None:
     due = sign_deadline(session, WorkCalendar(session, gongwen.settings.office_hours, gongwen.runtime.calendar_data),
                         document.urgency, now)
     window = {"sign_due": due.isoformat(), "remind_at": (now + (due - now) / 2).isoformat()}
-    for unit_id, copy in item.payload["recipients"]:
-        if unit_id in done:
-            continue
-        instance_id = gongwen.runtime.start(
-            "incoming", owning_unit_id=unit_id, data={"document_id": document_id, "copy": copy, "window": window},
-            correlation={"document_id": document_id, "unit_id": unit_id, "version": document.version},
-            title=document.title, session=session)
-        session.add(Receipt(document_id=document_id, unit_id=unit_id, copy=copy, status=ReceiptStatus.PENDING,
-                            version=document.version, dispatched_at=now, due_at=due,
-                            incoming_instance_id=instance_id))
-    session.flush()
+    todo = [(unit_id, copy) for unit_id, copy in item.payload["recipients"] if unit_id not in done]
+    with gongwen.runtime.batch(session, len(todo)):
+        for unit_id, copy in todo:
+            instance_id = gongwen.runtime.start(
+                "incoming", owning_unit_id=unit_id, data={"document_id": document_id, "copy": copy, "window": window},
+                correlation={"document_id": document_id, "unit_id": unit_id, "version": document.version},
+                title=document.title, session=session)
+            session.add(Receipt(document_id=document_id, unit_id=unit_id, copy=copy, status=ReceiptStatus.PENDING,
+                                version=document.version, dispatched_at=now, due_at=due,
+                                incoming_instance_id=instance_id))
 
 
 CHASE_INTERVAL = timedelta(hours=1)
