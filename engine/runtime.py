@@ -493,7 +493,7 @@ class Runtime:
     @staticmethod
     def _waits(workflow: BpmnWorkflow, listens: tuple[str, ...] = ()) -> tuple[list[datetime], list[str]]:
         """Due times of waiting timers and names of awaited messages, sorted."""
-        timers, messages = [], [] if workflow.is_completed() else list(listens)
+        timers, messages = [], list(listens) if listens and not workflow.is_completed() else []
         for event in workflow.waiting_events():
             if event.event_type in _TIMER_EVENTS and isinstance(event.value, str):
                 timers.append(datetime.fromisoformat(event.value).astimezone(clock.UTC))
