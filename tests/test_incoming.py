@@ -282,3 +282,36 @@ def test_the_command_line_exports_and_checks_an_archive_package(gongwen, sealed,
     (package / "document.pdf").unlink()
     checked = run("archive", "check", str(package))
     assert "清单中的文件缺失：document.pdf" in checked.output
+
+
+def test_the_sender_hears_of_recipients_still_unsigned_a_day_after_dispatch(gongwen, sealed, fixed_clock):
+    org = sealed
+    send(gongwen, org, main_to=("donghai_office", "guanyun_office"))
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    drafter = org.person("lyg.drafter")
+    tick(gongwen, fixed_clock, "2026-11-24T08:59:00")
+    assert notes(gongwen, drafter, "unsigned_24h") == []
+    tick(gongwen, fixed_clock, "2026-11-24T09:01:00")
+    (note,) = notes(gongwen, drafter, "unsigned_24h")
+    assert "尚有 1 个单位未签收：灌云县人民政府办公室" in note.text
+    assert notes(gongwen, org.person("lyg.clerk"), "unsigned_24h")
+
+
+def test_handling_is_chased_then_escalated_on_working_days(gongwen, sealed, fixed_clock):
+    org = sealed
+    send(gongwen, org, main_to=("donghai_office",))
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id,
+                                               "deadline_days": 2})  # due Wednesday 09:00
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "请综合股办理"})
+    handler, leader = org.person("dh.handler"), org.person("dh.leader")
+    act(gongwen, handler, "承办人决定下一步", {"next": "handle"})
+    tick(gongwen, fixed_clock, "2026-11-24T08:00:00")
+    assert notes(gongwen, handler, "remind_handle") == []
+    tick(gongwen, fixed_clock, "2026-11-24T21:01:00")  # half-way through the two working days
+    assert len(notes(gongwen, handler, "remind_handle")) == 1
+    tick(gongwen, fixed_clock, "2026-11-25T09:01:00")
+    (escalation,) = notes(gongwen, leader, "escalation")
+    assert escalation.reason == "超过办理时限" and "收文〔2026〕1号" in escalation.text
+    act(gongwen, handler, "办理", {"result": "已办结"})  # still possible after the escalation
+    assert task_of(gongwen, handler, "归档")

@@ -263,3 +263,20 @@ def test_a_countersign_finishes_when_the_server_restarted_half_way(gongwen, seal
     act(restarted, org.person("lyg.head3"), "会签", {"decision": "agree", "opinion": "同意"})
     assert task_of(restarted, org.person("lyg.reviewer"), "办公室核稿")
     restarted.close()
+
+
+def test_recipients_can_come_from_a_saved_distribution_list(gongwen, sealed):
+    from engine.models import DistributionList
+
+    org = sealed
+    with gongwen.db.write() as session:
+        counties = DistributionList(owner_unit_id=org.unit("city_office").id, name="各县政府办",
+                                    unit_ids=[org.unit(k).id for k in ("donghai_office", "guanyun_office")])
+        session.add(counties)
+        session.flush()
+        list_id = counties.id
+    doc, _ = _draft(gongwen, org, main_to=[], main_to_lists=[list_id], cc=[org.unit("finance").id])
+    drafted = document(gongwen, doc.id)
+    assert drafted.main_to == [org.unit("donghai_office").id, org.unit("guanyun_office").id]
+    assert drafted.main_to_text == "东海县人民政府办公室，灌云县人民政府办公室"
+    assert drafted.cc == [org.unit("finance").id]

@@ -103,3 +103,25 @@ def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_cloc
     with gongwen.db.session() as session:
         report = verify(session, pdf, ["连云港市人民政府办公室"])
     assert not report.ok and report.reason.startswith("未被吊销")
+
+
+def test_renewal_and_renaming_replace_the_seal_and_an_expired_one_cannot_seal(gongwen, org, fixed_clock):
+    from engine.models import Unit
+    from handlers.seals import active_seal
+
+    _apply(gongwen, org, "cz.clerk", {"action": "apply", "explanation": "新设"})
+    act(gongwen, org.person("lyg.leader"), "签发单位审批", {"decision": "approve"})
+    (first,) = _seals(gongwen, org.unit("finance"))
+    _apply(gongwen, org, "cz.clerk", {"action": "renew", "seal_code": first.code, "explanation": "到期换发"})
+    act(gongwen, org.person("lyg.leader"), "签发单位审批", {"decision": "approve"})
+    _apply(gongwen, org, "cz.clerk", {"action": "change", "seal_code": _seals(gongwen, org.unit("finance"))[1].code,
+                                      "name": "连云港市财政局（国资）", "explanation": "单位更名"})
+    act(gongwen, org.person("lyg.leader"), "签发单位审批", {"decision": "approve"})
+    renewed_old, renamed_old, current = _seals(gongwen, org.unit("finance"))
+    assert (renewed_old.status, renamed_old.status, renamed_old.revoke_reason) == (
+        SealStatus.SUPERSEDED, SealStatus.REVOKED, "renamed")
+    assert current.name == "连云港市财政局（国资）" and current.status == SealStatus.ACTIVE
+
+    fixed_clock.advance(timedelta(days=5 * 365 + 2))
+    with pytest.raises(Refused, match="已过期，不能用印"), gongwen.db.session() as session:
+        active_seal(session, session.get(Unit, org.unit("finance").id))

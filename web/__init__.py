@@ -10,12 +10,14 @@ import forms  # noqa: F401  (registers forms)
 import handlers  # noqa: F401  (registers handlers)
 from engine import clock
 from engine.core import Gongwen
+from handlers.typesetting.fonts import check_fonts
 
 csrf = CSRFProtect()
 
 
 def create_app(gongwen: Gongwen | None = None) -> Flask:
     """The application factory; ``gongwen`` defaults to one built from the environment."""
+    check_fonts()  # a missing CJK font stops the start, instead of printing boxes later
     gongwen = gongwen or Gongwen()
     app = Flask(__name__)
     app.config.update(

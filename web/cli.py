@@ -29,6 +29,7 @@ from engine.models import (
     Role,
     Unit,
 )
+from handlers.typesetting.fonts import FontMissing, check_fonts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,7 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (GongwenError, ConfigError) as err:
+        except (GongwenError, ConfigError, FontMissing) as err:
             click.echo(f"错误：{err}", err=True)
             sys.exit(1)
 
@@ -141,6 +142,7 @@ def worker(ctx: click.Context, celery_args: tuple[str, ...]) -> None:
     gongwen = _gongwen(ctx)
     if not gongwen.settings.broker_url:
         raise click.UsageError("未设置 GONGWEN_BROKER_URL：不设置时后台工作在 serve 进程内完成，无需 worker")
+    check_fonts()  # workers typeset documents
     celery_app(gongwen).worker_main(["worker", "-B", "--loglevel=INFO", *celery_args])
 
 

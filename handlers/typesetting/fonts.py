@@ -56,21 +56,26 @@ def _candidate(style: str) -> tuple[str, int] | None:
     return next(((p, i) for p, i in _STYLES[style][1] if Path(p).is_file()), None)
 
 
+def check_fonts() -> None:
+    """Fail at start-up, with what to install, if any face is missing (registration waits for first use)."""
+    for style, (_name, _candidates, package) in _STYLES.items():
+        if _candidate(style) is None:
+            raise FontMissing(
+                f"缺少中文字体（{style}）：请安装 Debian 软件包 {package}（make 会自动安装），"
+                f"或用 GONGWEN_FONT_{style.upper()}=字体路径 指定 TrueType 字体"
+            )
+
+
 def load_fonts() -> FontSet:
     """Register the four faces with reportlab once per process and return their names."""
     global _fonts
     with _lock:
         if _fonts is not None:
             return _fonts
+        check_fonts()
         names = {}
-        for style, (name, _candidates, package) in _STYLES.items():
-            found = _candidate(style)
-            if found is None:
-                raise FontMissing(
-                    f"缺少中文字体（{style}）：请安装 Debian 软件包 {package}（make 会自动安装），"
-                    f"或用 GONGWEN_FONT_{style.upper()}=字体路径 指定 TrueType 字体"
-                )
-            path, index = found
+        for style, (name, _candidates, _package) in _STYLES.items():
+            path, index = _candidate(style)
             try:
                 pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
             except Exception as err:
