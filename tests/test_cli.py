@@ -73,7 +73,8 @@ def test_a_fixed_clock_is_refused_in_production():
 
 
 def test_a_missing_font_stops_the_server_at_start_up(run, monkeypatch):
-    monkeypatch.setenv("GONGWEN_FONT_FANGSONG", "/usr/share/fonts/nowhere/fangsong.ttf")
+    missing = "/usr/share/fonts/nowhere/fangsong.ttf"
+    monkeypatch.setenv("GONGWEN_FONT_FANGSONG", missing)
     result = run("serve", "--port", "5999")
     assert result.exit_code == 1
-    assert result.output.strip() == "错误：GONGWEN_FONT_FANGSONG 指向的字体文件不存在：/usr/share/fonts/nowhere/fangsong.ttf"
+    assert result.output.strip() == f"错误：GONGWEN_FONT_FANGSONG 指向的字体文件不存在：{missing}"
