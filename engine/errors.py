@@ -12,6 +12,8 @@ class GongwenError(Exception):
 class DeployError(GongwenError):
     """A BPMN file was refused; names the file, the element and what is wrong."""
 
+    status = 422
+
     def __init__(self, filename: str, message: str, element_id: str | None = None):
         self.filename = filename
         self.element_id = element_id

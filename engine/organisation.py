@@ -7,6 +7,8 @@ cannot be combined with another administrator role or with any business role.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +20,9 @@ from sqlalchemy.orm import Session
 from . import audit, clock
 from .errors import Conflict, Forbidden, GongwenError, NotFound
 from .models import (
+    ADMIN_ROLES,
     ROLE_LABELS,
+    ApiToken,
     Department,
     Person,
     PersonStatus,
@@ -176,3 +180,37 @@ def revoke_role(session: Session, grant: RoleGrant, *, actor_id: int | None = No
 
 def is_locked(person: Person, at: datetime | None = None) -> bool:
     return person.locked_until is not None and person.locked_until > (at or clock.now())
+
+
+TOKEN_LIFETIME = timedelta(hours=8)
+
+
+def issue_token(session: Session, person: Person) -> tuple[str, datetime]:
+    """A new bearer token for ``person``; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    expires = clock.now() + TOKEN_LIFETIME
+    session.add(ApiToken(token_sha256=hashlib.sha256(token.encode()).hexdigest(), person_id=person.id,
+                         created_at=clock.now(), expires_at=expires))
+    audit.record(session, "token.issue", actor_id=person.id)
+    return token, expires
+
+
+def person_for_token(session: Session, token: str) -> Person | None:
+    """The active person a valid, unexpired token belongs to."""
+    row = session.get(ApiToken, hashlib.sha256(token.encode()).hexdigest())
+    if row is None or row.expires_at <= clock.now():
+        return None
+    person = session.get(Person, row.person_id)
+    return person if person is not None and person.status == PersonStatus.ACTIVE else None
+
+
+def holds(session: Session, person_id: int, role: Role) -> bool:
+    return session.scalar(select(RoleGrant.id).where(RoleGrant.person_id == person_id,
+                                                     RoleGrant.role == role).limit(1)) is not None
+
+
+def works_in(session: Session, person_id: int, unit_ids: set[int]) -> bool:
+    """Whether the person holds a business role in one of ``unit_ids``."""
+    return session.scalar(select(RoleGrant.id).where(
+        RoleGrant.person_id == person_id, RoleGrant.unit_id.in_(unit_ids),
+        RoleGrant.role.not_in(list(ADMIN_ROLES))).limit(1)) is not None

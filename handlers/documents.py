@@ -26,6 +26,7 @@ from engine.models import (
     Document,
     DocumentIssuer,
     Person,
+    Receipt,
     Role,
     RoleGrant,
     Unit,
@@ -33,6 +34,7 @@ from engine.models import (
     UnitStatus,
     Urgency,
 )
+from engine.organisation import works_in
 from engine.registry import HandlerContext, handler
 
 CLASSIFIED_REFUSAL = "涉密公文（{level}）必须通过机要渠道传递，本系统只处理非密公文"
@@ -227,3 +229,13 @@ def start_outgoing(runtime, session: Session, drafter: Person) -> Document:
         data={"document_id": document.id, "drafting_department_id": drafter.department_id},
         correlation={"document_id": document.id}, title="（拟稿中）", session=session)
     return document
+
+
+def can_read(session: Session, document: Document, person_id: int) -> bool:
+    """Whether a person may see a document: they work in an issuing unit or a unit it was sent to.
+
+    Administrators' roles reach no business document.
+    """
+    units = {i.unit_id for i in document.issuers} | {document.issuing_unit_id}
+    units |= set(session.scalars(select(Receipt.unit_id).where(Receipt.document_id == document.id)))
+    return works_in(session, person_id, units)

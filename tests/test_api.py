@@ -1,0 +1,126 @@
+"""The REST API: tokens, tasks with their JSON Schema, documents, deployment; every cross-unit call is a 404."""
+
+import io
+
+import pytest
+
+from tests.outgoing_support import NOTICE, act, document
+from tests.support import ROOT
+from web import create_app, demo
+
+pytestmark = pytest.mark.usefixtures("deployed")
+
+
+@pytest.fixture
+def client(gongwen, org):
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office"])
+    app = create_app(gongwen)
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def token(client, login, password=demo.DEMO_PASSWORD):
+    response = client.post("/api/v1/auth/token", json={"login": login, "password": password})
+    return response
+
+
+def as_(client, login):
+    value = token(client, login).get_json()["token"]
+    return {"Authorization": f"Bearer {value}"}
+
+
+def test_a_token_needs_the_right_password_and_an_active_account(client, gongwen, org):
+    assert token(client, "lyg.clerk", "wrong").status_code == 401
+    assert token(client, "lyg.clerk", "wrong").get_json()["message"] == "登录名或密码错误"
+    assert client.get("/api/v1/tasks").status_code == 401
+    assert client.get("/api/v1/tasks", headers={"Authorization": "Bearer forged"}).status_code == 401
+    headers = as_(client, "lyg.clerk")
+    from engine.organisation import find_person, set_frozen
+
+    with gongwen.db.write() as session:
+        set_frozen(session, find_person(session, "lyg.clerk"), True)
+    assert client.get("/api/v1/tasks", headers=headers).status_code == 401
+    assert token(client, "lyg.clerk").status_code == 401
+
+
+def test_a_document_is_drafted_and_reviewed_through_the_api(client, org):
+    drafter = as_(client, "lyg.drafter")
+    created = client.post("/api/v1/documents", headers=drafter, json={})
+    assert created.status_code == 201
+    (task,) = client.get("/api/v1/tasks", headers=drafter).get_json()
+    assert task["name"] == "拟稿"
+    detail = client.get(f"/api/v1/tasks/{task['id']}", headers=drafter).get_json()
+    assert {"title", "body", "main_to", "classification"} <= set(detail["form"]["properties"])
+
+    bad = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=drafter,
+                      json={**NOTICE, "classification": "机密", "main_to": [org.unit("donghai_office").id]})
+    assert bad.status_code == 422 and "机要渠道" in bad.get_json()["errors"]["classification"][0]
+    good = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=drafter,
+                       json={**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    assert good.status_code == 204
+    head = client.get("/api/v1/tasks", headers=as_(client, "lyg.head")).get_json()
+    assert [t["name"] for t in head] == ["部门审核"]
+    again = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=drafter, json={})
+    assert again.status_code == 404  # done: no longer anyone's task
+
+
+def test_every_document_and_task_endpoint_refuses_other_units(client, gongwen, org):
+    drafter, outsider = as_(client, "lyg.drafter"), as_(client, "cz.drafter")
+    document_id = client.post("/api/v1/documents", headers=drafter, json={}).get_json()["id"]
+    (task,) = client.get("/api/v1/tasks", headers=drafter).get_json()
+    for path in (f"/api/v1/tasks/{task['id']}", f"/api/v1/documents/{document_id}",
+                 f"/api/v1/documents/{document_id}/pdf", f"/api/v1/documents/{document_id}/verification",
+                 f"/api/v1/documents/{document_id}/receipts"):
+        assert client.get(path, headers=outsider).status_code == 404, path
+        assert client.get(path, headers=as_(client, "auditor")).status_code == 404, path
+    assert client.post(f"/api/v1/tasks/{task['id']}/complete", headers=outsider, json={}).status_code == 404
+
+    # Once dispatched, the recipient may read the document and its report, but not the sender's receipts.
+    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    for login, step, data in (("lyg.head", "部门审核", {"decision": "approve"}),
+                              ("lyg.reviewer", "办公室核稿", {"decision": "approve"}),
+                              ("lyg.signer", "签发", {"decision": "approve"}),
+                              ("lyg.drafter", "校对", {"decision": "ok"}),
+                              ("lyg.sealer", "用印", {"confirm": True})):
+        act(gongwen, org.person(login), step, data)
+    receiver = as_(client, "dh.clerk")
+    assert client.get(f"/api/v1/documents/{document_id}", headers=receiver).get_json()["doc_number"] == \
+        document(gongwen, document_id).doc_number
+    pdf = client.get(f"/api/v1/documents/{document_id}/pdf", headers=receiver)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert client.get(f"/api/v1/documents/{document_id}/receipts", headers=receiver).status_code == 404
+    receipts = client.get(f"/api/v1/documents/{document_id}/receipts", headers=drafter).get_json()
+    assert receipts["counts"] == {"pending": 1, "signed": 0, "returned": 0}
+    assert client.get(f"/api/v1/documents/{document_id}/pdf", headers=outsider).status_code == 404
+
+
+def test_only_the_system_administrator_deploys_and_bad_diagrams_are_refused(client, gongwen):
+    leave = (ROOT / "workflows" / "leave.bpmn").read_bytes()
+    changed = leave.replace("填写请假单".encode(), "填写请假申请".encode())
+    upload = {"file": (io.BytesIO(changed), "leave.bpmn")}
+    assert client.post("/api/v1/definitions", headers=as_(client, "lyg.drafter"), data=upload,
+                       content_type="multipart/form-data").status_code == 403
+    admin = as_(client, "sysadmin")
+    deployed = client.post("/api/v1/definitions", headers=admin, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(changed), "leave.bpmn")})
+    assert deployed.status_code == 201 and deployed.get_json() == [
+        {"process_id": "leave", "version": 2, "filename": "leave.bpmn", "changed": True}]
+    broken = leave.replace(b'value="leave_apply"', b'value="no_such_form"')
+    refused = client.post("/api/v1/definitions", headers=admin, content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(broken), "leave.bpmn")})
+    assert refused.status_code == 422 and refused.get_json()["errors"] == {"file": "leave.bpmn", "element": "apply"}
+    assert "表单 'no_such_form' 未注册" in refused.get_json()["message"]
+
+
+def test_the_openapi_document_describes_every_endpoint(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/api/v1/auth/token", "/api/v1/tasks", "/api/v1/tasks/{task_id}/complete", "/api/v1/documents",
+            "/api/v1/documents/{document_id}/verification", "/api/v1/definitions"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_only_a_drafter_starts_a_document(client):
+    refused = client.post("/api/v1/documents", headers=as_(client, "lyg.clerk"), json={})
+    assert refused.status_code == 422 and refused.get_json()["message"].endswith("不是本单位的拟稿人，不能起草公文")

@@ -1,0 +1,286 @@
+"""The REST API: JSON under ``/api/v1`` for programs, described at ``/api/v1/openapi.json``.
+
+Callers get a bearer token from ``POST /api/v1/auth/token`` and send it as
+``Authorization: Bearer …``. Every endpoint acts as that person and the engine checks
+their roles and units: a document or task outside their reach is a 404, exactly as if
+it did not exist. Forms are the same marshmallow schemas the pages use; a task's
+endpoint returns its form as JSON Schema.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+
+from flask import Response, current_app, g, request
+from flask_smorest import Api, Blueprint, abort
+from marshmallow import Schema, fields
+
+from engine import clock, inbox, organisation
+from engine.core import Gongwen
+from engine.deploy import deploy
+from engine.errors import Conflict, DeployError, Forbidden, FormInvalid, GongwenError
+from engine.models import Document, ProcessInstance, Role, Task, TaskState
+from engine.registry import FORMS
+from handlers.documents import can_read, start_outgoing
+from handlers.outgoing import receipt_overview
+from handlers.verification import verify_document
+
+api = Api()
+blp = Blueprint("api", __name__, url_prefix="/api/v1", description="公文系统接口")
+
+
+def _gongwen() -> Gongwen:
+    return current_app.extensions["gongwen"]
+
+
+# -- schemas of what the API sends and takes ----------------------------------------------------------------
+
+class Credentials(Schema):
+    login = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+
+
+class TaskOut(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    form_key = fields.String()
+    instance_id = fields.Integer()
+    title = fields.String()
+    due_at = fields.DateTime(allow_none=True)
+    assignee_id = fields.Integer(allow_none=True)
+
+
+class TaskDetail(TaskOut):
+    form = fields.Dict(metadata={"description": "the form's JSON Schema"})
+
+
+class DocumentIn(Schema):
+    """Starts the outgoing process; the fields themselves are submitted with the 拟稿 task."""
+
+
+class DocumentOut(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    doc_type = fields.String()
+    title = fields.String()
+    doc_number = fields.String(allow_none=True)
+    status = fields.String()
+    urgency = fields.String()
+    main_to = fields.String(attribute="main_to_text")
+    cc = fields.String(attribute="cc_text")
+    body = fields.List(fields.String())
+    version = fields.Integer()
+    sealed = fields.Boolean()
+    reply_to_id = fields.Integer(allow_none=True)
+
+
+class Deployment(Schema):
+    process_id = fields.String()
+    version = fields.Integer()
+    filename = fields.String()
+    changed = fields.Boolean()
+
+
+# -- authentication and errors -------------------------------------------------------------------------------
+
+def authenticated(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            abort(401, message="请先用 POST /api/v1/auth/token 取得令牌")
+        with _gongwen().db.session() as session:
+            person = organisation.person_for_token(session, header.removeprefix("Bearer ").strip())
+        if person is None:
+            abort(401, message="令牌无效、已过期，或账号已冻结")
+        g.api_person = person
+        return view(*args, **kwargs)
+    return wrapped
+
+
+@blp.errorhandler(GongwenError)
+def _refused(err: GongwenError):
+    """Refusals as JSON: the sentence, and for forms and diagrams what exactly is wrong."""
+    body: dict = {"code": err.status, "message": str(err)}
+    if isinstance(err, FormInvalid):
+        body["errors"] = err.errors
+    elif isinstance(err, DeployError):
+        body["errors"] = {"file": err.filename, "element": err.element_id}
+    return body, err.status
+
+
+@blp.route("/auth/token", methods=["POST"])
+@blp.arguments(Credentials)
+@blp.response(200, TokenOut)
+def token(credentials):
+    """Exchange a login and password for a bearer token (valid 8 hours)."""
+    with _gongwen().db.write() as session:
+        result = organisation.authenticate(session, credentials["login"], credentials["password"])
+        if result.person is None:
+            refusal = result.refusal
+        else:
+            value, expires = organisation.issue_token(session, result.person)
+    if result.person is None:
+        abort(401, message=refusal)
+    return {"token": value, "expires_at": expires}
+
+
+# -- tasks --------------------------------------------------------------------------------------------------
+
+def _task_out(session, task: Task) -> dict:
+    title = session.scalar(ProcessInstance.__table__.select().with_only_columns(ProcessInstance.title)
+                           .where(ProcessInstance.id == task.instance_id))
+    return {"id": task.id, "name": task.name, "form_key": task.form_key, "instance_id": task.instance_id,
+            "title": title, "due_at": task.due_at, "assignee_id": task.assignee_id}
+
+
+@blp.route("/tasks")
+@authenticated
+@blp.response(200, TaskOut(many=True))
+def my_tasks():
+    """My ready tasks across all my roles and units, soonest due first."""
+    with _gongwen().db.session() as session:
+        return [_task_out(session, t) for t in inbox.ready_tasks(session, g.api_person.id, limit=200)]
+
+
+def _reachable_task(session, task_id: uuid.UUID) -> Task:
+    task = session.get(Task, task_id)
+    if task is None or task.state != TaskState.READY:
+        abort(404, message="没有这个任务")
+    try:
+        inbox.ensure_can_act(session, task, g.api_person.id)
+    except (Forbidden, Conflict):
+        abort(404, message="没有这个任务")
+    return task
+
+
+@blp.route("/tasks/<uuid:task_id>")
+@authenticated
+@blp.response(200, TaskDetail)
+def task_detail(task_id):
+    """One of my tasks, with its form as JSON Schema."""
+    with _gongwen().db.session() as session:
+        task = _reachable_task(session, task_id)
+        out = _task_out(session, task)
+    out["form"] = api.ma_plugin.converter.schema2jsonschema(FORMS[task.form_key].schema)
+    return out
+
+
+@blp.route("/tasks/<uuid:task_id>/complete", methods=["POST"])
+@authenticated
+@blp.response(204)
+def complete_task(task_id):
+    """Complete one of my tasks with its form's data; 422 lists each bad field and nothing changes."""
+    with _gongwen().db.session() as session:
+        _reachable_task(session, task_id)
+    _gongwen().runtime.complete(task_id, g.api_person.id, request.get_json(silent=True) or {})
+
+
+# -- documents ----------------------------------------------------------------------------------------------
+
+def _readable(session, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None or not can_read(session, document, g.api_person.id):
+        abort(404, message="没有这份公文")
+    return document
+
+
+def _document_out(document: Document) -> dict:
+    return {**{k: getattr(document, k) for k in ("id", "instance_id", "title", "doc_number", "body", "version",
+                                                  "reply_to_id", "main_to_text", "cc_text")},
+            "doc_type": document.doc_type.value, "status": document.status.value,
+            "urgency": document.urgency.value, "sealed": document.sealed_sha256 is not None}
+
+
+@blp.route("/documents", methods=["POST"])
+@authenticated
+@blp.arguments(DocumentIn)
+@blp.response(201, DocumentOut)
+def create_document(_):
+    """Start a new outgoing document in my unit; its 拟稿 task comes to me."""
+    with _gongwen().db.write() as session:
+        document = start_outgoing(_gongwen().runtime, session, session.get(type(g.api_person), g.api_person.id))
+        return _document_out(document)
+
+
+@blp.route("/documents/<int:document_id>")
+@authenticated
+@blp.response(200, DocumentOut)
+def document_detail(document_id):
+    """A document of my unit, or one sent to it."""
+    with _gongwen().db.session() as session:
+        return _document_out(_readable(session, document_id))
+
+
+@blp.route("/documents/<int:document_id>/pdf")
+@authenticated
+@blp.response(200, content_type="application/pdf")
+def document_pdf(document_id):
+    """The sealed PDF (or, before sealing, the typeset one)."""
+    with _gongwen().db.session() as session:
+        document = _readable(session, document_id)
+        sha256 = document.sealed_sha256 or document.pdf_sha256
+    if sha256 is None:
+        abort(404, message="这份公文还没有排版")
+    return Response(_gongwen().files.get(sha256), mimetype="application/pdf")
+
+
+@blp.route("/documents/<int:document_id>/verification")
+@authenticated
+def document_verification(document_id):
+    """The verification report of the sealed PDF: every check, and the seals found."""
+    with _gongwen().db.session() as session:
+        document = _readable(session, document_id)
+        if document.sealed_sha256 is None:
+            abort(404, message="这份公文还没有用印")
+        report = verify_document(session, _gongwen().files.get(document.sealed_sha256))
+    return {"ok": report.ok, "reason": report.reason, "signers": report.signers,
+            "checks": [c.__dict__ for c in report.checks], "at": clock.now().isoformat()}
+
+
+@blp.route("/documents/<int:document_id>/receipts")
+@authenticated
+def document_receipts(document_id):
+    """For the issuing unit: every recipient's receipt, the counts and the overdue ones."""
+    with _gongwen().db.session() as session:
+        document = _readable(session, document_id)
+        if not organisation.works_in(session, g.api_person.id, {i.unit_id for i in document.issuers}):
+            abort(404, message="没有这份公文的签收记录")
+        overview = receipt_overview(session, document_id)
+    rows = [{k: (getattr(v, k).value if k == "status" else getattr(v, k)) for k in v.__dataclass_fields__}
+            for v in overview["receipts"]]
+    return {"receipts": rows, "counts": overview["counts"], "overdue": [v.unit for v in overview["overdue"]]}
+
+
+# -- definitions --------------------------------------------------------------------------------------------
+
+@blp.route("/definitions", methods=["POST"])
+@authenticated
+@blp.response(201, Deployment(many=True))
+def deploy_definition():
+    """Deploy an uploaded .bpmn file (system administrators only), through the same checks as the CLI."""
+    with _gongwen().db.session() as session:
+        if not organisation.holds(session, g.api_person.id, Role.SYSTEM_ADMIN):
+            abort(403, message="只有系统管理员可以部署流程")
+    upload = request.files.get("file")
+    if upload is None:
+        abort(422, message="请上传 .bpmn 文件（表单字段 file）")
+    with _gongwen().db.write() as session:
+        results = deploy(session, [(upload.filename or "upload.bpmn", upload.read())], actor_id=g.api_person.id)
+    return [r.__dict__ for r in results]
+
+
+def init_api(app) -> None:
+    app.config.update(
+        API_TITLE="公文系统 Gongwen", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+    )
+    api.init_app(app)
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.register_blueprint(blp)
