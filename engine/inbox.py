@@ -10,12 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import Conflict, Forbidden, NotFound
-from .models import Person, PersonStatus, RoleGrant, Task, TaskState
+from .models import InstanceStatus, Person, PersonStatus, ProcessInstance, RoleGrant, Task, TaskState
 
 
 def _active_person(session: Session, person_id: int) -> list[tuple]:
@@ -60,11 +60,15 @@ def _offered_to(session: Session, person_id: int):
     return or_(*branches)
 
 
-def ready_tasks(session: Session, person_id: int, *, limit: int = 50, offset: int = 0) -> Sequence[Task]:
-    """A person's ready tasks across all their roles and units, soonest due first."""
+def ready_tasks(session: Session, person_id: int, *, limit: int = 50, offset: int = 0,
+                text: str | None = None) -> Sequence[Task]:
+    """A person's ready tasks across all their roles and units, soonest due first (``text``: in the title)."""
+    query = select(Task).where(_offered_to(session, person_id))
+    if text:
+        query = query.join(ProcessInstance, ProcessInstance.id == Task.instance_id).where(
+            ProcessInstance.title.contains(text))
     return session.scalars(
-        select(Task).where(_offered_to(session, person_id))
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at).limit(limit).offset(offset)
+        query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at).limit(limit).offset(offset)
     ).all()
 
 
@@ -129,3 +133,49 @@ def delegate(session: Session, task_id: uuid.UUID | str, person_id: int, to_pers
     task.assignee_id = to_person_id
     audit.record(session, "task.delegate", actor_id=person_id, instance_id=task.instance_id,
                  task_id=str(task.id), to_person_id=to_person_id)
+
+
+def task_count(session: Session, person_id: int) -> int:
+    """How many ready tasks the person has (the number shown in the navigation)."""
+    return session.scalar(select(func.count()).select_from(Task).where(_offered_to(session, person_id)))
+
+
+def _took_part(person_id: int):
+    return select(Task.instance_id).where(Task.completed_by_id == person_id).distinct()
+
+
+def _searched(query, text: str | None, since, until):
+    if text:
+        query = query.where(ProcessInstance.title.contains(text))
+    if since is not None:
+        query = query.where(ProcessInstance.created_at >= since)
+    if until is not None:
+        query = query.where(ProcessInstance.created_at < until)
+    return query
+
+
+def instances_taken_part_in(session: Session, person_id: int, *, finished: bool, text: str | None = None,
+                            since=None, until=None, limit: int = 50, offset: int = 0) -> Sequence[ProcessInstance]:
+    """在办 (still moving) or 办结 (finished) processes in which the person completed a task."""
+    done = ProcessInstance.status.in_([InstanceStatus.COMPLETED, InstanceStatus.CANCELLED])
+    query = select(ProcessInstance).where(ProcessInstance.id.in_(_took_part(person_id)),
+                                          done if finished else ~done)
+    return session.scalars(_searched(query, text, since, until)
+                           .order_by(ProcessInstance.updated_at.desc()).limit(limit).offset(offset)).all()
+
+
+def completed_tasks(session: Session, person_id: int, *, text: str | None = None, since=None, until=None,
+                    limit: int = 50, offset: int = 0) -> Sequence[Task]:
+    """已办: the tasks the person completed, latest first."""
+    query = select(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id).where(
+        Task.completed_by_id == person_id, Task.state == TaskState.COMPLETED)
+    return session.scalars(_searched(query, text, since, until)
+                           .order_by(Task.completed_at.desc()).limit(limit).offset(offset)).all()
+
+
+def trail(session: Session, instance_id: int) -> list[tuple[Task, str]]:
+    """Every completed step of an instance with who did it, in order: the opinion trail."""
+    return [tuple(row) for row in session.execute(
+        select(Task, Person.name).join(Person, Person.id == Task.completed_by_id)
+        .where(Task.instance_id == instance_id, Task.state == TaskState.COMPLETED).order_by(Task.completed_at)
+    ).all()]

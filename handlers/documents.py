@@ -239,3 +239,12 @@ def can_read(session: Session, document: Document, person_id: int) -> bool:
     units = {i.unit_id for i in document.issuers} | {document.issuing_unit_id}
     units |= set(session.scalars(select(Receipt.unit_id).where(Receipt.document_id == document.id)))
     return works_in(session, person_id, units)
+
+
+def document_for_instance(session: Session, instance_id: int) -> Document | None:
+    """The document an outgoing instance drafts, or an incoming instance received."""
+    document = session.scalar(select(Document).where(Document.instance_id == instance_id))
+    if document is not None:
+        return document
+    document_id = session.scalar(select(Receipt.document_id).where(Receipt.incoming_instance_id == instance_id))
+    return session.get(Document, document_id) if document_id else None

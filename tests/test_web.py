@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from web import create_app
+from web import create_app, demo
 from web.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.usefixtures("deployed")
@@ -74,3 +74,50 @@ def test_an_idle_session_expires(app, org, fixed_clock):
     assert client.get("/").status_code == 200
     fixed_clock.advance(timedelta(minutes=31))
     assert client.get("/").status_code == 302
+
+
+def test_the_inbox_views_list_what_i_did_and_what_is_still_moving(app, gongwen, org):
+    from tests.support import ready_for
+
+    drafter = _login(app, "lyg.drafter")
+    task_url = drafter.post("/leave/new", data={"csrf_token": _token(drafter, "/")}).headers["Location"]
+    drafter.post(task_url, data={"csrf_token": _token(drafter, task_url), "kind": "annual",
+                                 "start_date": "2026-11-24", "end_date": "2026-11-25", "reason": "探亲"})
+    head = org.person("lyg.head")
+    gongwen.runtime.complete(ready_for(gongwen, head)[0].id, head.id, {"decision": "return", "opinion": "请注明去向"})
+
+    todo = drafter.get("/").get_data(as_text=True)
+    assert "待办（1）" in todo and "填写请假单" in todo
+    done = drafter.get("/?view=done").get_data(as_text=True)
+    assert "<title>已办 · 公文系统</title>" in done and "填写请假单" in done
+    assert "请假申请" in drafter.get("/?view=doing").get_data(as_text=True)
+    assert "没有办结事项" in drafter.get("/?view=finished").get_data(as_text=True)
+    assert "没有待办事项" in drafter.get("/?q=不存在的标题").get_data(as_text=True)
+
+    page = drafter.get(ready_url(drafter)).get_data(as_text=True)
+    assert "办理过程" in page and "请注明去向" in page  # the return's opinion is shown at the later step
+
+
+def ready_url(client) -> str:
+    return re.search(r'href="(/tasks/[0-9a-f-]+)"', client.get("/").get_data(as_text=True)).group(1)
+
+
+def test_the_sign_for_page_shows_the_verification_report_and_the_pdf(app, gongwen, org):
+    from tests.outgoing_support import NOTICE, act, start
+
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office"])
+    doc = start(gongwen, org.person("lyg.drafter"))
+    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    for login, step, data in (("lyg.head", "部门审核", {"decision": "approve"}),
+                              ("lyg.reviewer", "办公室核稿", {"decision": "approve"}),
+                              ("lyg.signer", "签发", {"decision": "approve"}),
+                              ("lyg.drafter", "校对", {"decision": "ok"}),
+                              ("lyg.sealer", "用印", {"confirm": True})):
+        act(gongwen, org.person(login), step, data)
+    clerk = _login(app, "dh.clerk")
+    page = clerk.get(ready_url(clerk)).get_data(as_text=True)
+    assert "验证通过：可以签收" in page and "✓ 证书链可信" in page
+    pdf = clerk.get(f"/documents/{doc.id}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert _login(app, "cz.drafter").get(f"/documents/{doc.id}/pdf").status_code == 404

@@ -7,16 +7,30 @@ that person's roles and units by the engine, not by what the page happened to sh
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from sqlalchemy import select
 
 from engine import clock, inbox, organisation
 from engine.core import Gongwen
 from engine.errors import Conflict, Forbidden, FormInvalid, GongwenError, NotFound
-from engine.models import Notification, Person, PersonStatus, ProcessInstance, Task, TaskState
+from engine.models import Document, Notification, Person, PersonStatus, ProcessInstance, Task, TaskState
 from engine.registry import FORMS
+from handlers.documents import can_read, document_for_instance
+from handlers.incoming import check_before_signing
 
 bp = Blueprint("pages", __name__)
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -45,6 +59,7 @@ def _load_person() -> None:
         g.person = person
         g.unread = db.scalar(select(Notification.id).where(Notification.person_id == person.id,
                                                            Notification.read_at.is_(None)).limit(1)) is not None
+        g.task_count = inbox.task_count(db, person.id)
     session["last_seen"] = now.timestamp()
 
 
@@ -78,16 +93,43 @@ def logout():
     return redirect(url_for("pages.login"))
 
 
+VIEWS = {"todo": "待办", "doing": "在办", "done": "已办", "finished": "办结"}
+PAGE_SIZE = 20
+
+
+def _day(name: str):
+    try:
+        return datetime.combine(date.fromisoformat(request.args[name]), time(0), clock.SHANGHAI)
+    except (KeyError, ValueError):
+        return None
+
+
 @bp.route("/")
 @login_required
 def index():
+    view = request.args.get("view", "todo") if request.args.get("view") in VIEWS else "todo"
+    page = max(request.args.get("page", 1, type=int), 1)
+    text = request.args.get("q", "").strip() or None
+    since, until = _day("since"), _day("until")
+    until = until + timedelta(days=1) if until else None
+    window = {"limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     with _gongwen().db.session() as db:
-        tasks = inbox.ready_tasks(db, g.person.id, limit=100)
+        if view == "todo":
+            rows = inbox.ready_tasks(db, g.person.id, text=text, **window)
+        elif view == "done":
+            rows = inbox.completed_tasks(db, g.person.id, text=text, since=since, until=until, **window)
+        else:
+            rows = inbox.instances_taken_part_in(db, g.person.id, finished=view == "finished", text=text,
+                                                 since=since, until=until, **window)
+        ids = {getattr(r, "instance_id", None) or r.id for r in rows}
         titles = dict(db.execute(select(ProcessInstance.id, ProcessInstance.title).where(
-            ProcessInstance.id.in_({t.instance_id for t in tasks}))).all()) if tasks else {}
+            ProcessInstance.id.in_(ids))).all()) if ids else {}
         notes = db.scalars(select(Notification).where(Notification.person_id == g.person.id)
                            .order_by(Notification.id.desc()).limit(10)).all()
-    return render_template("inbox.html", tasks=tasks, titles=titles, notes=notes, now=clock.now())
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    return render_template("inbox.html", view=view, views=VIEWS, rows=rows, titles=titles, notes=notes,
+                           now=clock.now(), page=page, more=more, q=text or "", since=request.args.get("since", ""),
+                           until=request.args.get("until", ""))
 
 
 @bp.route("/tasks/<uuid:task_id>", methods=["GET", "POST"])
@@ -103,6 +145,10 @@ def task(task_id):
         except (Forbidden, Conflict):
             abort(404)  # a task outside one's reach does not exist for them
         instance = db.get(ProcessInstance, row.instance_id)
+        trail = inbox.trail(db, row.instance_id)
+        document = document_for_instance(db, row.instance_id)
+        report = check_before_signing(db, gongwen.files, document) \
+            if document is not None and document.sealed_sha256 and row.form_key == "incoming_sign_for" else None
     spec = FORMS[row.form_key]
     errors: dict[str, list[str]] = {}
     values = request.form.to_dict() if request.method == "POST" else {}
@@ -119,8 +165,21 @@ def task(task_id):
             return redirect(url_for("pages.index"))
         except GongwenError as err:
             flash(str(err))
-    return render_template(spec.template, task=row, instance=instance, form=spec, values=values,
-                           errors=errors), 422 if errors else 200
+    return render_template(spec.template, task=row, instance=instance, form=spec, values=values, errors=errors,
+                           trail=trail, document=document, report=report), 422 if errors else 200
+
+
+@bp.route("/documents/<int:document_id>/pdf")
+@login_required
+def document_pdf(document_id):
+    with _gongwen().db.session() as db:
+        document = db.get(Document, document_id)
+        if document is None or not can_read(db, document, g.person.id):
+            abort(404)
+        sha256 = document.sealed_sha256 or document.pdf_sha256
+    if sha256 is None:
+        abort(404)
+    return Response(_gongwen().files.get(sha256), mimetype="application/pdf")
 
 
 @bp.route("/leave/new", methods=["POST"])
