@@ -43,14 +43,19 @@ class HandlerContext(Protocol):
 Handler = Callable[..., Any]
 
 
+# fn(session, person_id, owning_unit_id) -> {field: [(value, label), ...]}: what a person may pick.
+Choices = Callable[[Session, int, int], dict[str, list[tuple[Any, str]]]]
+
+
 @dataclass(frozen=True)
 class FormSpec:
-    """A user task's form: the marshmallow schema that validates it and its template."""
+    """A user task's form: the marshmallow schema that validates it, its template, and its pick lists."""
 
     key: str
     schema: type  # a marshmallow.Schema subclass
     template: str
     title: str = ""
+    choices: Choices | None = None
 
     def load(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Validate and convert submitted data; raises ``marshmallow.ValidationError``."""
@@ -81,9 +86,9 @@ def handler(name: str, *, savepoint: bool = True) -> Callable[[Handler], Handler
     return register
 
 
-def form(key: str, schema: type, template: str, title: str = "") -> FormSpec:
+def form(key: str, schema: type, template: str, title: str = "", choices: Choices | None = None) -> FormSpec:
     """Register a form under ``key``, the ``formKey`` property a user task names."""
     if key in FORMS and FORMS[key].schema is not schema:
         raise ValueError(f"form {key!r} is registered twice")
-    FORMS[key] = spec = FormSpec(key, schema, template, title)
+    FORMS[key] = spec = FormSpec(key, schema, template, title, choices)
     return spec

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from engine.models import Role
 from engine.registry import form
 
+from . import choices
 from .fields import REQUIRED, FormSchema, choice, text
 from .outgoing import decision
 
@@ -65,10 +67,20 @@ class Archive(FormSchema):
 
 
 form("incoming_sign_for", decision("签收", {"sign": "签收", "return": "退回"}), "forms/outgoing_decision.html", "签收")
-form("incoming_route", Route, "forms/incoming_route.html", "分办")
+def _route_choices(session, person_id: int, unit_id: int) -> dict:
+    departments = choices.departments(session, unit_id)
+    return {"lead_department": departments, "assisting_departments": departments}
+
+
+def _decide_choices(session, person_id: int, unit_id: int) -> dict:
+    return {"leader": choices.people(session, unit_id, Role.LEADER), "readers": choices.people(session, unit_id)}
+
+
+form("incoming_route", Route, "forms/incoming_route.html", "分办", _route_choices)
 form("incoming_propose", Propose, "forms/incoming_propose.html", "拟办")
-form("incoming_decide", Decide, "forms/incoming_decide.html", "承办人决定下一步")
+form("incoming_decide", Decide, "forms/incoming_decide.html", "承办人决定下一步", _decide_choices)
 form("incoming_instruct", Instruct, "forms/incoming_instruct.html", "领导批示")
-form("incoming_handle", Handle, "forms/incoming_handle.html", "办理")
+form("incoming_handle", Handle, "forms/incoming_handle.html", "办理",
+     lambda session, person_id, unit_id: {"readers": choices.people(session, unit_id)})
 form("incoming_read", Read, "forms/incoming_read.html", "传阅")
 form("incoming_archive", Archive, "forms/incoming_archive.html", "归档")

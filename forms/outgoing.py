@@ -7,6 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from engine.models import DOC_TYPE_LABELS, UNCLASSIFIED
 from engine.registry import form
 
+from . import choices
 from .fields import REQUIRED, FormSchema, choice, text
 
 DOC_TYPES = {t.value: label for t, label in DOC_TYPE_LABELS.items()}
@@ -83,8 +84,15 @@ class SealConfirmation(FormSchema):
                              validate=validate.Equal(True, error="请核对后勾选同意用印"))
 
 
+def _draft_choices(session, person_id: int, unit_id: int) -> dict:
+    all_units, lists = choices.units(session), choices.distribution_lists(session, unit_id)
+    return {"main_to": all_units, "cc": all_units, "co_issuers": all_units, "countersign_units": all_units,
+            "main_to_lists": lists, "cc_lists": lists,
+            "countersign_departments": choices.departments(session, unit_id)}
+
+
 APPROVE = {"approve": "同意", "return": "退回修改"}
-form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿")
+form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿", _draft_choices)
 form("outgoing_review", decision("审核意见", APPROVE), "forms/outgoing_decision.html", "审核")
 form("outgoing_countersign", decision("会签意见", {"agree": "同意", "disagree": "不同意"}, reason_for=("disagree",)),
      "forms/outgoing_decision.html", "会签")

@@ -87,7 +87,7 @@ def recipients(session: Session, unit_ids: Iterable[int], list_ids: Iterable[int
     return ordered
 
 
-def _names(session: Session, unit_ids: list[int]) -> str:
+def unit_names(session: Session, unit_ids: list[int]) -> str:
     units = {u.id: u.name for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids)))}
     return "，".join(units[i] for i in unit_ids)
 
@@ -102,13 +102,14 @@ def check_rules(session: Session, document: Document) -> list[str]:
         if len(document.main_to) != 1:
             problems.append(f"请示只能主送一个上级机关，现在主送了 {len(document.main_to)} 个")
         elif not is_superior(session, session.get(Unit, document.main_to[0]), issuer):
-            problems.append(f"请示应当主送本机关的上级机关，{_names(session, document.main_to)}不是{issuer.name}的上级")
+            names = unit_names(session, document.main_to)
+            problems.append(f"请示应当主送本机关的上级机关，{names}不是{issuer.name}的上级")
         if not document.one_matter:
             problems.append("请示应当一文一事：请拟稿人确认本请示只请示一件事项")
     if document.direction == Direction.UPWARD:
         below = [u for u in document.cc if is_superior(session, issuer, session.get(Unit, u))]
         if below:
-            problems.append(f"上行文不得抄送下级机关：{_names(session, below)}")
+            problems.append(f"上行文不得抄送下级机关：{unit_names(session, below)}")
     if not document.main_to:
         problems.append("请选择主送机关")
     if not document.title.strip():
@@ -139,8 +140,8 @@ def apply_draft(session: Session, document: Document, values: dict) -> None:
     document.urgency = Urgency(values.get("urgency", "normal"))
     document.classification = values["classification"]
     document.title = values["title"].strip()
-    document.main_to, document.main_to_text = main_to, values.get("main_to_text") or _names(session, main_to)
-    document.cc, document.cc_text = cc, values.get("cc_text") or _names(session, cc)
+    document.main_to, document.main_to_text = main_to, values.get("main_to_text") or unit_names(session, main_to)
+    document.cc, document.cc_text = cc, values.get("cc_text") or unit_names(session, cc)
     document.body = [p.strip() for p in values["body"].splitlines() if p.strip()]
     document.note = values.get("note") or None
     document.important = bool(values.get("important"))

@@ -27,10 +27,11 @@ from engine.models import (
     Unit,
     UnitKind,
     UnitStatus,
+    Urgency,
 )
 from engine.registry import HandlerContext, handler
 
-from .documents import ensure_unclassified
+from .documents import ensure_unclassified, recipients, unit_names
 from .incoming import sign_deadline
 from .notify import notify
 from .sealing.pades import sign_pdf
@@ -48,11 +49,12 @@ def _printing_office(session: Session, unit: Unit) -> Unit:
     return office or unit
 
 
-def layout(session: Session, document: Document) -> RedHeadDocument:
-    """The document as the red-header renderer sees it (also used for previews before numbering)."""
-    units = [session.get(Unit, i.unit_id) for i in document.issuers]
+def layout(session: Session, document: Document, issuer_ids: list[int] | None = None,
+           attachments: list[str] | None = None) -> RedHeadDocument:
+    """The document as the red-header renderer sees it (for a preview, a draft not yet saved)."""
+    units = [session.get(Unit, i) for i in (issuer_ids or [i.unit_id for i in document.issuers])]
     suffix = "" if document.doc_type in _NAME_ONLY else "文件"
-    attachments = [a.name for a in document.attachments]
+    attachments = [a.name for a in document.attachments] if attachments is None else attachments
     return RedHeadDocument(
         issuer_marks=[f"{u.name}{suffix}" for u in units],
         doc_number=document.doc_number or "",
@@ -70,6 +72,19 @@ def layout(session: Session, document: Document) -> RedHeadDocument:
         printed_by=_printing_office(session, units[0]).name,
         printed_on=document.printed_on or clock.local_today(),
     )
+
+
+def preview(session: Session, document: Document, values: dict) -> bytes:
+    """The red-header PDF of a draft as the drafter has filled it in so far; nothing is saved."""
+    main_to = recipients(session, values.get("main_to", []), values.get("main_to_lists", []),
+                         document.issuing_unit_id)
+    cc = recipients(session, values.get("cc", []), values.get("cc_lists", []), document.issuing_unit_id)
+    draft = Document(doc_type=DocType(values["doc_type"]), urgency=Urgency(values.get("urgency", "normal")),
+                     title=values.get("title") or "（标题）", main_to_text=unit_names(session, main_to),
+                     cc_text=unit_names(session, cc), body=[p for p in values.get("body", "").splitlines() if p],
+                     note=values.get("note") or None, signers=[], copy_number=None, doc_number=None)
+    issuers = list(dict.fromkeys([document.issuing_unit_id, *values.get("co_issuers", [])]))
+    return render(layout(session, draft, issuers, [a.name for a in document.attachments])).pdf
 
 
 @handler("typeset")

@@ -1,5 +1,6 @@
 """The small web app for human tasks: log in, see the inbox, fill in a form; CSRF and unit checks hold."""
 
+import io
 import re
 from datetime import timedelta
 
@@ -121,3 +122,36 @@ def test_the_sign_for_page_shows_the_verification_report_and_the_pdf(app, gongwe
     pdf = clerk.get(f"/documents/{doc.id}/pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert _login(app, "cz.drafter").get(f"/documents/{doc.id}/pdf").status_code == 404
+
+
+def test_a_drafter_drafts_with_pickers_attaches_a_file_previews_and_submits(app, gongwen, org):
+    drafter = _login(app, "lyg.drafter")
+    draft_url = drafter.post("/documents/new", data={"csrf_token": _token(drafter, "/")}).headers["Location"]
+    page = drafter.get(draft_url).get_data(as_text=True)
+    assert '<select id="main_to" name="main_to" multiple' in page and "东海县人民政府办公室" in page
+    document_id = int(re.search(r"/documents/(\d+)/preview", page).group(1))
+
+    token = _token(drafter, draft_url)
+    uploaded = drafter.post(f"/documents/{document_id}/attachments", headers={"Referer": draft_url},
+                            data={"csrf_token": token, "name": "排查表",
+                                  "file": (io.BytesIO(b"%PDF-1.4\n%%EOF"), "table.pdf")},
+                            content_type="multipart/form-data")
+    assert uploaded.status_code == 302
+    assert "排查表（table.pdf）" in drafter.get(draft_url).get_data(as_text=True)
+    refused = drafter.post(f"/documents/{document_id}/attachments", headers={"Referer": draft_url},
+                           data={"csrf_token": token, "file": (io.BytesIO(b"MZ\x90\x00program"), "report.pdf")},
+                           content_type="multipart/form-data", follow_redirects=True)
+    assert "不是允许的格式" in refused.get_data(as_text=True)
+
+    fields = {"csrf_token": token, "doc_type": "notice", "direction": "downward", "classification": "非密",
+              "title": "关于开展安全检查的通知", "body": "请各县开展安全检查。",
+              "main_to": [str(org.unit("donghai_office").id), str(org.unit("guanyun_office").id)]}
+    preview = drafter.post(f"/documents/{document_id}/preview", data=fields)
+    assert preview.status_code == 200 and preview.data.startswith(b"%PDF")
+    submitted = drafter.post(draft_url, data=fields)
+    assert submitted.status_code == 302
+    inbox = _login(app, "lyg.head").get("/").get_data(as_text=True)
+    assert "部门审核" in inbox and "关于开展安全检查的通知" in inbox
+    outsider = _login(app, "cz.drafter")
+    fields["csrf_token"] = _token(outsider, "/")
+    assert outsider.post(f"/documents/{document_id}/preview", data=fields).status_code == 404

@@ -22,15 +22,19 @@ from flask import (
     session,
     url_for,
 )
+from marshmallow import ValidationError, fields
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from engine import clock, inbox, organisation
 from engine.core import Gongwen
-from engine.errors import Conflict, Forbidden, FormInvalid, GongwenError, NotFound
+from engine.errors import Conflict, Forbidden, FormInvalid, GongwenError, NotFound, Refused
 from engine.models import Document, Notification, Person, PersonStatus, ProcessInstance, Task, TaskState
 from engine.registry import FORMS
-from handlers.documents import can_read, document_for_instance
+from handlers.attachments import add_attachment
+from handlers.documents import can_read, document_for_instance, start_outgoing
 from handlers.incoming import check_before_signing
+from handlers.outgoing import preview
 
 bp = Blueprint("pages", __name__)
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -147,15 +151,16 @@ def task(task_id):
         instance = db.get(ProcessInstance, row.instance_id)
         trail = inbox.trail(db, row.instance_id)
         document = document_for_instance(db, row.instance_id)
+        attachments = list(document.attachments) if document is not None else []
         report = check_before_signing(db, gongwen.files, document) \
             if document is not None and document.sealed_sha256 and row.form_key == "incoming_sign_for" else None
-    spec = FORMS[row.form_key]
+        spec = FORMS[row.form_key]
+        choices = spec.choices(db, g.person.id, instance.owning_unit_id) if spec.choices else {}
     errors: dict[str, list[str]] = {}
-    values = request.form.to_dict() if request.method == "POST" else {}
+    values = request.form if request.method == "POST" else MultiDict()
     if request.method == "POST":
-        values.pop("csrf_token", None)
         try:
-            gongwen.runtime.complete(task_id, g.person.id, values)
+            gongwen.runtime.complete(task_id, g.person.id, _form_data(spec, request.form))
             flash(f"已办理：{row.name}")
             return redirect(url_for("pages.index"))
         except FormInvalid as err:
@@ -166,7 +171,20 @@ def task(task_id):
         except GongwenError as err:
             flash(str(err))
     return render_template(spec.template, task=row, instance=instance, form=spec, values=values, errors=errors,
-                           trail=trail, document=document, report=report), 422 if errors else 200
+                           trail=trail, document=document, attachments=attachments, report=report,
+                           choices=choices), 422 if errors else 200
+
+
+def _form_data(spec, form: MultiDict) -> dict:
+    """The posted fields the form declares: lists as lists, blanks left out so defaults apply."""
+    data = {}
+    for name, field in spec.schema._declared_fields.items():
+        if isinstance(field, fields.List):
+            if name in form:
+                data[name] = [v for v in form.getlist(name) if v != ""]
+        elif form.get(name, "") != "":
+            data[name] = form[name]
+    return data
 
 
 @bp.route("/documents/<int:document_id>/pdf")
@@ -195,3 +213,62 @@ def start_leave():
     with gongwen.db.session() as db:
         first = db.scalar(select(Task.id).where(Task.instance_id == instance_id, Task.state == TaskState.READY))
     return redirect(url_for("pages.task", task_id=first))
+
+
+@bp.post("/documents/new")
+@login_required
+def new_document():
+    """Start a draft in my unit and open its 拟稿 task."""
+    gongwen = _gongwen()
+    try:
+        with gongwen.db.write() as db:
+            document = start_outgoing(gongwen.runtime, db, db.get(Person, g.person.id))
+            instance_id = document.instance_id
+    except GongwenError as err:
+        flash(str(err))
+        return redirect(url_for("pages.index"))
+    with gongwen.db.session() as db:
+        first = db.scalar(select(Task.id).where(Task.instance_id == instance_id, Task.state == TaskState.READY))
+    return redirect(url_for("pages.task", task_id=first))
+
+
+def _own_draft(db, document_id: int) -> Document:
+    """A document I am drafting, else 404."""
+    document = db.get(Document, document_id)
+    if document is None or document.drafter_id != g.person.id:
+        abort(404)
+    return document
+
+
+@bp.post("/documents/<int:document_id>/attachments")
+@login_required
+def add_document_attachment(document_id):
+    gongwen = _gongwen()
+    upload = request.files.get("file")
+    try:
+        with gongwen.db.write() as db:
+            document = _own_draft(db, document_id)
+            if upload is None or not upload.filename:
+                raise Refused("请选择要上传的附件")
+            add_attachment(db, gongwen.files, document, name=request.form.get("name") or upload.filename,
+                           filename=upload.filename, content=upload.read(),
+                           max_bytes=gongwen.settings.attachment_max_bytes)
+        flash(f"已添加附件：{upload.filename}")
+    except GongwenError as err:
+        flash(str(err))
+    return redirect(request.referrer or url_for("pages.index"))
+
+
+@bp.post("/documents/<int:document_id>/preview")
+@login_required
+def preview_document(document_id):
+    """The PDF as the draft would look now, from the form as filled in; nothing is saved."""
+    with _gongwen().db.session() as db:
+        document = _own_draft(db, document_id)
+        try:
+            values = FORMS["outgoing_draft"].load(_form_data(FORMS["outgoing_draft"], request.form))
+            pdf = preview(db, document, values)
+        except (ValidationError, GongwenError) as err:
+            message = err.messages if isinstance(err, ValidationError) else str(err)
+            return render_template("preview_error.html", message=message), 422
+    return Response(pdf, mimetype="application/pdf")
