@@ -19,12 +19,13 @@ test: $(STAMP) services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json
 	@if [ -n "$(APT_PACKAGES)" ]; then missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi; fi
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,server]'
+	npm install --no-audit --no-fund --loglevel=error   # bpmn-js and bootstrap, served from node_modules/
 	touch $(STAMP)
 
 # PostgreSQL and Redis for the tests: started when they are installed but down.

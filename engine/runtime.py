@@ -656,6 +656,24 @@ class Runtime:
                          message=name, correlation=correlation)
         item.done_at = clock.now()
 
+    # -- progress, for the diagram ----------------------------------------------------------------------
+
+    def progress(self, session: Session, instance_id: int) -> dict:
+        """Which diagram elements are done and which are waiting now (for "where is it now")."""
+        row = session.get(ProcessInstance, instance_id)
+        parsed = self._parsed(session, row.definition_id)
+        workflow = load_state(row.state, parsed, self.script_engine)
+        done, current = set(), set()
+        for task in workflow.get_tasks():
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if element is None:
+                continue
+            if task.state == SpiffState.COMPLETED:
+                done.add(element)
+            elif task.state in (SpiffState.READY, SpiffState.WAITING, SpiffState.STARTED, SpiffState.ERROR):
+                current.add(element)
+        return {"xml": parsed.content.decode(), "done": sorted(done - current), "current": sorted(current)}
+
     # -- incidents ---------------------------------------------------------------------------------------
 
     def retry_incident(self, incident_id: int, actor_id: int | None = None) -> None:

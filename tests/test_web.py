@@ -155,3 +155,52 @@ def test_a_drafter_drafts_with_pickers_attaches_a_file_previews_and_submits(app,
     outsider = _login(app, "cz.drafter")
     fields["csrf_token"] = _token(outsider, "/")
     assert outsider.post(f"/documents/{document_id}/preview", data=fields).status_code == 404
+
+
+def _dispatched(gongwen, org):
+    from tests.outgoing_support import NOTICE, act, start
+
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office"])
+    doc = start(gongwen, org.person("lyg.drafter"))
+    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    for login, step, data in (("lyg.head", "部门审核", {"decision": "approve"}),
+                              ("lyg.reviewer", "办公室核稿", {"decision": "approve"}),
+                              ("lyg.signer", "签发", {"decision": "approve"}),
+                              ("lyg.drafter", "校对", {"decision": "ok"}),
+                              ("lyg.sealer", "用印", {"confirm": True})):
+        act(gongwen, org.person(login), step, data)
+    return doc
+
+
+def test_the_document_page_shows_where_it_is_and_the_sender_can_chase(app, gongwen, org):
+    doc = _dispatched(gongwen, org)
+    sender = _login(app, "lyg.drafter")
+    page = sender.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "办理到哪里了" in page and "签收情况" in page and "东海县人民政府办公室" in page
+    progress_url = re.search(r'data-progress="([^"]+)"', page).group(1)
+    progress = sender.get(progress_url).get_json()
+    assert {"draft", "sign_off", "sealing", "dispatching"} <= set(progress["done"])
+    assert progress["current"] == ["day_passed", "tracking"]  # waiting for receipts, with the 24-hour timer
+    assert progress["xml"].startswith("<?xml")
+
+    chase_url = re.search(r'action="(/receipts/\d+/chase)"', page).group(1)
+    token = _token(sender, f"/documents/{doc.id}")
+    assert "已催签" in sender.post(chase_url, data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "刚催过" in sender.post(chase_url, data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+
+    receiver = _login(app, "dh.clerk")
+    mine = receiver.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "签收情况" not in mine and "正在等待：签收" in mine
+    assert receiver.post(chase_url, data={"csrf_token": _token(receiver, "/")}).status_code == 404
+    outsider = _login(app, "cz.drafter")
+    assert outsider.get(f"/documents/{doc.id}").status_code == 404
+    assert outsider.get(progress_url).status_code == 404
+
+
+def test_browser_libraries_come_from_npm_and_nothing_else_is_served(app):
+    client = app.test_client()
+    viewer = client.get("/vendor/bpmn-js/dist/bpmn-viewer.production.min.js")
+    assert viewer.status_code == 200 and b"BpmnJS" in viewer.data
+    assert client.get("/vendor/bpmn-js/package.json").status_code == 404
+    assert client.get("/vendor/../pyproject.toml").status_code == 404

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -19,6 +20,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -29,12 +31,23 @@ from werkzeug.datastructures import MultiDict
 from engine import clock, inbox, organisation
 from engine.core import Gongwen
 from engine.errors import Conflict, Forbidden, FormInvalid, GongwenError, NotFound, Refused
-from engine.models import Document, Notification, Person, PersonStatus, ProcessInstance, Task, TaskState
+from engine.models import (
+    Document,
+    Notification,
+    Person,
+    PersonStatus,
+    ProcessInstance,
+    Receipt,
+    RoleGrant,
+    Task,
+    TaskState,
+)
+from engine.organisation import works_in
 from engine.registry import FORMS
 from handlers.attachments import add_attachment
 from handlers.documents import can_read, document_for_instance, start_outgoing
 from handlers.incoming import check_before_signing
-from handlers.outgoing import preview
+from handlers.outgoing import chase, preview, receipt_overview
 
 bp = Blueprint("pages", __name__)
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -272,3 +285,71 @@ def preview_document(document_id):
             message = err.messages if isinstance(err, ValidationError) else str(err)
             return render_template("preview_error.html", message=message), 422
     return Response(pdf, mimetype="application/pdf")
+
+
+VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
+VENDOR_FILES = ("bpmn-js/dist/", "bootstrap/dist/")
+
+
+@bp.route("/vendor/<path:filename>")
+def vendor(filename):
+    """Browser libraries installed from npm (never copied into the repository)."""
+    if not filename.startswith(VENDOR_FILES):
+        abort(404)
+    return send_from_directory(VENDOR, filename, max_age=86400)
+
+
+def _instance_for(db, document: Document) -> int | None:
+    """The instance this person follows: the receiving unit's own, else the sender's."""
+    mine = db.scalar(select(Receipt.incoming_instance_id).join(
+        RoleGrant, RoleGrant.unit_id == Receipt.unit_id).where(
+        Receipt.document_id == document.id, RoleGrant.person_id == g.person.id).order_by(Receipt.version.desc()))
+    return mine or document.instance_id
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def document_page(document_id):
+    """Where is it now: the diagram with done and waiting steps; for the sender, the receipts."""
+    with _gongwen().db.session() as db:
+        document = db.get(Document, document_id)
+        if document is None or not can_read(db, document, g.person.id):
+            abort(404)
+        instance_id = _instance_for(db, document)
+        waiting = db.execute(select(Task.name, Task.assignee_id, Task.candidate_person_id, Task.candidate_role,
+                                    Task.due_at).where(Task.instance_id == instance_id,
+                                                       Task.state == TaskState.READY)).all()
+        names = dict(db.execute(select(Person.id, Person.name)).all()) if waiting else {}
+        sender = works_in(db, g.person.id, {i.unit_id for i in document.issuers})
+        overview = receipt_overview(db, document_id) if sender else None
+    waits = [(name, names.get(assignee or person) or (role.label if role else ""), due)
+             for name, assignee, person, role, due in waiting]
+    return render_template("document.html", document=document, instance_id=instance_id, waits=waits,
+                           overview=overview, now=clock.now())
+
+
+@bp.route("/instances/<int:instance_id>/progress")
+@login_required
+def instance_progress(instance_id):
+    with _gongwen().db.session() as db:
+        document = document_for_instance(db, instance_id)
+        if document is None or not can_read(db, document, g.person.id):
+            abort(404)
+        return _gongwen().runtime.progress(db, instance_id)
+
+
+@bp.post("/receipts/<int:receipt_id>/chase")
+@login_required
+def chase_receipt(receipt_id):
+    with _gongwen().db.write() as db:
+        receipt = db.get(Receipt, receipt_id)
+        document = db.get(Document, receipt.document_id) if receipt else None
+        if document is None or not works_in(db, g.person.id, {i.unit_id for i in document.issuers}):
+            abort(404)
+        try:
+            chase(db, receipt_id, g.person.id)
+            flash("已催签")
+        except GongwenError as err:
+            flash(str(err))
+        target = document.id
+    return redirect(url_for("pages.document_page", document_id=target))

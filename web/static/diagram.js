@@ -1,0 +1,14 @@
+// "Where is it now": draws the process with bpmn-js and marks done and waiting steps.
+(async function () {
+  const box = document.getElementById("diagram");
+  if (!box || !window.BpmnJS) return;
+  const response = await fetch(box.dataset.progress, {credentials: "same-origin"});
+  if (!response.ok) { box.textContent = "无法加载流程图"; return; }
+  const progress = await response.json();
+  const viewer = new window.BpmnJS({container: box});
+  await viewer.importXML(progress.xml);
+  const canvas = viewer.get("canvas");
+  canvas.zoom("fit-viewport");
+  progress.done.forEach((id) => canvas.addMarker(id, "step-done"));
+  progress.current.forEach((id) => canvas.addMarker(id, "step-current"));
+})();
