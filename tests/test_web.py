@@ -204,3 +204,14 @@ def test_browser_libraries_come_from_npm_and_nothing_else_is_served(app):
     assert viewer.status_code == 200 and b"BpmnJS" in viewer.data
     assert client.get("/vendor/bpmn-js/package.json").status_code == 404
     assert client.get("/vendor/../pyproject.toml").status_code == 404
+
+
+def test_the_inbox_can_learn_of_arrivals_without_a_reload(app, gongwen, org):
+    clerk = _login(app, "dh.clerk")
+    assert clerk.get("/inbox/count").get_json() == {"count": 0}
+    page = clerk.get("/").get_data(as_text=True)
+    assert 'id="sound-toggle"' in page and "inbox.js" in page
+    _dispatched(gongwen, org)
+    assert clerk.get("/inbox/count").get_json() == {"count": 1}
+    fragment = clerk.get("/?view=todo&fragment=1").get_data(as_text=True)
+    assert "签收" in fragment and "<html" not in fragment

@@ -144,9 +144,17 @@ def index():
         notes = db.scalars(select(Notification).where(Notification.person_id == g.person.id)
                            .order_by(Notification.id.desc()).limit(10)).all()
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
-    return render_template("inbox.html", view=view, views=VIEWS, rows=rows, titles=titles, notes=notes,
+    template = "_rows.html" if request.args.get("fragment") else "inbox.html"
+    return render_template(template, view=view, views=VIEWS, rows=rows, titles=titles, notes=notes,
                            now=clock.now(), page=page, more=more, q=text or "", since=request.args.get("since", ""),
                            until=request.args.get("until", ""))
+
+
+@bp.route("/inbox/count")
+@login_required
+def inbox_count():
+    """How many ready tasks I have: the inbox page asks every few seconds to show arrivals live."""
+    return {"count": g.task_count}
 
 
 @bp.route("/tasks/<uuid:task_id>", methods=["GET", "POST"])
