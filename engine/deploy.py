@@ -25,6 +25,10 @@ class Deployed:
     filename: str
     changed: bool  # False: identical to the latest version, nothing stored
 
+    def describe(self) -> str:
+        state = f"已部署为第 {self.version} 版" if self.changed else f"与第 {self.version} 版相同，未改动"
+        return f"{self.filename}：流程 {self.process_id} {state}"
+
 
 def collect(paths: list[Path]) -> list[tuple[str, bytes]]:
     """The ``.bpmn`` files at ``paths`` (files, or folders searched non-recursively)."""

@@ -215,3 +215,33 @@ def test_the_inbox_can_learn_of_arrivals_without_a_reload(app, gongwen, org):
     assert clerk.get("/inbox/count").get_json() == {"count": 1}
     fragment = clerk.get("/?view=todo&fragment=1").get_data(as_text=True)
     assert "签收" in fragment and "<html" not in fragment
+
+
+def test_the_system_administrator_edits_and_deploys_a_process_from_the_browser(app, gongwen, org):
+    from tests.support import ROOT, ready_for
+
+    admin = _login(app, "sysadmin")
+    listing = admin.get("/admin/processes").get_data(as_text=True)
+    assert "请销假" in listing and "在线编辑" in listing
+    editor = admin.get("/admin/processes/leave/edit").get_data(as_text=True)
+    assert "bpmn-modeler.production.min.js" in editor
+    token = re.search(r'data-csrf="([^"]+)"', editor).group(1)
+    original = admin.get("/admin/processes/leave/1.bpmn").data
+    assert original == (ROOT / "workflows" / "leave.bpmn").read_bytes()
+
+    renamed = original.decode().replace('name="填写请假单"', 'name="填写请假申请"')
+    saved = admin.post("/admin/processes/deploy", json={"filename": "leave.bpmn", "xml": renamed},
+                       headers={"X-CSRFToken": token})
+    assert saved.get_json()["deployed"][0]["version"] == 2
+    broken = renamed.replace('value="leave_decision"', 'value="leave_verdict"', 1)
+    refused = admin.post("/admin/processes/deploy", json={"filename": "leave.bpmn", "xml": broken},
+                         headers={"X-CSRFToken": token})
+    assert refused.status_code == 422 and refused.get_json()["element"] == "dept_review"
+    assert admin.post("/admin/processes/deploy", json={"xml": renamed}).status_code == 400  # no CSRF token
+
+    applicant = org.person("lyg.drafter")
+    gongwen.runtime.start("leave", owning_unit_id=applicant.unit_id, initiator_id=applicant.id,
+                          data={"department_id": applicant.department_id})
+    assert [t.name for t in ready_for(gongwen, applicant)] == ["填写请假申请"]  # new documents use the new version
+    for outsider in ("lyg.drafter", "secadmin", "auditor"):
+        assert _login(app, outsider).get("/admin/processes").status_code == 403

@@ -31,9 +31,10 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     app.jinja_env.filters["localtime"] = lambda at: f"{clock.local(at):%Y-%m-%d %H:%M}"
     csrf.init_app(app)
 
-    from . import api, pages
+    from . import admin, api, pages
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(admin.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie
     return app

@@ -82,8 +82,7 @@ def deploy_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     with gongwen.db.write() as session:
         results = deploy(session, collect(list(paths)))
     for r in results:
-        state = f"已部署为第 {r.version} 版" if r.changed else f"与第 {r.version} 版相同，未改动"
-        click.echo(f"{r.filename}：流程 {r.process_id} {state}")
+        click.echo(r.describe())
 
 
 @main.command()

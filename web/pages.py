@@ -38,11 +38,12 @@ from engine.models import (
     PersonStatus,
     ProcessInstance,
     Receipt,
+    Role,
     RoleGrant,
     Task,
     TaskState,
 )
-from engine.organisation import works_in
+from engine.organisation import holds, works_in
 from engine.registry import FORMS
 from handlers.attachments import add_attachment
 from handlers.documents import can_read, document_for_instance, start_outgoing
@@ -77,6 +78,7 @@ def _load_person() -> None:
         g.unread = db.scalar(select(Notification.id).where(Notification.person_id == person.id,
                                                            Notification.read_at.is_(None)).limit(1)) is not None
         g.task_count = inbox.task_count(db, person.id)
+        g.is_system_admin = holds(db, person.id, Role.SYSTEM_ADMIN)
     session["last_seen"] = now.timestamp()
 
 
