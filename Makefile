@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # poppler: pdfsig/pdftoppm/pdftotext for checking sealed PDFs; the fonts are embedded in every PDF.
-APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei
+# chromium: the browser tests drive Debian's Chromium with Playwright.
+APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei chromium
 
 .PHONY: demo test services
 

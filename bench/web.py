@@ -244,7 +244,7 @@ def profile_inbox(gongwen: Gongwen, client: FlaskClient, cprofile: bool) -> None
     if profiler:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
-        print("\n".join("              " + line for line in out.getvalue().splitlines()[6:]))
+        print("\n".join("              " + line for line in out.getvalue().splitlines()[4:] if line.strip()))
 
 
 def bench_inbox_in_process(name: str, gongwen: Gongwen, org: demo.DemoOrg, sizes: Sizes,
@@ -545,10 +545,10 @@ def bench_completion_http(server: Server, gongwen: Gongwen, tasks: dict[str, lis
     left = sum(q.qsize() for q in queues.values())
     print(f"  complete:   {sizes.clients} clients as {len(heads)} department heads, POST /api/v1/tasks/<id>/complete "
           f"for {sizes.phase_s:.0f} s: {load.summary()}" + ("" if left else "; ran out of tasks"))
-    if done != warm_up.successes + load.successes:
-        raise RuntimeError(f"{warm_up.successes + load.successes} completions answered 204 but {done} "
-                           f"department reviews were completed in the database")
-    return load, warm_up.errors
+    answered = warm_up.successes + load.successes
+    if done != answered:  # an error of its own: a 204 must mean completed, and anything else must not
+        print(f"  MISMATCH:   {answered} completions answered 204 but {done} department reviews were completed")
+    return load, warm_up.errors + (done != answered)
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------------------
@@ -595,6 +595,7 @@ def main() -> None:
     options = parse_arguments()
     sizes = QUICK if options.quick else FULL
     exit_on_sigterm()  # so that the cleanup below still runs
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C too, even if started in the background
     configure_process()
     began = time.perf_counter()
     print(f"Gongwen web benchmark ({'quick' if options.quick else 'full'} run, {os.cpu_count()} CPUs)")

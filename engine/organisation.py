@@ -204,6 +204,11 @@ def person_for_token(session: Session, token: str) -> Person | None:
     return person if person is not None and person.status == PersonStatus.ACTIVE else None
 
 
+def roles_of(session: Session, person_id: int) -> set[Role]:
+    """Every role the person holds, in any unit."""
+    return set(session.scalars(select(RoleGrant.role).where(RoleGrant.person_id == person_id)))
+
+
 def holds(session: Session, person_id: int, role: Role) -> bool:
     return session.scalar(select(RoleGrant.id).where(RoleGrant.person_id == person_id,
                                                      RoleGrant.role == role).limit(1)) is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+from sqlalchemy import text
+
 from engine.deploy import deploy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,3 +61,12 @@ def ready_for(gongwen, person):
 
     with gongwen.db.session() as session:
         return ready_tasks(session, person.id)
+
+
+def bypass_audit_protection(session) -> None:
+    """Let the audit table be changed: what only someone with direct database access could do."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DROP TRIGGER audit_event_no_update"))
+        session.execute(text("DROP TRIGGER audit_event_no_delete"))
+    else:
+        session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))

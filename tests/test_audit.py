@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import audit
 from engine.models import AuditEvent
-from tests.support import ready_for
+from tests.support import bypass_audit_protection, ready_for
 
 
 @pytest.fixture
@@ -26,15 +26,6 @@ def _verify(gongwen):
         return audit.verify(s)
 
 
-def _bypass_protection(session):
-    """What only someone with direct database access could do."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("DROP TRIGGER audit_event_no_update"))
-        session.execute(text("DROP TRIGGER audit_event_no_delete"))
-    else:
-        session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
-
-
 def test_the_chain_is_whole_after_real_work(gongwen, busy):
     report = _verify(gongwen)
     assert report.whole and report.checked == busy > 50
@@ -52,7 +43,7 @@ def test_the_database_refuses_to_change_or_delete_an_event(gongwen, busy):
 
 def test_an_edited_event_is_found(gongwen, busy):
     with gongwen.db.write() as s:
-        _bypass_protection(s)
+        bypass_audit_protection(s)
         s.execute(text("UPDATE audit_event SET action = 'login.ok' WHERE id = 20"))
     report = _verify(gongwen)
     assert (report.whole, report.broken_at, report.checked) == (False, 20, 19)
@@ -61,7 +52,7 @@ def test_an_edited_event_is_found(gongwen, busy):
 
 def test_a_removed_event_is_found(gongwen, busy):
     with gongwen.db.write() as s:
-        _bypass_protection(s)
+        bypass_audit_protection(s)
         s.execute(text("DELETE FROM audit_event WHERE id = 30"))
     report = _verify(gongwen)
     assert (report.whole, report.broken_at) == (False, 31)

@@ -2,9 +2,10 @@
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from engine.config import ConfigError, Settings
-from tests.support import ROOT, bpmn, service_task
+from tests.support import ROOT, bpmn, bypass_audit_protection, service_task
 
 
 def test_help_lists_every_command(run):
@@ -47,12 +48,9 @@ def test_audit_verify_reports_a_broken_chain_with_a_non_zero_exit(run, database_
     from engine.db import make_engine
 
     engine = make_engine(database_url)
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("DROP TRIGGER audit_event_no_update"))
-        else:
-            conn.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
-        conn.execute(text("UPDATE audit_event SET detail = '{}' WHERE id = 5"))
+    with Session(engine) as session, session.begin():
+        bypass_audit_protection(session)
+        session.execute(text("UPDATE audit_event SET detail = '{}' WHERE id = 5"))
     engine.dispose()
     result = run("audit", "verify")
     assert result.exit_code == 1 and "第 5 号事件" in result.output

@@ -88,7 +88,7 @@ def test_the_inbox_views_list_what_i_did_and_what_is_still_moving(app, gongwen, 
     gongwen.runtime.complete(ready_for(gongwen, head)[0].id, head.id, {"decision": "return", "opinion": "请注明去向"})
 
     todo = drafter.get("/").get_data(as_text=True)
-    assert "待办（1）" in todo and "填写请假单" in todo
+    assert re.search(r"待办（<span id=\"todo-count\">1</span>）", todo) and "填写请假单" in todo
     done = drafter.get("/?view=done").get_data(as_text=True)
     assert "<title>已办 · 公文系统</title>" in done and "填写请假单" in done
     assert "请假申请" in drafter.get("/?view=doing").get_data(as_text=True)
@@ -245,3 +245,55 @@ def test_the_system_administrator_edits_and_deploys_a_process_from_the_browser(a
     assert [t.name for t in ready_for(gongwen, applicant)] == ["填写请假申请"]  # new documents use the new version
     for outsider in ("lyg.drafter", "secadmin", "auditor"):
         assert _login(app, outsider).get("/admin/processes").status_code == 403
+
+
+def test_a_returned_draft_opens_with_what_was_drafted(app, gongwen, org):
+    from tests.outgoing_support import NOTICE, act, start
+
+    start(gongwen, org.person("lyg.drafter"))
+    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    act(gongwen, org.person("lyg.head"), "部门审核", {"decision": "return", "opinion": "再改改"})
+    drafter = _login(app, "lyg.drafter")
+    page = drafter.get(ready_url(drafter)).get_data(as_text=True)
+    assert f'>{NOTICE["title"]}</textarea>' in page and "再改改" in page
+    assert re.search(rf'<option value="{org.unit("donghai_office").id}" selected>东海县人民政府办公室', page)
+
+
+def test_the_auditor_filters_the_log_checks_the_chain_and_reads_no_content(app, gongwen, org):
+    from sqlalchemy import select
+
+    from engine.models import AuditEvent
+    from tests.outgoing_support import NOTICE, act, start
+    from tests.support import bypass_audit_protection
+
+    start(gongwen, org.person("lyg.drafter"))
+    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    auditor = _login(app, "auditor")
+    page = auditor.get("/admin/audit?action=document.draft").get_data(as_text=True)
+    assert "document.draft" in page and NOTICE["title"] not in page and "（内容不予显示）" in page
+    assert "login.ok" not in page.split("<tbody>")[1]  # filtered to the one action
+    by_drafter = auditor.get("/admin/audit?login=lyg.drafter&action=task.complete").get_data(as_text=True)
+    assert "task_name=拟稿" in by_drafter and org.person("lyg.drafter").name in by_drafter
+    assert "task.complete" not in auditor.get("/admin/audit?login=lyg.head").get_data(as_text=True).split("<tbody>")[1]
+
+    assert "日志链完整" in auditor.get("/admin/audit?check=1").get_data(as_text=True)
+    with gongwen.db.write() as db:
+        bypass_audit_protection(db)
+        event = db.scalars(select(AuditEvent).where(AuditEvent.action == "document.draft")).one()
+        event.detail = {**event.detail, "title": "改过的标题"}
+        broken_id = event.id
+    checked = auditor.get("/admin/audit?check=1").get_data(as_text=True)
+    assert f"日志链断裂：第 {broken_id} 号事件内容与哈希不符" in checked
+    for outsider in ("sysadmin", "secadmin", "lyg.drafter"):
+        assert _login(app, outsider).get("/admin/audit").status_code == 403
+
+
+def test_errors_are_pages_in_chinese_for_people_and_json_for_programs(app, org):
+    client = _login(app, "lyg.drafter")
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "找不到这个页面" in missing.get_data(as_text=True)
+    assert "<title>找不到这个页面 · 公文系统</title>" in missing.get_data(as_text=True)
+    forbidden = client.get("/admin/processes")
+    assert forbidden.status_code == 403 and "没有权限" in forbidden.get_data(as_text=True)
+    api = app.test_client().get("/api/v1/no/such/endpoint")
+    assert api.status_code == 404 and api.is_json

@@ -1,23 +1,25 @@
-"""Pages for the system administrator: process definitions, their versions and the modeler.
+"""Pages for the three administrators (三员分立).
 
-Under 三员分立 these pages offer no business document; the definitions are data about
-processes, not documents. Every deploy goes through the same checks as ``gongwen deploy``.
+The system administrator has the process definitions, their versions and the modeler (every
+deploy goes through the same checks as ``gongwen deploy``); the auditor has the audit log and its
+chain check. None of these pages shows a business document's content.
 """
 
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from engine import audit
 from engine.core import Gongwen
 from engine.deploy import deploy
 from engine.errors import DeployError
-from engine.models import ProcessDefinition, Role
-from engine.organisation import holds
+from engine.models import AuditEvent, Person, ProcessDefinition, Role, Unit
 
-from .pages import login_required
+from .pages import day_arg, login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -26,15 +28,20 @@ def _gongwen() -> Gongwen:
     return current_app.extensions["gongwen"]
 
 
-def system_admin(view):
-    @functools.wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        with _gongwen().db.session() as db:
-            if not holds(db, g.person.id, Role.SYSTEM_ADMIN):
+def requires(role: Role):
+    """Only a holder of ``role`` may open the page; anyone else gets 403."""
+    def decorate(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if role not in g.roles:
                 abort(403)
-        return view(*args, **kwargs)
-    return wrapped
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+system_admin = requires(Role.SYSTEM_ADMIN)
 
 
 @bp.route("/processes")
@@ -101,3 +108,42 @@ def deploy_from_modeler():
     except DeployError as err:
         return {"ok": False, "message": str(err), "element": err.element_id}, 422
     return {"ok": True, "deployed": [{**r.__dict__, "message": r.describe()} for r in results]}
+
+
+AUDIT_PAGE = 50
+# Words people wrote into a document travel in some events; the auditor audits actions, not content.
+CONTENT_KEYS = frozenset({"title", "text", "opinion", "body", "instruction"})
+
+
+@bp.route("/audit")
+@requires(Role.AUDITOR)
+def audit_log():
+    """The audit log, newest first, filtered by action, person, time and process; and the chain check."""
+    args = request.args
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)
+    if args.get("action"):
+        query = query.where(AuditEvent.action.startswith(args["action"]))
+    if args.get("before", "").isdigit():
+        query = query.where(AuditEvent.id < int(args["before"]))
+    if args.get("instance", "").isdigit():
+        query = query.where(AuditEvent.instance_id == int(args["instance"]))
+    since, until = day_arg("since"), day_arg("until")
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until + timedelta(days=1))
+    with _gongwen().db.session() as db:
+        if args.get("login"):
+            person = db.scalar(select(Person).where(Person.login == args["login"]))
+            query = query.where(AuditEvent.actor_id == (person.id if person else -1))
+        events = db.scalars(query).all()
+        people = dict(db.execute(select(Person.id, Person.name)
+                                 .where(Person.id.in_({e.actor_id for e in events if e.actor_id}))).all())
+        units = dict(db.execute(select(Unit.id, Unit.name)
+                                .where(Unit.id.in_({e.unit_id for e in events if e.unit_id}))).all())
+        actions = db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+        chain = audit.verify(db) if args.get("check") else None
+    rows = [(e, people.get(e.actor_id, ""), units.get(e.unit_id, ""),
+             {k: ("（内容不予显示）" if k in CONTENT_KEYS else v) for k, v in e.detail.items()}) for e in events]
+    older = {**args.to_dict(), "before": events[-1].id} if len(events) == AUDIT_PAGE else None
+    return render_template("admin/audit.html", rows=rows, actions=actions, chain=chain, args=args, older=older)

@@ -38,12 +38,11 @@ from engine.models import (
     PersonStatus,
     ProcessInstance,
     Receipt,
-    Role,
     RoleGrant,
     Task,
     TaskState,
 )
-from engine.organisation import holds, works_in
+from engine.organisation import roles_of, works_in
 from engine.registry import FORMS
 from handlers.attachments import add_attachment
 from handlers.documents import can_read, document_for_instance, start_outgoing
@@ -78,7 +77,7 @@ def _load_person() -> None:
         g.unread = db.scalar(select(Notification.id).where(Notification.person_id == person.id,
                                                            Notification.read_at.is_(None)).limit(1)) is not None
         g.task_count = inbox.task_count(db, person.id)
-        g.is_system_admin = holds(db, person.id, Role.SYSTEM_ADMIN)
+        g.roles = roles_of(db, person.id)
     session["last_seen"] = now.timestamp()
 
 
@@ -116,7 +115,8 @@ VIEWS = {"todo": "待办", "doing": "在办", "done": "已办", "finished": "办
 PAGE_SIZE = 20
 
 
-def _day(name: str):
+def day_arg(name: str) -> datetime | None:
+    """The start (Beijing time) of the day given as ``name`` in the query string, if it is a date."""
     try:
         return datetime.combine(date.fromisoformat(request.args[name]), time(0), clock.SHANGHAI)
     except (KeyError, ValueError):
@@ -129,7 +129,7 @@ def index():
     view = request.args.get("view", "todo") if request.args.get("view") in VIEWS else "todo"
     page = max(request.args.get("page", 1, type=int), 1)
     text = request.args.get("q", "").strip() or None
-    since, until = _day("since"), _day("until")
+    since, until = day_arg("since"), day_arg("until")
     until = until + timedelta(days=1) if until else None
     window = {"limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
     with _gongwen().db.session() as db:
@@ -179,8 +179,8 @@ def task(task_id):
             if document is not None and document.sealed_sha256 and row.form_key == "incoming_sign_for" else None
         spec = FORMS[row.form_key]
         choices = spec.choices(db, g.person.id, instance.owning_unit_id) if spec.choices else {}
+        values = request.form if request.method == "POST" else _saved_draft(row, document)
     errors: dict[str, list[str]] = {}
-    values = request.form if request.method == "POST" else MultiDict()
     if request.method == "POST":
         try:
             gongwen.runtime.complete(task_id, g.person.id, _form_data(spec, request.form))
@@ -196,6 +196,22 @@ def task(task_id):
     return render_template(spec.template, task=row, instance=instance, form=spec, values=values, errors=errors,
                            trail=trail, document=document, attachments=attachments, report=report,
                            choices=choices), 422 if errors else 200
+
+
+def _saved_draft(task: Task, document: Document | None) -> MultiDict:
+    """A returned draft opens with what was drafted before, not an empty form."""
+    if task.form_key != "outgoing_draft" or document is None or not document.title:
+        return MultiDict()
+    values = MultiDict({"doc_type": document.doc_type.value, "direction": document.direction.value,
+                        "urgency": document.urgency.value, "classification": document.classification,
+                        "title": document.title, "body": "\n".join(document.body), "note": document.note or "",
+                        "important": "true" if document.important else "",
+                        "one_matter": "true" if document.one_matter else ""})
+    for name, ids in (("main_to", document.main_to), ("cc", document.cc),
+                      ("co_issuers", [i.unit_id for i in document.issuers[1:]])):
+        for unit_id in ids:
+            values.add(name, str(unit_id))
+    return values
 
 
 def _form_data(spec, form: MultiDict) -> dict:
@@ -336,6 +352,17 @@ def document_page(document_id):
              for name, assignee, person, role, due in waiting]
     return render_template("document.html", document=document, instance_id=instance_id, waits=waits,
                            overview=overview, now=clock.now())
+
+
+@bp.route("/instances/<int:instance_id>")
+@login_required
+def instance_page(instance_id):
+    """A process I took part in: its document's page."""
+    with _gongwen().db.session() as db:
+        document = document_for_instance(db, instance_id)
+        if document is None or not can_read(db, document, g.person.id):
+            abort(404)
+        return redirect(url_for("pages.document_page", document_id=document.id))
 
 
 @bp.route("/instances/<int:instance_id>/progress")

@@ -11,4 +11,10 @@
   canvas.zoom("fit-viewport");
   progress.done.forEach((id) => canvas.addMarker(id, "step-done"));
   progress.current.forEach((id) => canvas.addMarker(id, "step-current"));
+  // A whole process fitted into the page is too small to read: show the waiting step at its real size.
+  const here = progress.current.map((id) => viewer.get("elementRegistry").get(id)).find(Boolean);
+  if (here && canvas.zoom() < 0.7) {
+    canvas.zoom(1);
+    canvas.scrollToElement(here, {top: 120, bottom: 120, left: 300, right: 300});
+  }
 })();

@@ -32,6 +32,7 @@
         const fragment = await fetch(window.location.pathname + "?view=todo&fragment=1", {credentials: "same-origin"});
         if (fragment.ok) rows.innerHTML = await fragment.text();
         arrival.textContent = `有 ${count - known} 件新的待办`;
+        document.getElementById("todo-count").textContent = count;
         document.title = `（${count}）待办 · 公文系统`;
         tone();
       }

@@ -4,12 +4,22 @@
   const result = document.getElementById("deploy-result");
   const modeler = new window.BpmnJS({container: box});
   const source = await fetch(box.dataset.source, {credentials: "same-origin"});
-  await modeler.importXML(await source.text());
-  modeler.get("canvas").zoom("fit-viewport");
+  const {warnings} = await modeler.importXML(await source.text());
+  // SpiffWorkflow names a multi-instance task's collections by variable name; bpmn-js reads that
+  // name as the id of an element, finds none and would drop it on save. Keep it as written.
+  for (const warning of warnings) {
+    if (/loopData(Input|Output)Ref$/.test(warning.property || "")) {
+      warning.element.set(warning.property, {id: warning.value});
+    }
+  }
+  // Real size, from the top left, clear of the palette: the elements stay large enough to edit.
+  const canvas = modeler.get("canvas");
+  canvas.zoom(1);
+  const box0 = canvas.viewbox();
+  canvas.viewbox({x: -100, y: 0, width: box0.width, height: box0.height});
   let marked = null;
 
   document.getElementById("save").addEventListener("click", async () => {
-    const canvas = modeler.get("canvas");
     if (marked) { canvas.removeMarker(marked, "deploy-error"); marked = null; }
     const {xml} = await modeler.saveXML({format: true});
     const response = await fetch(box.dataset.deploy, {

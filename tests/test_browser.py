@@ -1,0 +1,190 @@
+"""Browser tests: Playwright drives Debian's Chromium against a real ``gongwen serve`` on localhost.
+
+A notice goes from a drafter to two counties (returned once on the way), is signed off on a
+phone-sized screen, sealed, arrives at a county clerk's open inbox without a reload and is signed
+for after the clerk read the verification report; the sender sees the receipt; the system
+administrator renames a task in the modeler and the next document uses it. The main pages are
+saved as screenshots (see ``SHOTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# GONGWEN_SCREENSHOTS=docs/screenshots refreshes the README's pictures.
+SHOTS = Path(os.environ.get("GONGWEN_SCREENSHOTS") or Path(tempfile.gettempdir()) / "gongwen-screenshots")
+PASSWORD = "gongwen-demo"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is not installed; CI must run the browser tests")
+        pytest.skip("Chromium is not installed here (CI runs these tests)")
+    home = tmp_path_factory.mktemp("browser")
+    env = {**os.environ, "GONGWEN_DATABASE_URL": f"sqlite:///{home / 'gongwen.db'}",
+           "GONGWEN_FILES_DIR": str(home / "files"), "GONGWEN_SECRET_KEY": "browser-test",
+           "GONGWEN_NOW": "2026-11-23T09:00:00+08:00"}
+    gongwen = str(Path(sys.executable).parent / "gongwen")
+    subprocess.run([gongwen, "demo"], env=env, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    log = (home / "serve.log").open("wb")  # a pipe nobody reads would fill up and stall the server
+    process = subprocess.Popen([gongwen, "serve", "--port", str(port)], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/login", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield base
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+class Person:
+    """One person in a browser context of their own."""
+
+    def __init__(self, browser, server: str, login: str, phone: bool = False):
+        options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True} if phone else \
+            {"viewport": {"width": 1280, "height": 900}}
+        self.context = browser.new_context(locale="zh-CN", **options)
+        self.page = self.context.new_page()
+        self.server = server
+        self.page.goto(server + "/login")
+        self.page.get_by_label("登录名").fill(login)
+        self.page.get_by_label("密码").fill(PASSWORD)
+        self.page.get_by_role("button", name="登录").click()
+        self.page.wait_for_url(server + "/")
+
+    def open_task(self, step: str):
+        self.page.goto(self.server + "/")
+        self.page.locator("tr", has_text=step).first.get_by_role("link").click()
+        self.page.wait_for_selector("h1")
+
+    def decide(self, step: str, decision: str, opinion: str = ""):
+        self.open_task(step)
+        self.page.locator("#decision").select_option(label=decision)
+        if opinion:
+            self.page.locator("#opinion").fill(opinion)
+        self.submit()
+
+    def submit(self):
+        """Submit the task form and wait for the inbox.
+
+        Pressed from the keyboard: while a PDF frame loads, headless Chromium's viewer can take a
+        mouse click meant for the page, and the form is then never sent.
+        """
+        self.page.get_by_role("button", name="提交").press("Enter")
+        self.page.wait_for_url(self.server + "/")
+
+    def shot(self, name: str):
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+    def close(self):
+        self.context.close()
+
+
+def test_a_notice_from_draft_to_a_county_clerk_and_a_new_process_version(browser, server):
+    drafter = Person(browser, server, "lyg.drafter")
+    drafter.page.get_by_role("button", name="起草公文").click()
+    page = drafter.page
+    page.locator("#doc_type").select_option(label="通知")
+    page.locator("#direction").select_option(label="下行文")
+    page.locator("#classification").fill("非密")
+    page.locator("#title").fill("连云港市人民政府办公室关于做好冬季安全生产工作的通知")
+    page.locator("#main_to").select_option(label=["东海县人民政府办公室", "灌云县人民政府办公室"])
+    page.locator("#body").fill("为做好今冬明春安全生产工作，现通知如下。\n一、压实安全责任\n请各地于12月底前完成排查。")
+    drafter.shot("drafting")
+    drafter.submit()
+
+    head = Person(browser, server, "lyg.head")
+    head.decide("部门审核", "退回修改", "请补充排查时限")
+    drafter.open_task("拟稿")
+    assert "请补充排查时限" in drafter.page.content()  # the opinion trail, shown at the later step
+    drafter.submit()  # the draft comes back filled in
+    head.decide("部门审核", "同意")
+    Person(browser, server, "lyg.reviewer").decide("办公室核稿", "同意")
+
+    signer = Person(browser, server, "lyg.signer", phone=True)
+    signer.open_task("签发")
+    signer.shot("sign-off-on-a-phone")
+    signer.page.locator("#decision").select_option(label="同意签发")
+    signer.submit()
+
+    drafter.decide("校对", "校对无误")
+    clerk = Person(browser, server, "dh.clerk")  # the clerk's inbox is open before the document is sealed
+    assert "没有待办事项" in clerk.page.content()
+    sealer = Person(browser, server, "lyg.sealer")
+    sealer.open_task("用印")
+    sealer.page.locator("#confirm").press("Space")  # the keyboard, for the reason given in submit()
+    assert sealer.page.locator("#confirm").is_checked()
+    sealer.submit()
+
+    clerk.page.locator("#rows").get_by_text("签收").wait_for(timeout=20_000)  # arrived without a reload
+    assert "有 1 件新的待办" in clerk.page.locator("#arrival").inner_text()
+    assert clerk.page.locator("#todo-count").inner_text() == "1"
+    clerk.shot("inbox")
+    clerk.open_task("签收")
+    assert "验证通过：可以签收" in clerk.page.content()
+    clerk.shot("sign-for-with-verification")
+    clerk.page.locator("#decision").select_option(label="签收")
+    clerk.submit()
+
+    drafter.page.goto(server + "/?view=doing")
+    drafter.page.get_by_role("link", name="连云港市人民政府办公室关于做好冬季安全生产工作的通知").first.click()
+    drafter.page.locator(".djs-container").wait_for()
+    receipts = drafter.page.locator("table").inner_text()
+    assert "东海县人民政府办公室" in receipts and "已签收" in receipts and "灌云县人民政府办公室" in receipts
+    drafter.shot("document-where-is-it-now")
+
+    admin = Person(browser, server, "sysadmin")
+    admin.page.goto(server + "/admin/processes/outgoing/edit")
+    admin.page.locator('[data-element-id="draft"]').wait_for()
+    admin.page.locator('[data-element-id="draft"]').dblclick()
+    editor = admin.page.locator(".djs-direct-editing-parent")
+    editor.press("Control+A")
+    editor.type("起草公文稿")
+    admin.page.locator("#modeler").click(position={"x": 5, "y": 5})
+    admin.page.get_by_role("button", name="保存为新版本").click()
+    admin.page.get_by_text("已部署为第 2 版").wait_for()
+    admin.shot("modeler")
+
+    drafter.page.goto(server + "/")
+    drafter.page.get_by_role("button", name="起草公文").click()
+    assert drafter.page.locator("h1").inner_text() == "起草公文稿"
+    for person in (drafter, head, signer, clerk, sealer, admin):
+        person.close()
