@@ -96,6 +96,12 @@ def set_frozen(session: Session, person: Person, frozen: bool, *, actor_id: int 
     audit.record(session, "person.freeze" if frozen else "person.unfreeze", actor_id=actor_id, person_id=person.id)
 
 
+def unlock(session: Session, person: Person, *, actor_id: int | None = None) -> None:
+    """Lift a lockout from failed logins before it runs out."""
+    person.failed_logins, person.locked_until = 0, None
+    audit.record(session, "person.unlock", actor_id=actor_id, person_id=person.id)
+
+
 def set_password(session: Session, person: Person, password: str, *, actor_id: int | None = None) -> None:
     _check_password(password)
     person.password_hash = _hasher.hash(password)

@@ -297,3 +297,49 @@ def test_errors_are_pages_in_chinese_for_people_and_json_for_programs(app, org):
     assert forbidden.status_code == 403 and "没有权限" in forbidden.get_data(as_text=True)
     api = app.test_client().get("/api/v1/no/such/endpoint")
     assert api.status_code == 404 and api.is_json
+
+
+def test_the_security_officer_unlocks_grants_within_three_separations_and_revokes_a_seal(app, gongwen, org):
+    from cryptography import x509
+    from sqlalchemy import select
+
+    from engine.models import Seal, SealStatus
+
+    stranger = app.test_client()
+    for _ in range(5):
+        stranger.post("/login", data={"login": "lyg.clerk", "password": "wrong", "csrf_token": _token(stranger)})
+    locked = stranger.post("/login", data={"login": "lyg.clerk", "password": DEMO_PASSWORD,
+                                           "csrf_token": _token(stranger)})
+    assert "账号锁定至" in locked.get_data(as_text=True)
+    officer = _login(app, "secadmin")
+    page = officer.get("/admin/security/").get_data(as_text=True)
+    assert "lyg.clerk" in page.split("<h2>账号锁定</h2>")[1].split("<h2>角色授权</h2>")[0]
+    clerk_id = org.person("lyg.clerk").id
+    officer.post(f"/admin/security/unlock/{clerk_id}", data={"csrf_token": _token(officer, "/admin/security/")})
+    _login(app, "lyg.clerk")  # can log in again at once
+
+    token = _token(officer, "/admin/security/")
+    refused = officer.post("/admin/security/grants", follow_redirects=True,
+                           data={"csrf_token": token, "login": "auditor", "role": "clerk",
+                                 "unit_id": org.unit("city_office").id}).get_data(as_text=True)
+    assert "未授予：三员分立" in refused
+    officer.post("/admin/security/grants", data={"csrf_token": token, "login": "lyg.drafter2", "role": "clerk",
+                                                 "unit_id": org.unit("city_office").id})
+    grants = officer.get("/admin/security/?login=lyg.drafter2").get_data(as_text=True)
+    assert "收发员" in grants and "拟稿人" in grants
+
+    officer.post("/admin/security/seals", data={"csrf_token": token, "unit_id": org.unit("donghai_office").id})
+    with gongwen.db.session() as db:
+        seal = db.scalars(select(Seal).where(Seal.unit_id == org.unit("donghai_office").id)).one()
+    twice = officer.post("/admin/security/seals", follow_redirects=True,
+                         data={"csrf_token": token, "unit_id": org.unit("donghai_office").id}).get_data(as_text=True)
+    assert f"已有在用印章 {seal.code}" in twice
+    done = officer.post(f"/admin/security/seals/{seal.id}/revoke", data={"csrf_token": token, "reason": "lost"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert f"已吊销印章 {seal.code}" in done and "已吊销（遗失" in done
+    with gongwen.db.session() as db:
+        assert db.get(Seal, seal.id).status == SealStatus.REVOKED
+    crl = x509.load_der_x509_crl(officer.get(f"/admin/security/crl/{seal.ca_id}.crl").data)
+    assert crl.get_revoked_certificate_by_serial_number(int(seal.serial, 16)) is not None
+    for outsider in ("sysadmin", "auditor", "lyg.clerk"):
+        assert _login(app, outsider).get("/admin/security/").status_code == 403
