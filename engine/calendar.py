@@ -16,10 +16,21 @@ import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import audit
 from .clock import SHANGHAI, UTC
 from .models import CalendarOverride, CalendarYear
 
 DEFAULT_OFFICE_HOURS = ((time(9), time(12)), (time(13, 30), time(17, 30)))
+
+
+def set_override(session: Session, day: date, is_workday: bool, note: str = "", *,
+                 actor_id: int | None = None) -> None:
+    """Declare ``day`` a working day or a day off, whatever the holiday package says (audited)."""
+    row = session.get(CalendarOverride, day) or CalendarOverride(day=day)
+    row.is_workday, row.note = is_workday, note
+    session.add(row)
+    audit.record(session, "calendar.override", actor_id=actor_id, day=day.isoformat(),
+                 kind="workday" if is_workday else "holiday", note=note)
 
 
 class CalendarDataMissing(RuntimeError):

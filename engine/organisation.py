@@ -96,6 +96,19 @@ def set_frozen(session: Session, person: Person, frozen: bool, *, actor_id: int 
     audit.record(session, "person.freeze" if frozen else "person.unfreeze", actor_id=actor_id, person_id=person.id)
 
 
+def move_person(session: Session, person: Person, unit: Unit, department: Department | None = None, *,
+                actor_id: int | None = None) -> None:
+    """Move ``person`` to ``unit``: the roles they held in other units end with the move."""
+    if department is not None and department.unit_id != unit.id:
+        raise GongwenError(f"{department.name}不属于{unit.name}")
+    for grant in list(person.grants):
+        if grant.unit_id is not None and grant.unit_id != unit.id:
+            revoke_role(session, grant, actor_id=actor_id)
+    person.unit, person.department = unit, department
+    audit.record(session, "person.move", actor_id=actor_id, unit_id=unit.id, person_id=person.id,
+                 department_id=department.id if department else None)
+
+
 def unlock(session: Session, person: Person, *, actor_id: int | None = None) -> None:
     """Lift a lockout from failed logins before it runs out."""
     person.failed_logins, person.locked_until = 0, None

@@ -676,8 +676,11 @@ class Runtime:
 
     # -- incidents ---------------------------------------------------------------------------------------
 
-    def retry_incident(self, incident_id: int, actor_id: int | None = None) -> None:
-        """Put the failed task back to ready and run the engine again."""
+    def retry_incident(self, incident_id: int, actor_id: int | None = None) -> Incident | None:
+        """Put the failed task back to ready and run the engine again.
+
+        Returns the new incident if the task failed again, else None.
+        """
         with self.db.session() as session:
             incident = session.get(Incident, incident_id)
             if incident is None:
@@ -695,3 +698,6 @@ class Runtime:
             ctx.audit("incident.retry", actor_id=actor_id, incident_id=incident_id)
 
         self.step(instance_id, retry)
+        with self.db.session() as session:
+            return session.scalar(select(Incident).where(Incident.instance_id == instance_id, Incident.id > incident_id,
+                                                         Incident.resolved_at.is_(None)).limit(1))

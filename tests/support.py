@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from pathlib import Path
 
@@ -63,10 +64,18 @@ def ready_for(gongwen, person):
         return ready_tasks(session, person.id)
 
 
-def bypass_audit_protection(session) -> None:
-    """Let the audit table be changed: what only someone with direct database access could do."""
+@contextlib.contextmanager
+def audit_protection_lifted(session):
+    """Inside: the audit table may be changed, as only someone with direct database access could.
+
+    PostgreSQL's trigger is enabled again on the way out, in the same transaction: the database
+    outlives the test. SQLite's database is the test's own.
+    """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("DROP TRIGGER audit_event_no_update"))
         session.execute(text("DROP TRIGGER audit_event_no_delete"))
+        yield
     else:
         session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+        yield
+        session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))

@@ -6,7 +6,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine import audit
 from engine.models import AuditEvent
-from tests.support import bypass_audit_protection, ready_for
+from tests.support import audit_protection_lifted, ready_for
 
 
 @pytest.fixture
@@ -42,8 +42,7 @@ def test_the_database_refuses_to_change_or_delete_an_event(gongwen, busy):
 
 
 def test_an_edited_event_is_found(gongwen, busy):
-    with gongwen.db.write() as s:
-        bypass_audit_protection(s)
+    with gongwen.db.write() as s, audit_protection_lifted(s):
         s.execute(text("UPDATE audit_event SET action = 'login.ok' WHERE id = 20"))
     report = _verify(gongwen)
     assert (report.whole, report.broken_at, report.checked) == (False, 20, 19)
@@ -51,8 +50,7 @@ def test_an_edited_event_is_found(gongwen, busy):
 
 
 def test_a_removed_event_is_found(gongwen, busy):
-    with gongwen.db.write() as s:
-        bypass_audit_protection(s)
+    with gongwen.db.write() as s, audit_protection_lifted(s):
         s.execute(text("DELETE FROM audit_event WHERE id = 30"))
     report = _verify(gongwen)
     assert (report.whole, report.broken_at) == (False, 31)

@@ -5,7 +5,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from engine.config import ConfigError, Settings
-from tests.support import ROOT, bpmn, bypass_audit_protection, service_task
+from tests.support import ROOT, audit_protection_lifted, bpmn, service_task
 
 
 def test_help_lists_every_command(run):
@@ -48,8 +48,7 @@ def test_audit_verify_reports_a_broken_chain_with_a_non_zero_exit(run, database_
     from engine.db import make_engine
 
     engine = make_engine(database_url)
-    with Session(engine) as session, session.begin():
-        bypass_audit_protection(session)
+    with Session(engine) as session, session.begin(), audit_protection_lifted(session):
         session.execute(text("UPDATE audit_event SET detail = '{}' WHERE id = 5"))
     engine.dispose()
     result = run("audit", "verify")

@@ -264,7 +264,7 @@ def test_the_auditor_filters_the_log_checks_the_chain_and_reads_no_content(app, 
 
     from engine.models import AuditEvent
     from tests.outgoing_support import NOTICE, act, start
-    from tests.support import bypass_audit_protection
+    from tests.support import audit_protection_lifted
 
     start(gongwen, org.person("lyg.drafter"))
     act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
@@ -277,11 +277,11 @@ def test_the_auditor_filters_the_log_checks_the_chain_and_reads_no_content(app, 
     assert "task.complete" not in auditor.get("/admin/audit?login=lyg.head").get_data(as_text=True).split("<tbody>")[1]
 
     assert "日志链完整" in auditor.get("/admin/audit?check=1").get_data(as_text=True)
-    with gongwen.db.write() as db:
-        bypass_audit_protection(db)
+    with gongwen.db.write() as db, audit_protection_lifted(db):
         event = db.scalars(select(AuditEvent).where(AuditEvent.action == "document.draft")).one()
         event.detail = {**event.detail, "title": "改过的标题"}
         broken_id = event.id
+        db.flush()  # while the protection is lifted
     checked = auditor.get("/admin/audit?check=1").get_data(as_text=True)
     assert f"日志链断裂：第 {broken_id} 号事件内容与哈希不符" in checked
     for outsider in ("sysadmin", "secadmin", "lyg.drafter"):
@@ -343,3 +343,81 @@ def test_the_security_officer_unlocks_grants_within_three_separations_and_revoke
     assert crl.get_revoked_certificate_by_serial_number(int(seal.serial, 16)) is not None
     for outsider in ("sysadmin", "auditor", "lyg.clerk"):
         assert _login(app, outsider).get("/admin/security/").status_code == 403
+
+
+def test_the_system_administrator_keeps_people_numbers_holidays_and_deadlines(app, gongwen, org):
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from engine.calendar import WorkCalendar
+    from engine.models import DeadlineRule, NumberCounter, Person, RoleGrant
+
+    admin = _login(app, "sysadmin")
+    token = _token(admin, "/admin/system/")
+    city = org.unit("city_office").id
+    created = admin.post("/admin/system/people", follow_redirects=True, data={
+        "csrf_token": token, "login": "lyg.newcomer", "name": "新同志", "password": "short", "unit_id": city})
+    assert "未生效：" in created.get_data(as_text=True)  # the password is too short: nothing created
+    admin.post("/admin/system/people", data={"csrf_token": token, "login": "lyg.newcomer", "name": "新同志",
+                                             "password": "a-long-password", "unit_id": city})
+    listed = admin.get(f"/admin/system/?unit={city}").get_data(as_text=True)
+    assert "lyg.newcomer" in listed and "新同志" in listed
+    newcomer = app.test_client()
+    assert newcomer.post("/login", data={"login": "lyg.newcomer", "password": "a-long-password",
+                                         "csrf_token": _token(newcomer)}).status_code == 302
+
+    drafter = org.person("lyg.drafter2")
+    admin.post(f"/admin/system/people/{drafter.id}/freeze", data={"csrf_token": token, "frozen": "1"})
+    client = app.test_client()
+    refused = client.post("/login", data={"login": "lyg.drafter2", "password": DEMO_PASSWORD,
+                                          "csrf_token": _token(client)})
+    assert refused.status_code == 401
+    donghai = org.unit("donghai_office").id
+    admin.post(f"/admin/system/people/{drafter.id}/move", data={"csrf_token": token, "unit_id": donghai})
+    with gongwen.db.session() as db:
+        moved = db.get(Person, drafter.id)
+        assert moved.unit_id == donghai
+        assert not db.scalars(select(RoleGrant).where(RoleGrant.person_id == drafter.id,
+                                                      RoleGrant.unit_id == city)).all()
+
+    admin.post("/admin/system/numbers", data={"csrf_token": token, "code": "连政办发", "year": "2026",
+                                              "next_seq": "107"})
+    admin.post("/admin/system/calendar", data={"csrf_token": token, "day": "2026-12-07", "kind": "holiday",
+                                               "note": "演练"})
+    admin.post("/admin/system/deadlines", data={"csrf_token": token, "urgency": "normal", "amount": "2",
+                                                "measure": "working_days"})
+    with gongwen.db.session() as db:
+        assert db.get(NumberCounter, ("连政办发", 2026)).next_seq == 107
+        assert not WorkCalendar(db).is_workday(date(2026, 12, 7))  # a Monday, now a day off
+        assert db.get(DeadlineRule, "normal").amount == 2
+    page = admin.get("/admin/system/").get_data(as_text=True)
+    assert "演练" in page and "107" in page and "2.0 个工作日" in page
+    for outsider in ("secadmin", "auditor", "lyg.clerk"):
+        assert _login(app, outsider).get("/admin/system/").status_code == 403
+
+
+def test_the_system_administrator_retries_an_incident_from_the_page(app, gongwen, org):
+    from tests.support import deploy_bytes, ready_for
+    from tests.test_incidents import CRASHY, FLAKY
+
+    FLAKY["fail"] = True
+    deploy_bytes(gongwen, "crashy.bpmn", CRASHY)
+    leader = org.person("lyg.leader")
+    gongwen.runtime.start("crashy", owning_unit_id=leader.unit_id, initiator_id=leader.id)
+    (task,) = ready_for(gongwen, leader)
+    gongwen.runtime.complete(task.id, leader.id, {"decision": "approve", "opinion": "同意"})
+
+    admin = _login(app, "sysadmin")
+    page = admin.get("/admin/system/").get_data(as_text=True)
+    incident_id = re.search(r'/admin/system/incidents/(\d+)/retry', page).group(1)
+    assert "短信网关无响应" in page
+    again = admin.post(f"/admin/system/incidents/{incident_id}/retry", follow_redirects=True,
+                       data={"csrf_token": _token(admin, "/admin/system/")}).get_data(as_text=True)
+    assert "重试未成功，再次出错：ConnectionError: 短信网关无响应" in again
+    incident_id = re.search(r'/admin/system/incidents/(\d+)/retry', again).group(1)  # the new one
+    FLAKY["fail"] = False
+    done = admin.post(f"/admin/system/incidents/{incident_id}/retry", follow_redirects=True,
+                      data={"csrf_token": _token(admin, "/admin/system/")}).get_data(as_text=True)
+    assert "故障" in done and "已重试，流程继续运行" in done and "没有未处理的故障" in done
+    assert [t.name for t in ready_for(gongwen, leader)] == ["归档"]

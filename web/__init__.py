@@ -31,11 +31,12 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     app.jinja_env.filters["localtime"] = lambda at: f"{clock.local(at):%Y-%m-%d %H:%M}"
     csrf.init_app(app)
 
-    from . import admin, api, errors, pages, security
+    from . import admin, api, errors, pages, security, system
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(security.bp)
+    app.register_blueprint(system.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie
     errors.init_app(app, api.api.handle_http_exception)

@@ -14,12 +14,12 @@ import forms  # noqa: F401  (registers forms)
 import handlers  # noqa: F401  (registers handlers)
 from engine import audit, clock, organisation, schema
 from engine.background import Scheduler, celery_app, deliver_outbox
+from engine.calendar import set_override
 from engine.config import ConfigError
 from engine.core import Gongwen
 from engine.deploy import collect, deploy
 from engine.errors import GongwenError
 from engine.models import (
-    CalendarOverride,
     CalendarYear,
     Department,
     Incident,
@@ -369,11 +369,7 @@ def incidents_list(ctx: click.Context) -> None:
 @click.pass_context
 def incidents_retry(ctx: click.Context, incident_id: int) -> None:
     """Run a failed task again."""
-    gongwen = _gongwen(ctx)
-    gongwen.runtime.retry_incident(incident_id)
-    with gongwen.db.session() as session:
-        again = session.scalar(select(Incident).where(Incident.id > incident_id,
-                                                      Incident.resolved_at.is_(None)).limit(1))
+    again = _gongwen(ctx).runtime.retry_incident(incident_id)
     click.echo(f"重试后再次失败：{again.error}" if again else "已重试，流程继续运行")
 
 
@@ -409,10 +405,7 @@ def calendar_group() -> None:
 def calendar_set(ctx: click.Context, day, kind: str, note: str) -> None:
     """Declare DAY a workday or a holiday, overriding the calendar package."""
     with _gongwen(ctx).db.write() as session:
-        row = session.get(CalendarOverride, day.date()) or CalendarOverride(day=day.date())
-        row.is_workday, row.note = kind == "workday", note
-        session.add(row)
-        audit.record(session, "calendar.override", day=day.date().isoformat(), kind=kind, note=note)
+        set_override(session, day.date(), kind == "workday", note)
     click.echo(f"{day.date()} 设为{'工作日' if kind == 'workday' else '休息日'}")
 
 

@@ -1,0 +1,162 @@
+"""Pages for the system administrator (系统管理员): people and accounts, document numbers,
+the holiday calendar, sign-for windows, and incidents to retry.
+
+三员分立: the system administrator runs the organisation and the machine but grants no roles (the
+security officer does) and sees no document. Every change goes through the same functions as the
+command line, which audit it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from engine import clock
+from engine.calendar import set_override
+from engine.core import Gongwen
+from engine.errors import GongwenError
+from engine.models import (
+    CalendarOverride,
+    DeadlineRule,
+    Department,
+    Incident,
+    NumberCounter,
+    Person,
+    Role,
+    Unit,
+)
+from engine.organisation import create_person, move_person, set_frozen
+from handlers.incoming import DEFAULT_DEADLINES, set_deadline
+from handlers.numbering import set_next
+
+from .admin import requires
+
+bp = Blueprint("system", __name__, url_prefix="/admin/system")
+system_admin = requires(Role.SYSTEM_ADMIN)
+URGENCIES = {"normal": "平件", "urgent": "加急", "extra_urgent": "特急"}
+MEASURES = {"working_days": "个工作日", "working_hours": "个工作小时", "hours": "小时（不分昼夜）"}
+
+
+def _gongwen() -> Gongwen:
+    return current_app.extensions["gongwen"]
+
+
+@bp.route("/")
+@system_admin
+def overview():
+    """Everything the system administrator keeps, on one page with a section each."""
+    unit_id = request.args.get("unit", "")
+    this_year = date(clock.local_today().year, 1, 1)
+    with _gongwen().db.session() as db:
+        units = db.scalars(select(Unit).order_by(Unit.id)).all()
+        departments = db.scalars(select(Department).order_by(Department.unit_id, Department.id)).all()
+        people = db.scalars(select(Person).where(Person.unit_id == int(unit_id)).order_by(Person.login)).all() \
+            if unit_id.isdigit() else []
+        return render_template(
+            "admin/system.html", units=units, departments=departments, people=people, unit_id=unit_id,
+            names={u.id: u.name for u in units}, departments_by_id={d.id: d.name for d in departments},
+            counters=db.scalars(select(NumberCounter).order_by(NumberCounter.year.desc(), NumberCounter.code)).all(),
+            overrides=db.scalars(select(CalendarOverride).where(CalendarOverride.day >= this_year)
+                                 .order_by(CalendarOverride.day)).all(),
+            deadlines=_deadlines(db), urgencies=URGENCIES, measures=MEASURES,
+            incidents=db.scalars(select(Incident).where(Incident.resolved_at.is_(None))
+                                 .order_by(Incident.id)).all())
+
+
+def _deadlines(db) -> list[tuple[str, float, str, bool]]:
+    """Each urgency's sign-for window: (urgency, amount, measure, whether an administrator set it)."""
+    rules = {r.urgency: r for r in db.scalars(select(DeadlineRule))}
+    return [(u, rules[u].amount, rules[u].measure, True) if u in rules else (u, *DEFAULT_DEADLINES[u], False)
+            for u in URGENCIES]
+
+
+def _act(done: str, change, anchor: str, **back):
+    """Run ``change(db)`` in one transaction; then say ``done``, or why nothing changed."""
+    try:
+        with _gongwen().db.write() as db:
+            change(db)
+        flash(done)
+    except GongwenError as err:
+        flash(f"未生效：{err}")
+    except (KeyError, ValueError):
+        flash("未生效：请检查填写的内容")
+    return redirect(url_for("system.overview", **back) + f"#{anchor}")
+
+
+def _unit(db) -> Unit:
+    return db.get(Unit, int(request.form.get("unit_id", "0") or 0)) or abort(404)
+
+
+def _department(db) -> Department | None:
+    value = request.form.get("department_id", "")
+    return db.get(Department, int(value)) if value.isdigit() else None
+
+
+def _person(db, person_id: int) -> Person:
+    return db.get(Person, person_id) or abort(404)
+
+
+@bp.post("/people")
+@system_admin
+def add_person():
+    form = request.form
+    return _act(f"已创建账号 {form.get('login', '')}", lambda db: create_person(
+        db, form["login"].strip(), form["name"].strip(), form["password"], unit=_unit(db),
+        department=_department(db), actor_id=g.person.id), "people", unit=form.get("unit_id"))
+
+
+@bp.post("/people/<int:person_id>/freeze")
+@system_admin
+def freeze(person_id):
+    frozen = request.form.get("frozen") == "1"
+    return _act("已冻结账号" if frozen else "已解冻账号",
+                lambda db: set_frozen(db, _person(db, person_id), frozen, actor_id=g.person.id),
+                "people", unit=request.form.get("back_unit"))
+
+
+@bp.post("/people/<int:person_id>/move")
+@system_admin
+def move(person_id):
+    return _act("已调动；原单位的角色已随调动撤销",
+                lambda db: move_person(db, _person(db, person_id), _unit(db), _department(db), actor_id=g.person.id),
+                "people", unit=request.form.get("unit_id"))
+
+
+@bp.post("/numbers")
+@system_admin
+def numbers():
+    form = request.form
+    return _act(f"已设定 {form.get('code', '')}〔{form.get('year', '')}〕的下一个文号",
+                lambda db: set_next(db, form["code"].strip(), int(form["year"]), int(form["next_seq"]),
+                                    actor_id=g.person.id), "numbers")
+
+
+@bp.post("/calendar")
+@system_admin
+def calendar():
+    form = request.form
+    return _act(f"已调整 {form.get('day', '')}",
+                lambda db: set_override(db, date.fromisoformat(form["day"]), form["kind"] == "workday",
+                                        form.get("note", "").strip(), actor_id=g.person.id), "calendar")
+
+
+@bp.post("/deadlines")
+@system_admin
+def deadlines():
+    form = request.form
+    return _act(f"已设定{URGENCIES.get(form.get('urgency', ''), '')}的签收时限",
+                lambda db: set_deadline(db, form["urgency"], float(form["amount"]), form["measure"],
+                                        actor_id=g.person.id), "deadlines")
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@system_admin
+def retry(incident_id):
+    try:
+        again = _gongwen().runtime.retry_incident(incident_id, actor_id=g.person.id)
+        flash(f"重试未成功，再次出错：{again.error}" if again else f"故障 {incident_id} 已重试，流程继续运行")
+    except GongwenError as err:
+        flash(f"重试未成功：{err}")
+    return redirect(url_for("system.overview") + "#incidents")
