@@ -421,3 +421,27 @@ def test_the_system_administrator_retries_an_incident_from_the_page(app, gongwen
                       data={"csrf_token": _token(admin, "/admin/system/")}).get_data(as_text=True)
     assert "故障" in done and "已重试，流程继续运行" in done and "没有未处理的故障" in done
     assert [t.name for t in ready_for(gongwen, leader)] == ["归档"]
+
+
+def test_a_shared_task_is_taken_handed_to_a_colleague_and_put_back(app, gongwen, org):
+    from tests.outgoing_support import NOTICE, act, start
+
+    start(gongwen, org.person("lyg.drafter"))
+    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    head = _login(app, "lyg.head")
+    url = ready_url(head)
+    page = head.get(url).get_data(as_text=True)
+    assert "由我办理" in page and org.person("lyg.drafter2").name in page  # a colleague to hand it to
+    taken = head.post(url + "/claim", data={"csrf_token": _token(head, url)}, follow_redirects=True)
+    assert "已由您办理" in taken.get_data(as_text=True) and "放回" in taken.get_data(as_text=True)
+
+    head.post(url + "/delegate", data={"csrf_token": _token(head, url), "to_person_id": org.person("lyg.drafter2").id})
+    assert "部门审核" not in head.get("/").get_data(as_text=True)
+    colleague = _login(app, "lyg.drafter2")
+    assert "部门审核" in colleague.get("/").get_data(as_text=True)
+    colleague.post(url + "/unclaim", data={"csrf_token": _token(colleague, url)})
+    assert "部门审核" in head.get("/").get_data(as_text=True)  # back with the department's heads
+    assert "部门审核" not in colleague.get("/").get_data(as_text=True)
+
+    outsider = _login(app, "dh.clerk")
+    assert outsider.post(url + "/claim", data={"csrf_token": _token(outsider, "/")}).status_code == 404

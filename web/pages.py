@@ -44,6 +44,7 @@ from engine.models import (
 )
 from engine.organisation import roles_of, works_in
 from engine.registry import FORMS
+from forms.choices import people
 from handlers.attachments import add_attachment
 from handlers.documents import can_read, document_for_instance, start_outgoing
 from handlers.incoming import check_before_signing
@@ -180,6 +181,8 @@ def task(task_id):
         spec = FORMS[row.form_key]
         choices = spec.choices(db, g.person.id, instance.owning_unit_id) if spec.choices else {}
         values = request.form if request.method == "POST" else _saved_draft(row, document)
+        colleagues = [(pid, name) for pid, name in people(db, row.candidate_unit_id) if pid != g.person.id] \
+            if row.candidate_unit_id else []
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:
@@ -195,7 +198,38 @@ def task(task_id):
             flash(str(err))
     return render_template(spec.template, task=row, instance=instance, form=spec, values=values, errors=errors,
                            trail=trail, document=document, attachments=attachments, report=report,
-                           choices=choices), 422 if errors else 200
+                           choices=choices, colleagues=colleagues), 422 if errors else 200
+
+
+@bp.post("/tasks/<uuid:task_id>/<any(claim, unclaim, delegate):action>")
+@login_required
+def task_action(task_id, action):
+    """Take a shared task as mine, put it back for the others, or hand it to a colleague."""
+    try:
+        with _gongwen().db.write() as db:
+            row = db.get(Task, task_id)
+            if row is None or row.state != TaskState.READY:
+                abort(404)
+            try:
+                inbox.ensure_can_act(db, row, g.person.id)
+            except Forbidden:
+                abort(404)  # as on the task page: a task outside one's reach does not exist for them
+            if action == "claim":
+                inbox.claim(db, task_id, g.person.id)
+            elif action == "unclaim":
+                inbox.unclaim(db, task_id, g.person.id)
+            else:
+                to = int(request.form.get("to_person_id", "0") or 0)
+                inbox.delegate(db, task_id, g.person.id, to)
+    except (Conflict, Forbidden, NotFound) as err:
+        flash(str(err))
+        return redirect(url_for("pages.index"))
+    except ValueError:
+        flash("请选择转交给谁")
+        return redirect(url_for("pages.task", task_id=task_id))
+    flash({"claim": "已由您办理，其他人的待办中不再显示", "unclaim": "已放回，本单位有权办理的人都能看到",
+           "delegate": "已转交"}[action])
+    return redirect(url_for("pages.task", task_id=task_id) if action == "claim" else url_for("pages.index"))
 
 
 def _saved_draft(task: Task, document: Document | None) -> MultiDict:
