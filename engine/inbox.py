@@ -62,13 +62,15 @@ def _offered_to(session: Session, person_id: int):
 
 def ready_tasks(session: Session, person_id: int, *, limit: int = 50, offset: int = 0,
                 text: str | None = None) -> Sequence[Task]:
-    """A person's ready tasks across all their roles and units, soonest due first (``text``: in the title)."""
-    query = select(Task).where(_offered_to(session, person_id))
+    """A person's ready tasks across all their roles and units, 特急 then 加急 first, then soonest due
+    (``text``: in the title)."""
+    query = select(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id) \
+        .where(_offered_to(session, person_id))
     if text:
-        query = query.join(ProcessInstance, ProcessInstance.id == Task.instance_id).where(
-            ProcessInstance.title.contains(text))
+        query = query.where(ProcessInstance.title.contains(text))
     return session.scalars(
-        query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at).limit(limit).offset(offset)
+        query.order_by(ProcessInstance.priority.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
+        .limit(limit).offset(offset)
     ).all()
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -218,6 +219,7 @@ class ProcessInstance(Base):
     owning_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     initiator_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # Urgency.rank
     correlation: Mapped[str | None] = mapped_column(String(200), index=True)
     status: Mapped[InstanceStatus] = mapped_column(_enum(InstanceStatus, "instance_status"))
     state: Mapped[str] = mapped_column(Text)
@@ -441,6 +443,11 @@ class Urgency(enum.StrEnum):
     @property
     def label(self) -> str:
         return {"normal": "", "urgent": "加急", "extra_urgent": "特急"}[self.value]
+
+    @property
+    def rank(self) -> int:
+        """The instance's ``priority``: the inbox lists 特急 first, then 加急, then the rest."""
+        return {"normal": 0, "urgent": 1, "extra_urgent": 2}[self.value]
 
 
 UNCLASSIFIED = "非密"

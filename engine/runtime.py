@@ -286,9 +286,12 @@ class Runtime:
         data: dict | None = None,
         correlation: dict | None = None,
         title: str = "",
+        priority: int = 0,
         session: Session | None = None,
     ) -> int:
         """Start the latest version of ``process_id``; returns the new instance's id.
+
+        ``title`` and ``priority`` (``Urgency.rank``) are how the inbox lists the instance's tasks.
 
         With ``session`` the start joins the caller's transaction (for starting many
         instances in one commit); otherwise it is a step of its own.
@@ -296,7 +299,8 @@ class Runtime:
         if session is None:
             with self.db.write() as own:
                 return self.start(process_id, owning_unit_id=owning_unit_id, initiator_id=initiator_id,
-                                  data=data, correlation=correlation, title=title, session=own)
+                                  data=data, correlation=correlation, title=title, priority=priority,
+                                  session=own)
         # A dispatch starts hundreds of instances in one transaction: look the definition up once.
         latest = session.info.setdefault(_LATEST, {})
         if process_id not in latest:
@@ -307,7 +311,7 @@ class Runtime:
         now = clock.now()
         row = ProcessInstance(
             definition_id=definition_id, process_id=process_id, owning_unit_id=owning_unit_id,
-            initiator_id=initiator_id, title=title, correlation=correlation_key(correlation),
+            initiator_id=initiator_id, title=title, priority=priority, correlation=correlation_key(correlation),
             status=InstanceStatus.RUNNING, state="", revision=0, created_at=now, updated_at=now,
         )
         batch = session.info.get(_BATCH)

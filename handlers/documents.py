@@ -179,7 +179,7 @@ def save_draft(ctx: HandlerContext, document_id: int, values: dict) -> dict:
     """The drafter submitted: store the fields, check the rules, plan countersign and sign-off."""
     document = ctx.session.get(Document, document_id)
     apply_draft(ctx.session, document, values)
-    ctx.instance.title = document.title
+    ctx.instance.title, ctx.instance.priority = document.title, document.urgency.rank
     parties = [{"unit_id": ctx.owning_unit_id, "department_id": d} for d in values.get("countersign_departments", [])]
     parties += [{"unit_id": u, "department_id": None} for u in values.get("countersign_units", [])]
     ctx.audit("document.draft", document_id=document.id, title=document.title)

@@ -182,7 +182,7 @@ def deliver_batch(gongwen, session: Session, item: Outbox) -> None:
             instance_id = gongwen.runtime.start(
                 "incoming", owning_unit_id=unit_id, data={"document_id": document_id, "copy": copy, "window": window},
                 correlation={"document_id": document_id, "unit_id": unit_id, "version": document.version},
-                title=document.title, session=session)
+                title=document.title, priority=document.urgency.rank, session=session)
             session.add(Receipt(document_id=document_id, unit_id=unit_id, copy=copy, status=ReceiptStatus.PENDING,
                                 version=document.version, dispatched_at=now, due_at=due,
                                 incoming_instance_id=instance_id))

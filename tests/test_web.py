@@ -445,3 +445,16 @@ def test_a_shared_task_is_taken_handed_to_a_colleague_and_put_back(app, gongwen,
 
     outsider = _login(app, "dh.clerk")
     assert outsider.post(url + "/claim", data={"csrf_token": _token(outsider, "/")}).status_code == 404
+
+
+def test_the_inbox_lists_extra_urgent_documents_first_with_a_badge(app, gongwen, org):
+    from tests.outgoing_support import NOTICE, act, start
+
+    drafter = org.person("lyg.drafter")
+    for changes in ({"title": "连云港市人民政府办公室关于报送年度总结的通知"},
+                    {"title": "连云港市人民政府办公室关于做好寒潮防御工作的紧急通知", "urgency": "extra_urgent"}):
+        start(gongwen, drafter)
+        act(gongwen, drafter, "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id], **changes})
+    rows = _login(app, "lyg.head").get("/").get_data(as_text=True).split("<tbody>")[1].split("</tr>")
+    assert "寒潮防御" in rows[0] and '<span class="badge urgency-2">特急</span>' in rows[0]  # later, yet first
+    assert "年度总结" in rows[1] and "badge" not in rows[1]

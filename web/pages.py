@@ -142,15 +142,17 @@ def index():
             rows = inbox.instances_taken_part_in(db, g.person.id, finished=view == "finished", text=text,
                                                  since=since, until=until, **window)
         ids = {getattr(r, "instance_id", None) or r.id for r in rows}
-        titles = dict(db.execute(select(ProcessInstance.id, ProcessInstance.title).where(
-            ProcessInstance.id.in_(ids))).all()) if ids else {}
+        found = db.execute(select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.priority)
+                           .where(ProcessInstance.id.in_(ids))).all() if ids else []
+        titles = {i: title for i, title, _ in found}
+        priorities = {i: priority for i, _, priority in found}
         notes = db.scalars(select(Notification).where(Notification.person_id == g.person.id)
                            .order_by(Notification.id.desc()).limit(10)).all()
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     template = "_rows.html" if request.args.get("fragment") else "inbox.html"
-    return render_template(template, view=view, views=VIEWS, rows=rows, titles=titles, notes=notes,
-                           now=clock.now(), page=page, more=more, q=text or "", since=request.args.get("since", ""),
-                           until=request.args.get("until", ""))
+    return render_template(template, view=view, views=VIEWS, rows=rows, titles=titles, priorities=priorities,
+                           notes=notes, now=clock.now(), page=page, more=more, q=text or "",
+                           since=request.args.get("since", ""), until=request.args.get("until", ""))
 
 
 @bp.route("/inbox/count")
