@@ -109,6 +109,18 @@ def move_person(session: Session, person: Person, unit: Unit, department: Depart
                  department_id=department.id if department else None)
 
 
+def change_own_password(session: Session, person: Person, current: str, new: str) -> None:
+    """A person replaces their own password; the current one must be given (a left-open session is not enough)."""
+    try:
+        _hasher.verify(person.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        audit.record(session, "person.password_refused", actor_id=person.id, person_id=person.id)
+        raise Forbidden("当前密码不正确") from None
+    if new == current:
+        raise GongwenError("新密码不能与当前密码相同")
+    set_password(session, person, new, actor_id=person.id)
+
+
 def unlock(session: Session, person: Person, *, actor_id: int | None = None) -> None:
     """Lift a lockout from failed logins before it runs out."""
     person.failed_logins, person.locked_until = 0, None

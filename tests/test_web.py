@@ -458,3 +458,21 @@ def test_the_inbox_lists_extra_urgent_documents_first_with_a_badge(app, gongwen,
     rows = _login(app, "lyg.head").get("/").get_data(as_text=True).split("<tbody>")[1].split("</tr>")
     assert "寒潮防御" in rows[0] and '<span class="badge urgency-2">特急</span>' in rows[0]  # later, yet first
     assert "年度总结" in rows[1] and "badge" not in rows[1]
+
+
+def test_a_person_changes_their_own_password_only_with_the_current_one(app, org):
+    client = _login(app, "lyg.clerk")
+    token = _token(client, "/password")
+    wrong = client.post("/password", data={"csrf_token": token, "current": "guess", "new": "new-secret-1",
+                                           "repeat": "new-secret-1"})
+    assert wrong.status_code == 422 and "当前密码不正确" in wrong.get_data(as_text=True)
+    typo = client.post("/password", data={"csrf_token": token, "current": DEMO_PASSWORD, "new": "new-secret-1",
+                                          "repeat": "new-secret-2"})
+    assert "两次输入的新密码不一致" in typo.get_data(as_text=True)
+    assert client.post("/password", data={"csrf_token": token, "current": DEMO_PASSWORD, "new": "new-secret-1",
+                                          "repeat": "new-secret-1"}).status_code == 302
+    fresh = app.test_client()
+    assert fresh.post("/login", data={"login": "lyg.clerk", "password": DEMO_PASSWORD,
+                                      "csrf_token": _token(fresh)}).status_code == 401
+    assert fresh.post("/login", data={"login": "lyg.clerk", "password": "new-secret-1",
+                                      "csrf_token": _token(fresh)}).status_code == 302

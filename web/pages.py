@@ -106,6 +106,27 @@ def login():
     return render_template("login.html")
 
 
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password: the current one, and the new one twice."""
+    error = None
+    if request.method == "POST":
+        form = request.form
+        if form.get("new", "") != form.get("repeat", ""):
+            error = "两次输入的新密码不一致"
+        else:
+            try:
+                with _gongwen().db.write() as db:
+                    organisation.change_own_password(db, db.get(Person, g.person.id), form.get("current", ""),
+                                                     form.get("new", ""))
+                flash("密码已修改")
+                return redirect(url_for("pages.index"))
+            except GongwenError as err:
+                error = str(err)
+    return render_template("password.html", error=error), 422 if error else 200
+
+
 @bp.post("/logout")
 def logout():
     session.clear()
