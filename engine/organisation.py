@@ -24,6 +24,7 @@ from .models import (
     ROLE_LABELS,
     ApiToken,
     Department,
+    DistributionList,
     Person,
     PersonStatus,
     Role,
@@ -250,3 +251,30 @@ def works_in(session: Session, person_id: int, unit_ids: set[int]) -> bool:
     return session.scalar(select(RoleGrant.id).where(
         RoleGrant.person_id == person_id, RoleGrant.unit_id.in_(unit_ids),
         RoleGrant.role.not_in(list(ADMIN_ROLES))).limit(1)) is not None
+
+
+def save_distribution_list(session: Session, owner: Unit, name: str, unit_ids: list[int], *,
+                           actor_id: int | None = None) -> DistributionList:
+    """Create or replace ``owner``'s list called ``name`` (e.g. 各县区政府) with ``unit_ids``, in order."""
+    name = name.strip()
+    if not name or not unit_ids:
+        raise GongwenError("分发列表需要名称和至少一个单位")
+    known = set(session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
+    if missing := [u for u in unit_ids if u not in known]:
+        raise NotFound(f"没有编号为 {missing[0]} 的单位")
+    saved = session.scalar(select(DistributionList).where(DistributionList.owner_unit_id == owner.id,
+                                                          DistributionList.name == name))
+    if saved is None:
+        saved = DistributionList(owner_unit_id=owner.id, name=name)
+        session.add(saved)
+    saved.unit_ids = list(dict.fromkeys(unit_ids))
+    session.flush()
+    audit.record(session, "distribution_list.save", actor_id=actor_id, unit_id=owner.id, list_id=saved.id,
+                 name=name, units=len(saved.unit_ids))
+    return saved
+
+
+def delete_distribution_list(session: Session, saved: DistributionList, *, actor_id: int | None = None) -> None:
+    audit.record(session, "distribution_list.delete", actor_id=actor_id, unit_id=saved.owner_unit_id,
+                 list_id=saved.id, name=saved.name)
+    session.delete(saved)

@@ -476,3 +476,27 @@ def test_a_person_changes_their_own_password_only_with_the_current_one(app, org)
                                       "csrf_token": _token(fresh)}).status_code == 401
     assert fresh.post("/login", data={"login": "lyg.clerk", "password": "new-secret-1",
                                       "csrf_token": _token(fresh)}).status_code == 302
+
+
+def test_the_system_administrator_keeps_distribution_lists_that_drafters_pick_from(app, gongwen, org):
+    from forms.choices import distribution_lists
+
+    admin = _login(app, "sysadmin")
+    token = _token(admin, "/admin/system/")
+    counties = [org.unit(k).id for k in ("donghai_office", "guanyun_office", "guannan_office")]
+    empty = admin.post("/admin/system/lists", follow_redirects=True, data={
+        "csrf_token": token, "unit_id": org.unit("city_office").id, "name": "各县政府办公室"})
+    assert "未生效：分发列表需要名称和至少一个单位" in empty.get_data(as_text=True)
+    admin.post("/admin/system/lists", data={"csrf_token": token, "unit_id": org.unit("city_office").id,
+                                            "name": "各县政府办公室", "members": counties})
+    page = admin.get("/admin/system/").get_data(as_text=True)
+    assert "东海县人民政府办公室、灌云县人民政府办公室、灌南县人民政府办公室" in page
+    with gongwen.db.session() as db:
+        (list_id, name), = distribution_lists(db, org.unit("city_office").id)
+    assert name == "各县政府办公室"
+    drafting = _login(app, "lyg.drafter")
+    draft_url = drafting.post("/documents/new", data={"csrf_token": _token(drafting, "/")}).headers["Location"]
+    assert "各县政府办公室" in drafting.get(draft_url).get_data(as_text=True)  # offered when drafting
+    admin.post(f"/admin/system/lists/{list_id}/delete", data={"csrf_token": token})
+    with gongwen.db.session() as db:
+        assert distribution_lists(db, org.unit("city_office").id) == []

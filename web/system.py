@@ -1,5 +1,5 @@
-"""Pages for the system administrator (系统管理员): people and accounts, document numbers,
-the holiday calendar, sign-for windows, and incidents to retry.
+"""Pages for the system administrator (系统管理员): people and accounts, distribution lists,
+document numbers, the holiday calendar, sign-for windows, and incidents to retry.
 
 三员分立: the system administrator runs the organisation and the machine but grants no roles (the
 security officer does) and sees no document. Every change goes through the same functions as the
@@ -21,13 +21,20 @@ from engine.models import (
     CalendarOverride,
     DeadlineRule,
     Department,
+    DistributionList,
     Incident,
     NumberCounter,
     Person,
     Role,
     Unit,
 )
-from engine.organisation import create_person, move_person, set_frozen
+from engine.organisation import (
+    create_person,
+    delete_distribution_list,
+    move_person,
+    save_distribution_list,
+    set_frozen,
+)
 from handlers.incoming import DEFAULT_DEADLINES, set_deadline
 from handlers.numbering import set_next
 
@@ -60,6 +67,8 @@ def overview():
             counters=db.scalars(select(NumberCounter).order_by(NumberCounter.year.desc(), NumberCounter.code)).all(),
             overrides=db.scalars(select(CalendarOverride).where(CalendarOverride.day >= this_year)
                                  .order_by(CalendarOverride.day)).all(),
+            lists=db.scalars(select(DistributionList).order_by(DistributionList.owner_unit_id,
+                                                               DistributionList.name)).all(),
             deadlines=_deadlines(db), urgencies=URGENCIES, measures=MEASURES,
             incidents=db.scalars(select(Incident).where(Incident.resolved_at.is_(None))
                                  .order_by(Incident.id)).all())
@@ -122,6 +131,23 @@ def move(person_id):
     return _act("已调动；原单位的角色已随调动撤销",
                 lambda db: move_person(db, _person(db, person_id), _unit(db), _department(db), actor_id=g.person.id),
                 "people", unit=request.form.get("unit_id"))
+
+
+@bp.post("/lists")
+@system_admin
+def save_list():
+    form = request.form
+    return _act(f"已保存分发列表 {form.get('name', '')}",
+                lambda db: save_distribution_list(db, _unit(db), form.get("name", ""),
+                                                  [int(u) for u in form.getlist("members")], actor_id=g.person.id),
+                "lists")
+
+
+@bp.post("/lists/<int:list_id>/delete")
+@system_admin
+def delete_list(list_id):
+    return _act("已删除分发列表", lambda db: delete_distribution_list(
+        db, db.get(DistributionList, list_id) or abort(404), actor_id=g.person.id), "lists")
 
 
 @bp.post("/numbers")
