@@ -256,7 +256,7 @@ def bench_inbox_in_process(name: str, gongwen: Gongwen, org: demo.DemoOrg, sizes
         count = inbox.task_count(session, org.person(INBOX_LOGIN).id)
         open_tasks = session.scalar(select(func.count()).select_from(Task).where(Task.state == TaskState.READY))
     page = get_inbox(client)
-    if f"（{count}）" not in page:
+    if f'<span id="todo-count">{count}</span>' not in page:
         raise RuntimeError(f"the inbox page of {INBOX_LOGIN} does not show its {count} tasks")
     time_inbox(client, WARM_UP_REQUESTS)
     durations = time_inbox(client, sizes.inbox_requests)

@@ -371,7 +371,7 @@ def preview_document(document_id):
 
 
 VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
-VENDOR_FILES = ("bpmn-js/dist/", "bootstrap/dist/")
+VENDOR_FILES = ("bpmn-js/dist/",)
 
 
 @bp.route("/vendor/<path:filename>")
