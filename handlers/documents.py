@@ -128,6 +128,16 @@ def _department_may_issue(session: Session, document: Document, in_department_na
         raise Refused(f"{name}是内设机构，不得对外正式行文；请以本机关名义发文")
 
 
+def draft_values(document: Document) -> dict:
+    """The saved draft as the drafting form's values: what ``apply_draft`` stored, given back."""
+    return {"doc_type": document.doc_type.value, "direction": document.direction.value,
+            "urgency": document.urgency.value, "classification": document.classification,
+            "title": document.title, "body": "\n".join(document.body), "note": document.note or "",
+            "important": document.important, "one_matter": document.one_matter,
+            "main_to": list(document.main_to), "cc": list(document.cc),
+            "co_issuers": [i.unit_id for i in document.issuers[1:]]}
+
+
 def apply_draft(session: Session, document: Document, values: dict) -> None:
     """Write the drafter's submitted fields onto the document; refuse what breaks a rule."""
     ensure_unclassified(values.get("classification"), gate="拟稿")

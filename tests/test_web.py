@@ -500,3 +500,21 @@ def test_the_system_administrator_keeps_distribution_lists_that_drafters_pick_fr
     admin.post(f"/admin/system/lists/{list_id}/delete", data={"csrf_token": token})
     with gongwen.db.session() as db:
         assert distribution_lists(db, org.unit("city_office").id) == []
+
+
+def test_reviewers_and_the_signing_leader_read_the_draft_before_it_is_typeset(app, gongwen, org):
+    import subprocess
+
+    from tests.outgoing_support import NOTICE, act, start
+
+    drafter = org.person("lyg.drafter")
+    doc = start(gongwen, drafter)
+    act(gongwen, drafter, "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    head = _login(app, "lyg.head")
+    page = head.get(ready_url(head)).get_data(as_text=True)
+    assert f'src="/documents/{doc.id}/pdf"' in page and "仅供审阅" in page
+    pdf = head.get(f"/documents/{doc.id}/pdf")
+    assert pdf.mimetype == "application/pdf"
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout.decode()
+    assert NOTICE["body"].splitlines()[0][:8] in text.replace("\n", "")
+    assert _login(app, "dh.clerk").get(f"/documents/{doc.id}/pdf").status_code == 404  # not sent to them yet

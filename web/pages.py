@@ -46,7 +46,7 @@ from engine.organisation import roles_of, works_in
 from engine.registry import FORMS
 from forms.choices import people
 from handlers.attachments import add_attachment
-from handlers.documents import can_read, document_for_instance, start_outgoing
+from handlers.documents import can_read, document_for_instance, draft_values, start_outgoing
 from handlers.incoming import check_before_signing
 from handlers.outgoing import chase, preview, receipt_overview
 
@@ -259,15 +259,15 @@ def _saved_draft(task: Task, document: Document | None) -> MultiDict:
     """A returned draft opens with what was drafted before, not an empty form."""
     if task.form_key != "outgoing_draft" or document is None or not document.title:
         return MultiDict()
-    values = MultiDict({"doc_type": document.doc_type.value, "direction": document.direction.value,
-                        "urgency": document.urgency.value, "classification": document.classification,
-                        "title": document.title, "body": "\n".join(document.body), "note": document.note or "",
-                        "important": "true" if document.important else "",
-                        "one_matter": "true" if document.one_matter else ""})
-    for name, ids in (("main_to", document.main_to), ("cc", document.cc),
-                      ("co_issuers", [i.unit_id for i in document.issuers[1:]])):
-        for unit_id in ids:
-            values.add(name, str(unit_id))
+    values = MultiDict()
+    for name, value in draft_values(document).items():
+        if isinstance(value, list):
+            for item in value:
+                values.add(name, str(item))
+        elif isinstance(value, bool):
+            values.add(name, "true" if value else "")
+        else:
+            values.add(name, value)
     return values
 
 
@@ -291,8 +291,11 @@ def document_pdf(document_id):
         if document is None or not can_read(db, document, g.person.id):
             abort(404)
         sha256 = document.sealed_sha256 or document.pdf_sha256
-    if sha256 is None:
-        abort(404)
+        if sha256 is None:
+            if not document.title:
+                abort(404)
+            # Not typeset yet: reviewers and the signing leader read the draft as it will look.
+            return Response(preview(db, document, draft_values(document)), mimetype="application/pdf")
     return Response(_gongwen().files.get(sha256), mimetype="application/pdf")
 
 
