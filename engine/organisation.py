@@ -48,7 +48,12 @@ MIN_PASSWORD_LENGTH = 8
 
 def create_unit(session: Session, name: str, kind: UnitKind, *, parent: Unit | None = None,
                 issuer_code: str | None = None, short_name: str | None = None, actor_id: int | None = None) -> Unit:
-    unit = Unit(name=name, kind=kind, parent=parent, issuer_code=issuer_code, short_name=short_name,
+    name = name.strip()
+    if not name:
+        raise GongwenError("单位名称不能为空")
+    if session.scalar(select(Unit.id).where(Unit.name == name, Unit.status == UnitStatus.ACTIVE)) is not None:
+        raise Conflict(f"已有名为 {name} 的单位")
+    unit = Unit(name=name, kind=kind, parent=parent, issuer_code=issuer_code or None, short_name=short_name or None,
                 status=UnitStatus.ACTIVE)
     session.add(unit)
     session.flush()
@@ -56,10 +61,18 @@ def create_unit(session: Session, name: str, kind: UnitKind, *, parent: Unit | N
     return unit
 
 
-def create_department(session: Session, unit: Unit, name: str, *, is_office: bool = False) -> Department:
+def create_department(session: Session, unit: Unit, name: str, *, is_office: bool = False,
+                      actor_id: int | None = None) -> Department:
+    name = name.strip()
+    if not name:
+        raise GongwenError("部门名称不能为空")
+    if any(d.name == name for d in unit.departments):
+        raise Conflict(f"{unit.name}已有{name}")
     department = Department(unit=unit, name=name, is_office=is_office)
     session.add(department)
     session.flush()
+    audit.record(session, "department.create", actor_id=actor_id, unit_id=unit.id, department_id=department.id,
+                 name=name)
     return department
 
 

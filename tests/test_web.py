@@ -518,3 +518,26 @@ def test_reviewers_and_the_signing_leader_read_the_draft_before_it_is_typeset(ap
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf.data, capture_output=True, check=True).stdout.decode()
     assert NOTICE["body"].splitlines()[0][:8] in text.replace("\n", "")
     assert _login(app, "dh.clerk").get(f"/documents/{doc.id}/pdf").status_code == 404  # not sent to them yet
+
+
+def test_the_system_administrator_adds_a_unit_and_its_department(app, gongwen, org):
+    from sqlalchemy import select
+
+    from engine.models import Department, Unit
+
+    admin = _login(app, "sysadmin")
+    token = _token(admin, "/admin/system/")
+    admin.post("/admin/system/units", data={"csrf_token": token, "name": "连云港市应急管理局", "kind": "department",
+                                            "parent_id": org.unit("city").id, "issuer_code": "连应急发"})
+    again = admin.post("/admin/system/units", follow_redirects=True, data={
+        "csrf_token": token, "name": "连云港市应急管理局", "kind": "department"}).get_data(as_text=True)
+    assert "未生效：已有名为 连云港市应急管理局 的单位" in again
+    with gongwen.db.session() as db:
+        unit = db.scalars(select(Unit).where(Unit.name == "连云港市应急管理局")).one()
+        assert (unit.issuer_code, unit.parent_id) == ("连应急发", org.unit("city").id)
+    admin.post("/admin/system/departments", data={"csrf_token": token, "unit_id": unit.id, "name": "办公室",
+                                                  "is_office": "true"})
+    with gongwen.db.session() as db:
+        (department,) = db.scalars(select(Department).where(Department.unit_id == unit.id)).all()
+        assert department.name == "办公室" and department.is_office
+    assert "连应急发" in admin.get("/admin/system/").get_data(as_text=True)

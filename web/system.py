@@ -1,4 +1,4 @@
-"""Pages for the system administrator (系统管理员): people and accounts, distribution lists,
+"""Pages for the system administrator (系统管理员): units, departments, people and accounts, distribution lists,
 document numbers, the holiday calendar, sign-for windows, and incidents to retry.
 
 三员分立: the system administrator runs the organisation and the machine but grants no roles (the
@@ -27,9 +27,12 @@ from engine.models import (
     Person,
     Role,
     Unit,
+    UnitKind,
 )
 from engine.organisation import (
+    create_department,
     create_person,
+    create_unit,
     delete_distribution_list,
     move_person,
     save_distribution_list,
@@ -43,6 +46,8 @@ from .admin import requires
 bp = Blueprint("system", __name__, url_prefix="/admin/system")
 system_admin = requires(Role.SYSTEM_ADMIN)
 URGENCIES = {"normal": "平件", "urgent": "加急", "extra_urgent": "特急"}
+UNIT_KINDS = {"province": "省政府", "city": "市政府", "county": "县（区）政府", "office": "政府办公厅（室）",
+              "department": "政府组成部门", "direct_body": "直属机构"}
 MEASURES = {"working_days": "个工作日", "working_hours": "个工作小时", "hours": "小时（不分昼夜）"}
 
 
@@ -69,7 +74,7 @@ def overview():
                                  .order_by(CalendarOverride.day)).all(),
             lists=db.scalars(select(DistributionList).order_by(DistributionList.owner_unit_id,
                                                                DistributionList.name)).all(),
-            deadlines=_deadlines(db), urgencies=URGENCIES, measures=MEASURES,
+            deadlines=_deadlines(db), urgencies=URGENCIES, measures=MEASURES, unit_kinds=UNIT_KINDS,
             incidents=db.scalars(select(Incident).where(Incident.resolved_at.is_(None))
                                  .order_by(Incident.id)).all())
 
@@ -105,6 +110,29 @@ def _department(db) -> Department | None:
 
 def _person(db, person_id: int) -> Person:
     return db.get(Person, person_id) or abort(404)
+
+
+@bp.post("/units")
+@system_admin
+def add_unit():
+    form = request.form
+    parent = form.get("parent_id", "")
+
+    def change(db):
+        create_unit(db, form.get("name", ""), UnitKind(form.get("kind", "")),
+                    parent=db.get(Unit, int(parent)) if parent.isdigit() else None,
+                    issuer_code=form.get("issuer_code", "").strip(), short_name=form.get("short_name", "").strip(),
+                    actor_id=g.person.id)
+    return _act(f"已创建单位 {form.get('name', '')}", change, "units")
+
+
+@bp.post("/departments")
+@system_admin
+def add_department():
+    form = request.form
+    return _act(f"已创建部门 {form.get('name', '')}", lambda db: create_department(
+        db, _unit(db), form.get("name", ""), is_office=form.get("is_office") == "true", actor_id=g.person.id),
+        "units", unit=form.get("unit_id"))
 
 
 @bp.post("/people")
