@@ -1,34 +1,24 @@
-"""Driving the outgoing process in tests: start a document, act as a person, read the trail."""
+"""Driving the outgoing process in tests: start a document, act as a person, read the trail.
+
+Starting and acting come from :mod:`web.demo_documents`, which drives the demo's documents
+the same way.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.inbox import ready_tasks
 from engine.models import Document, Task, TaskState
-from handlers.documents import start_outgoing
+from web.demo_documents import act, task_of
+from web.demo_documents import start_draft as start
+
+__all__ = ["NOTICE", "act", "document", "start", "task_of", "trail"]
 
 NOTICE = {
     "doc_type": "notice", "direction": "downward", "urgency": "normal", "classification": "非密",
     "title": "连云港市人民政府办公室关于做好冬季安全生产工作的通知",
     "body": "为做好今冬明春安全生产工作，现将有关事项通知如下。\n一、压实安全责任\n请各地于12月底前完成排查。",
 }
-
-
-def start(gongwen, drafter) -> Document:
-    with gongwen.db.write() as session:
-        return start_outgoing(gongwen.runtime, session, session.get(type(drafter), drafter.id))
-
-
-def task_of(gongwen, person, name: str | None = None) -> Task:
-    with gongwen.db.session() as session:
-        tasks = [t for t in ready_tasks(session, person.id) if name is None or t.name == name]
-    assert len(tasks) == 1, f"{person.login} has {[t.name for t in tasks]}, expected one {name or ''}"
-    return tasks[0]
-
-
-def act(gongwen, person, name: str, data: dict) -> None:
-    gongwen.runtime.complete(task_of(gongwen, person, name).id, person.id, data)
 
 
 def document(gongwen, document_id: int) -> Document:

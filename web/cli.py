@@ -88,23 +88,34 @@ def deploy_cmd(ctx: click.Context, paths: tuple[Path, ...]) -> None:
 @main.command()
 @click.pass_context
 def demo(ctx: click.Context) -> None:
-    """Create the database, deploy workflows/ and seed the demo organisation; print the logins."""
+    """Create the database, deploy workflows/ and seed the demo organisation; print the logins.
+
+    The first time, when the organisation is created, its seals are issued and a few documents
+    are driven through the processes, so that the main inboxes have work in them
+    (web/demo_documents.py).
+    """
     from . import demo as demo_org
+    from .demo_documents import seed_documents, summary
 
     gongwen = _gongwen(ctx)
     schema.upgrade(gongwen.settings.database_url)
+    org = None
     with gongwen.db.write() as session:
         deploy(session, collect([ROOT / "workflows"]))
-        seeded = session.scalar(select(Person.id).limit(1)) is not None
-        if not seeded:
-            demo_org.issue_seals(session, gongwen.settings, demo_org.seed(session))
+        if session.scalar(select(Person.id).limit(1)) is None:
+            check_fonts()  # the demo documents are typeset: fail before anything is seeded
+            org = demo_org.seed(session)
+    documents = seed_documents(gongwen, org) if org is not None else None
+    with gongwen.db.session() as session:
         people = session.scalars(select(Person).order_by(Person.id)).all()
         rows = [(p.login, p.name, p.unit.name if p.unit else "（系统）",
                  "、".join(sorted({g.role.label for g in p.grants}))) for p in people]
-    click.echo("演示单位已就绪。" if seeded else "已创建演示单位。")
+    click.echo("已创建演示单位。" if org is not None else "演示单位已就绪。")
     click.echo(f"演示账号（密码均为 {demo_org.DEMO_PASSWORD}）：")
     for login, name, unit, roles in rows:
         click.echo(f"  {login:<16} {name:<4} {unit:<14} {roles}")
+    if documents is not None:
+        click.echo(summary(documents))
 
 
 @main.command()
