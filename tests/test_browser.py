@@ -118,6 +118,7 @@ class Person:
 
     def shot(self, name: str):
         SHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.wait_for_load_state("networkidle")  # the PDF frame drawn, not a grey box
         self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
     def close(self):
