@@ -15,7 +15,18 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import Conflict, Forbidden, NotFound
-from .models import InstanceStatus, Person, PersonStatus, ProcessInstance, RoleGrant, Task, TaskState
+from .models import (
+    Document,
+    InstanceStatus,
+    Person,
+    PersonStatus,
+    ProcessInstance,
+    Receipt,
+    RoleGrant,
+    Task,
+    TaskState,
+    Unit,
+)
 
 
 def _active_person(session: Session, person_id: int) -> list[tuple]:
@@ -63,11 +74,11 @@ def _offered_to(session: Session, person_id: int):
 def ready_tasks(session: Session, person_id: int, *, limit: int = 50, offset: int = 0,
                 text: str | None = None) -> Sequence[Task]:
     """A person's ready tasks across all their roles and units, 特急 then 加急 first, then soonest due
-    (``text``: in the title)."""
+    (``text``: see ``_matches``)."""
     query = select(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id) \
         .where(_offered_to(session, person_id))
     if text:
-        query = query.where(ProcessInstance.title.contains(text))
+        query = query.where(_matches(text))
     return session.scalars(
         query.order_by(ProcessInstance.priority.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
         .limit(limit).offset(offset)
@@ -146,9 +157,18 @@ def _took_part(person_id: int):
     return select(Task.instance_id).where(Task.completed_by_id == person_id).distinct()
 
 
+def _matches(text: str):
+    """Instances whose title contains ``text`` (a sender's own titles carry the number), or that received
+    a document whose number or sending unit's name does."""
+    received = select(Receipt.incoming_instance_id).join(Document, Document.id == Receipt.document_id) \
+        .join(Unit, Unit.id == Document.issuing_unit_id) \
+        .where(or_(Unit.name.contains(text), Document.doc_number.contains(text)))
+    return or_(ProcessInstance.title.contains(text), ProcessInstance.id.in_(received))
+
+
 def _searched(query, text: str | None, since, until):
     if text:
-        query = query.where(ProcessInstance.title.contains(text))
+        query = query.where(_matches(text))
     if since is not None:
         query = query.where(ProcessInstance.created_at >= since)
     if until is not None:

@@ -157,13 +157,15 @@ def test_a_drafter_drafts_with_pickers_attaches_a_file_previews_and_submits(app,
     assert outsider.post(f"/documents/{document_id}/preview", data=fields).status_code == 404
 
 
-def _dispatched(gongwen, org):
+def _dispatched(gongwen, org, **changes):
+    """A notice from the city office to 东海县 through to dispatch (``changes`` to the draft)."""
     from tests.outgoing_support import NOTICE, act, start
 
     with gongwen.db.write() as session:
         demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office"])
     doc = start(gongwen, org.person("lyg.drafter"))
-    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    act(gongwen, org.person("lyg.drafter"), "拟稿",
+        {**NOTICE, "main_to": [org.unit("donghai_office").id], **changes})
     for login, step, data in (("lyg.head", "部门审核", {"decision": "approve"}),
                               ("lyg.reviewer", "办公室核稿", {"decision": "approve"}),
                               ("lyg.signer", "签发", {"decision": "approve"}),
@@ -541,3 +543,15 @@ def test_the_system_administrator_adds_a_unit_and_its_department(app, gongwen, o
         (department,) = db.scalars(select(Department).where(Department.unit_id == unit.id)).all()
         assert department.name == "办公室" and department.is_office
     assert "连应急发" in admin.get("/admin/system/").get_data(as_text=True)
+
+
+def test_the_inbox_finds_a_document_by_its_sender_or_its_number(app, gongwen, org):
+    from engine.models import Document
+
+    doc = _dispatched(gongwen, org, title="关于做好寒潮防御工作的紧急通知")
+    clerk = _login(app, "dh.clerk")
+    assert "寒潮防御" in clerk.get("/?q=连云港市人民政府办公室").get_data(as_text=True)  # the sender
+    assert "寒潮防御" not in clerk.get("/?q=灌云县").get_data(as_text=True)
+    with gongwen.db.session() as db:
+        number = db.get(Document, doc.id).doc_number
+    assert "寒潮防御" in clerk.get(f"/?q={number}").get_data(as_text=True)
