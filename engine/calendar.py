@@ -16,8 +16,9 @@ import chinese_calendar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, clock
 from .clock import SHANGHAI, UTC
+from .errors import GongwenError
 from .models import CalendarOverride, CalendarYear
 
 DEFAULT_OFFICE_HOURS = ((time(9), time(12)), (time(13, 30), time(17, 30)))
@@ -31,6 +32,15 @@ def set_override(session: Session, day: date, is_workday: bool, note: str = "", 
     session.add(row)
     audit.record(session, "calendar.override", actor_id=actor_id, day=day.isoformat(),
                  kind="workday" if is_workday else "holiday", note=note)
+
+
+def mark_year_entered(session: Session, year: int, *, actor_id: int | None = None) -> None:
+    """``year``'s official schedule is entered as overrides: its other days follow Monday to Friday."""
+    if year < clock.local_today().year - 1:
+        raise GongwenError("只能为去年、今年或以后的年份标记")
+    if session.get(CalendarYear, year) is None:
+        session.add(CalendarYear(year=year, note="已录入"))
+    audit.record(session, "calendar.year_entered", actor_id=actor_id, year=year)
 
 
 class CalendarDataMissing(RuntimeError):

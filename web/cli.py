@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -14,13 +13,12 @@ import forms  # noqa: F401  (registers forms)
 import handlers  # noqa: F401  (registers handlers)
 from engine import audit, clock, organisation, schema
 from engine.background import Scheduler, celery_app, deliver_outbox
-from engine.calendar import set_override
+from engine.calendar import mark_year_entered, set_override
 from engine.config import ConfigError
 from engine.core import Gongwen
 from engine.deploy import collect, deploy
 from engine.errors import GongwenError
 from engine.models import (
-    CalendarYear,
     Department,
     Incident,
     Outbox,
@@ -425,10 +423,9 @@ def calendar_set(ctx: click.Context, day, kind: str, note: str) -> None:
 @click.pass_context
 def calendar_entered(ctx: click.Context, year: int) -> None:
     """Mark YEAR's official schedule as entered: other days follow Monday to Friday."""
-    if year < date.today().year - 1:
-        raise click.BadParameter("只能为今年或以后的年份标记")
-    with _gongwen(ctx).db.write() as session:
-        if session.get(CalendarYear, year) is None:
-            session.add(CalendarYear(year=year, note="已录入"))
-        audit.record(session, "calendar.year_entered", year=year)
+    try:
+        with _gongwen(ctx).db.write() as session:
+            mark_year_entered(session, year)
+    except GongwenError as err:
+        raise click.BadParameter(str(err)) from None
     click.echo(f"{year} 年放假安排已标记为录入")

@@ -14,11 +14,12 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from sqlalchemy import select
 
 from engine import clock
-from engine.calendar import set_override
+from engine.calendar import mark_year_entered, set_override
 from engine.core import Gongwen
 from engine.errors import GongwenError
 from engine.models import (
     CalendarOverride,
+    CalendarYear,
     DeadlineRule,
     Department,
     DistributionList,
@@ -70,6 +71,7 @@ def overview():
             "admin/system.html", units=units, departments=departments, people=people, unit_id=unit_id,
             names={u.id: u.name for u in units}, departments_by_id={d.id: d.name for d in departments},
             counters=db.scalars(select(NumberCounter).order_by(NumberCounter.year.desc(), NumberCounter.code)).all(),
+            entered=db.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all(),
             overrides=db.scalars(select(CalendarOverride).where(CalendarOverride.day >= this_year)
                                  .order_by(CalendarOverride.day)).all(),
             lists=db.scalars(select(DistributionList).order_by(DistributionList.owner_unit_id,
@@ -194,6 +196,14 @@ def calendar():
     return _act(f"已调整 {form.get('day', '')}",
                 lambda db: set_override(db, date.fromisoformat(form["day"]), form["kind"] == "workday",
                                         form.get("note", "").strip(), actor_id=g.person.id), "calendar")
+
+
+@bp.post("/calendar/year")
+@system_admin
+def calendar_year():
+    year = request.form.get("year", "")
+    return _act(f"{year} 年放假安排已标记为录入",
+                lambda db: mark_year_entered(db, int(year), actor_id=g.person.id), "calendar")
 
 
 @bp.post("/deadlines")
