@@ -414,24 +414,27 @@ def document_page(document_id):
                            overview=overview, now=clock.now())
 
 
+def _document_of(db, instance_id: int) -> Document:
+    """The document a process instance carries, if the person may read it; otherwise 404."""
+    document = document_for_instance(db, instance_id)
+    if document is None or not can_read(db, document, g.person.id):
+        abort(404)
+    return document
+
+
 @bp.route("/instances/<int:instance_id>")
 @login_required
 def instance_page(instance_id):
     """A process I took part in: its document's page."""
     with _gongwen().db.session() as db:
-        document = document_for_instance(db, instance_id)
-        if document is None or not can_read(db, document, g.person.id):
-            abort(404)
-        return redirect(url_for("pages.document_page", document_id=document.id))
+        return redirect(url_for("pages.document_page", document_id=_document_of(db, instance_id).id))
 
 
 @bp.route("/instances/<int:instance_id>/progress")
 @login_required
 def instance_progress(instance_id):
     with _gongwen().db.session() as db:
-        document = document_for_instance(db, instance_id)
-        if document is None or not can_read(db, document, g.person.id):
-            abort(404)
+        _document_of(db, instance_id)
         return _gongwen().runtime.progress(db, instance_id)
 
 
