@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from tests.outgoing_support import NOTICE, act, document
+from tests.outgoing_support import NOTICE, document, send
 from tests.support import ROOT
 from web import create_app, demo
 
@@ -77,13 +77,7 @@ def test_every_document_and_task_endpoint_refuses_other_units(client, gongwen, o
     assert client.post(f"/api/v1/tasks/{task['id']}/complete", headers=outsider, json={}).status_code == 404
 
     # Once dispatched, the recipient may read the document and its report, but not the sender's receipts.
-    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
-    for login, step, data in (("lyg.head", "部门审核", {"decision": "approve"}),
-                              ("lyg.reviewer", "办公室核稿", {"decision": "approve"}),
-                              ("lyg.signer", "签发", {"decision": "approve"}),
-                              ("lyg.drafter", "校对", {"decision": "ok"}),
-                              ("lyg.sealer", "用印", {"confirm": True})):
-        act(gongwen, org.person(login), step, data)
+    send(gongwen, org, document_id=document_id)
     receiver = as_(client, "dh.clerk")
     assert client.get(f"/api/v1/documents/{document_id}", headers=receiver).get_json()["doc_number"] == \
         document(gongwen, document_id).doc_number

@@ -22,7 +22,7 @@ from engine.models import (
 from handlers.archiving import check_package, export_package
 from handlers.incoming import set_deadline, sign_deadline
 from handlers.outgoing import chase, receipt_overview
-from tests.outgoing_support import NOTICE, act, document, start, task_of
+from tests.outgoing_support import NOTICE, act, document, send, task_of
 from tests.support import ready_for
 from web import demo
 
@@ -36,21 +36,6 @@ def sealed(gongwen, org):
     with gongwen.db.write() as session:
         demo.issue_seals(session, gongwen.settings, org, ["city_office", *COUNTIES])
     return org
-
-
-def send(gongwen, org, *, drafter="lyg.drafter", main_to=COUNTIES, **changes):
-    """A document from the city office (or ``drafter``'s unit) through to dispatch."""
-    head, reviewer, signer, sealer = {"lyg": ("lyg.head", "lyg.reviewer", "lyg.signer", "lyg.sealer"),
-                                      "dh": ("dh.head", "dh.head", "dh.leader", "dh.drafter")}[drafter.split(".")[0]]
-    author = org.person(drafter)
-    doc = start(gongwen, author)
-    act(gongwen, author, "拟稿", {**NOTICE, "main_to": [org.unit(u).id for u in main_to], **changes})
-    act(gongwen, org.person(head), "部门审核", {"decision": "approve"})
-    act(gongwen, org.person(reviewer), "办公室核稿", {"decision": "approve"})
-    act(gongwen, org.person(signer), "签发", {"decision": "approve"})
-    act(gongwen, author, "校对", {"decision": "ok"})
-    act(gongwen, org.person(sealer), "用印", {"confirm": True})
-    return document(gongwen, doc.id)
 
 
 def receipts(gongwen, document_id):
@@ -75,7 +60,7 @@ def tick(gongwen, fixed_clock, at: str) -> None:
 def test_a_document_to_three_counties_from_dispatch_to_archive(gongwen, sealed, fixed_clock, tmp_path):
     org = sealed
     dh, gy, gn = (org.unit(u).id for u in COUNTIES)
-    sent = send(gongwen, org)
+    sent = send(gongwen, org, main_to=COUNTIES)
     first = receipts(gongwen, sent.id)
     assert {k: r.status for k, r in first.items()} == {(dh, 1): ReceiptStatus.PENDING, (gy, 1): ReceiptStatus.PENDING,
                                                        (gn, 1): ReceiptStatus.PENDING}

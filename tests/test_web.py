@@ -104,18 +104,7 @@ def ready_url(client) -> str:
 
 
 def test_the_sign_for_page_shows_the_verification_report_and_the_pdf(app, gongwen, org):
-    from tests.outgoing_support import NOTICE, act, start
-
-    with gongwen.db.write() as session:
-        demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office"])
-    doc = start(gongwen, org.person("lyg.drafter"))
-    act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
-    for login, step, data in (("lyg.head", "部门审核", {"decision": "approve"}),
-                              ("lyg.reviewer", "办公室核稿", {"decision": "approve"}),
-                              ("lyg.signer", "签发", {"decision": "approve"}),
-                              ("lyg.drafter", "校对", {"decision": "ok"}),
-                              ("lyg.sealer", "用印", {"confirm": True})):
-        act(gongwen, org.person(login), step, data)
+    doc = _dispatched(gongwen, org)
     clerk = _login(app, "dh.clerk")
     page = clerk.get(ready_url(clerk)).get_data(as_text=True)
     assert "验证通过：可以签收" in page and "✓ 证书链可信" in page
@@ -159,20 +148,11 @@ def test_a_drafter_drafts_with_pickers_attaches_a_file_previews_and_submits(app,
 
 def _dispatched(gongwen, org, **changes):
     """A notice from the city office to 东海县 through to dispatch (``changes`` to the draft)."""
-    from tests.outgoing_support import NOTICE, act, start
+    from tests.outgoing_support import send
 
     with gongwen.db.write() as session:
         demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office"])
-    doc = start(gongwen, org.person("lyg.drafter"))
-    act(gongwen, org.person("lyg.drafter"), "拟稿",
-        {**NOTICE, "main_to": [org.unit("donghai_office").id], **changes})
-    for login, step, data in (("lyg.head", "部门审核", {"decision": "approve"}),
-                              ("lyg.reviewer", "办公室核稿", {"decision": "approve"}),
-                              ("lyg.signer", "签发", {"decision": "approve"}),
-                              ("lyg.drafter", "校对", {"decision": "ok"}),
-                              ("lyg.sealer", "用印", {"confirm": True})):
-        act(gongwen, org.person(login), step, data)
-    return doc
+    return send(gongwen, org, **changes)
 
 
 def test_the_document_page_shows_where_it_is_and_the_sender_can_chase(app, gongwen, org):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader
 
@@ -13,6 +13,11 @@ from engine.core import Gongwen
 from handlers.typesetting.fonts import check_fonts
 
 csrf = CSRFProtect()
+
+
+def current_gongwen() -> Gongwen:
+    """The Gongwen of the app handling this request."""
+    return current_app.extensions["gongwen"]
 
 
 def create_app(gongwen: Gongwen | None = None) -> Flask:

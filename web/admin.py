@@ -10,22 +10,18 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from engine import audit
-from engine.core import Gongwen
 from engine.deploy import deploy
 from engine.errors import DeployError
 from engine.models import AuditEvent, Person, ProcessDefinition, Role, Unit
 
+from . import current_gongwen
 from .pages import day_arg, login_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _gongwen() -> Gongwen:
-    return current_app.extensions["gongwen"]
 
 
 def requires(role: Role):
@@ -47,7 +43,7 @@ system_admin = requires(Role.SYSTEM_ADMIN)
 @bp.route("/processes")
 @system_admin
 def processes():
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         latest = select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version")) \
             .group_by(ProcessDefinition.process_id).subquery()
         rows = db.scalars(select(ProcessDefinition).join(latest, (ProcessDefinition.process_id == latest.c.process_id)
@@ -64,7 +60,7 @@ def upload():
         flash("请选择 .bpmn 文件")
         return redirect(url_for("admin.processes"))
     try:
-        with _gongwen().db.write() as db:
+        with current_gongwen().db.write() as db:
             results = deploy(db, [(file.filename, file.read())], actor_id=g.person.id)
         flash("；".join(r.describe() for r in results))
     except DeployError as err:
@@ -75,7 +71,7 @@ def upload():
 @bp.route("/processes/<process_id>/<int:version>.bpmn")
 @system_admin
 def download(process_id, version):
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         definition = db.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id,
                                                                ProcessDefinition.version == version))
         if definition is None:
@@ -88,7 +84,7 @@ def download(process_id, version):
 @bp.route("/processes/<process_id>/edit")
 @system_admin
 def edit(process_id):
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         definition = db.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
                                .order_by(ProcessDefinition.version.desc()).limit(1))
         if definition is None:
@@ -103,7 +99,7 @@ def deploy_from_modeler():
     body = request.get_json(silent=True) or {}
     xml, filename = body.get("xml", ""), body.get("filename") or "diagram.bpmn"
     try:
-        with _gongwen().db.write() as db:
+        with current_gongwen().db.write() as db:
             results = deploy(db, [(filename, xml.encode())], actor_id=g.person.id)
     except DeployError as err:
         return {"ok": False, "message": str(err), "element": err.element_id}, 422
@@ -132,7 +128,7 @@ def audit_log():
         query = query.where(AuditEvent.at >= since)
     if until:
         query = query.where(AuditEvent.at < until + timedelta(days=1))
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         if args.get("login"):
             person = db.scalar(select(Person).where(Person.login == args["login"]))
             query = query.where(AuditEvent.actor_id == (person.id if person else -1))

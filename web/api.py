@@ -12,12 +12,11 @@ from __future__ import annotations
 import functools
 import uuid
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 from flask_smorest import Api, Blueprint, abort
 from marshmallow import Schema, fields
 
 from engine import clock, inbox, organisation
-from engine.core import Gongwen
 from engine.deploy import deploy
 from engine.errors import Conflict, DeployError, Forbidden, FormInvalid, GongwenError
 from engine.models import Document, ProcessInstance, Role, Task, TaskState
@@ -26,12 +25,10 @@ from handlers.documents import can_read, start_outgoing
 from handlers.outgoing import receipt_overview
 from handlers.verification import verify_document
 
+from . import current_gongwen
+
 api = Api()
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="公文系统接口")
-
-
-def _gongwen() -> Gongwen:
-    return current_app.extensions["gongwen"]
 
 
 # -- schemas of what the API sends and takes ----------------------------------------------------------------
@@ -95,7 +92,7 @@ def authenticated(view):
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             abort(401, message="请先用 POST /api/v1/auth/token 取得令牌")
-        with _gongwen().db.session() as session:
+        with current_gongwen().db.session() as session:
             person = organisation.person_for_token(session, header.removeprefix("Bearer ").strip())
         if person is None:
             abort(401, message="令牌无效、已过期，或账号已冻结")
@@ -120,7 +117,7 @@ def _refused(err: GongwenError):
 @blp.response(200, TokenOut)
 def token(credentials):
     """Exchange a login and password for a bearer token (valid 8 hours)."""
-    with _gongwen().db.write() as session:
+    with current_gongwen().db.write() as session:
         result = organisation.authenticate(session, credentials["login"], credentials["password"])
         if result.person is None:
             refusal = result.refusal
@@ -145,7 +142,7 @@ def _task_out(session, task: Task) -> dict:
 @blp.response(200, TaskOut(many=True))
 def my_tasks():
     """My ready tasks across all my roles and units, soonest due first."""
-    with _gongwen().db.session() as session:
+    with current_gongwen().db.session() as session:
         return [_task_out(session, t) for t in inbox.ready_tasks(session, g.api_person.id, limit=200)]
 
 
@@ -165,7 +162,7 @@ def _reachable_task(session, task_id: uuid.UUID) -> Task:
 @blp.response(200, TaskDetail)
 def task_detail(task_id):
     """One of my tasks, with its form as JSON Schema."""
-    with _gongwen().db.session() as session:
+    with current_gongwen().db.session() as session:
         task = _reachable_task(session, task_id)
         out = _task_out(session, task)
     out["form"] = api.ma_plugin.converter.schema2jsonschema(FORMS[task.form_key].schema)
@@ -177,9 +174,9 @@ def task_detail(task_id):
 @blp.response(204)
 def complete_task(task_id):
     """Complete one of my tasks with its form's data; 422 lists each bad field and nothing changes."""
-    with _gongwen().db.session() as session:
+    with current_gongwen().db.session() as session:
         _reachable_task(session, task_id)
-    _gongwen().runtime.complete(task_id, g.api_person.id, request.get_json(silent=True) or {})
+    current_gongwen().runtime.complete(task_id, g.api_person.id, request.get_json(silent=True) or {})
 
 
 # -- documents ----------------------------------------------------------------------------------------------
@@ -204,8 +201,8 @@ def _document_out(document: Document) -> dict:
 @blp.response(201, DocumentOut)
 def create_document(_):
     """Start a new outgoing document in my unit; its 拟稿 task comes to me."""
-    with _gongwen().db.write() as session:
-        document = start_outgoing(_gongwen().runtime, session, session.get(type(g.api_person), g.api_person.id))
+    with current_gongwen().db.write() as session:
+        document = start_outgoing(current_gongwen().runtime, session, session.get(type(g.api_person), g.api_person.id))
         return _document_out(document)
 
 
@@ -214,7 +211,7 @@ def create_document(_):
 @blp.response(200, DocumentOut)
 def document_detail(document_id):
     """A document of my unit, or one sent to it."""
-    with _gongwen().db.session() as session:
+    with current_gongwen().db.session() as session:
         return _document_out(_readable(session, document_id))
 
 
@@ -223,23 +220,23 @@ def document_detail(document_id):
 @blp.response(200, content_type="application/pdf")
 def document_pdf(document_id):
     """The sealed PDF (or, before sealing, the typeset one)."""
-    with _gongwen().db.session() as session:
+    with current_gongwen().db.session() as session:
         document = _readable(session, document_id)
         sha256 = document.sealed_sha256 or document.pdf_sha256
     if sha256 is None:
         abort(404, message="这份公文还没有排版")
-    return Response(_gongwen().files.get(sha256), mimetype="application/pdf")
+    return Response(current_gongwen().files.get(sha256), mimetype="application/pdf")
 
 
 @blp.route("/documents/<int:document_id>/verification")
 @authenticated
 def document_verification(document_id):
     """The verification report of the sealed PDF: every check, and the seals found."""
-    with _gongwen().db.session() as session:
+    with current_gongwen().db.session() as session:
         document = _readable(session, document_id)
         if document.sealed_sha256 is None:
             abort(404, message="这份公文还没有用印")
-        report = verify_document(session, _gongwen().files.get(document.sealed_sha256))
+        report = verify_document(session, current_gongwen().files.get(document.sealed_sha256))
     return {"ok": report.ok, "reason": report.reason, "signers": report.signers,
             "checks": [c.__dict__ for c in report.checks], "at": clock.now().isoformat()}
 
@@ -248,7 +245,7 @@ def document_verification(document_id):
 @authenticated
 def document_receipts(document_id):
     """For the issuing unit: every recipient's receipt, the counts and the overdue ones."""
-    with _gongwen().db.session() as session:
+    with current_gongwen().db.session() as session:
         document = _readable(session, document_id)
         if not organisation.works_in(session, g.api_person.id, {i.unit_id for i in document.issuers}):
             abort(404, message="没有这份公文的签收记录")
@@ -265,13 +262,13 @@ def document_receipts(document_id):
 @blp.response(201, Deployment(many=True))
 def deploy_definition():
     """Deploy an uploaded .bpmn file (system administrators only), through the same checks as the CLI."""
-    with _gongwen().db.session() as session:
+    with current_gongwen().db.session() as session:
         if not organisation.holds(session, g.api_person.id, Role.SYSTEM_ADMIN):
             abort(403, message="只有系统管理员可以部署流程")
     upload = request.files.get("file")
     if upload is None:
         abort(422, message="请上传 .bpmn 文件（表单字段 file）")
-    with _gongwen().db.write() as session:
+    with current_gongwen().db.write() as session:
         results = deploy(session, [(upload.filename or "upload.bpmn", upload.read())], actor_id=g.api_person.id)
     return [r.__dict__ for r in results]
 

@@ -14,7 +14,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -29,7 +28,6 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from engine import clock, inbox, organisation
-from engine.core import Gongwen
 from engine.errors import Conflict, Forbidden, FormInvalid, GongwenError, NotFound, Refused
 from engine.models import (
     Document,
@@ -50,12 +48,10 @@ from handlers.documents import can_read, document_for_instance, draft_values, st
 from handlers.incoming import check_before_signing
 from handlers.outgoing import chase, preview, receipt_overview
 
+from . import current_gongwen
+
 bp = Blueprint("pages", __name__)
 IDLE_TIMEOUT = timedelta(minutes=30)
-
-
-def _gongwen() -> Gongwen:
-    return current_app.extensions["gongwen"]
 
 
 @bp.before_app_request
@@ -69,7 +65,7 @@ def _load_person() -> None:
         session.clear()
         flash("长时间未操作，请重新登录")
         return
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         person = db.get(Person, person_id)
         if person is None or person.status != PersonStatus.ACTIVE:
             session.clear()
@@ -94,7 +90,7 @@ def login_required(view):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        with _gongwen().db.write() as db:
+        with current_gongwen().db.write() as db:
             result = organisation.authenticate(db, request.form.get("login", ""), request.form.get("password", ""))
             person_id = result.person.id if result.person else None
         if person_id is None:
@@ -117,7 +113,7 @@ def password():
             error = "两次输入的新密码不一致"
         else:
             try:
-                with _gongwen().db.write() as db:
+                with current_gongwen().db.write() as db:
                     organisation.change_own_password(db, db.get(Person, g.person.id), form.get("current", ""),
                                                      form.get("new", ""))
                 flash("密码已修改")
@@ -154,7 +150,7 @@ def index():
     since, until = day_arg("since"), day_arg("until")
     until = until + timedelta(days=1) if until else None
     window = {"limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         if view == "todo":
             rows = inbox.ready_tasks(db, g.person.id, text=text, **window)
         elif view == "done":
@@ -186,7 +182,7 @@ def inbox_count():
 @bp.route("/tasks/<uuid:task_id>", methods=["GET", "POST"])
 @login_required
 def task(task_id):
-    gongwen = _gongwen()
+    gongwen = current_gongwen()
     with gongwen.db.session() as db:
         row = db.get(Task, task_id)
         if row is None or row.state != TaskState.READY:
@@ -229,7 +225,7 @@ def task(task_id):
 def task_action(task_id, action):
     """Take a shared task as mine, put it back for the others, or hand it to a colleague."""
     try:
-        with _gongwen().db.write() as db:
+        with current_gongwen().db.write() as db:
             row = db.get(Task, task_id)
             if row is None or row.state != TaskState.READY:
                 abort(404)
@@ -283,20 +279,25 @@ def _form_data(spec, form: MultiDict) -> dict:
     return data
 
 
+def _readable(db, document: Document | None) -> Document:
+    """``document`` if the person may read it; otherwise 404, as if it did not exist."""
+    if document is None or not can_read(db, document, g.person.id):
+        abort(404)
+    return document
+
+
 @bp.route("/documents/<int:document_id>/pdf")
 @login_required
 def document_pdf(document_id):
-    with _gongwen().db.session() as db:
-        document = db.get(Document, document_id)
-        if document is None or not can_read(db, document, g.person.id):
-            abort(404)
+    with current_gongwen().db.session() as db:
+        document = _readable(db, db.get(Document, document_id))
         sha256 = document.sealed_sha256 or document.pdf_sha256
         if sha256 is None:
             if not document.title:
                 abort(404)
             # Not typeset yet: reviewers and the signing leader read the draft as it will look.
             return Response(preview(db, document, draft_values(document)), mimetype="application/pdf")
-    return Response(_gongwen().files.get(sha256), mimetype="application/pdf")
+    return Response(current_gongwen().files.get(sha256), mimetype="application/pdf")
 
 
 @bp.route("/leave/new", methods=["POST"])
@@ -305,7 +306,7 @@ def start_leave():
     person = g.person
     if person.unit_id is None:
         abort(403)
-    gongwen = _gongwen()
+    gongwen = current_gongwen()
     instance_id = gongwen.runtime.start("leave", owning_unit_id=person.unit_id, initiator_id=person.id,
                                         data={"department_id": person.department_id},
                                         title=f"{person.name}的请假申请")
@@ -318,7 +319,7 @@ def start_leave():
 @login_required
 def new_document():
     """Start a draft in my unit and open its 拟稿 task."""
-    gongwen = _gongwen()
+    gongwen = current_gongwen()
     try:
         with gongwen.db.write() as db:
             document = start_outgoing(gongwen.runtime, db, db.get(Person, g.person.id))
@@ -342,7 +343,7 @@ def _own_draft(db, document_id: int) -> Document:
 @bp.post("/documents/<int:document_id>/attachments")
 @login_required
 def add_document_attachment(document_id):
-    gongwen = _gongwen()
+    gongwen = current_gongwen()
     upload = request.files.get("file")
     try:
         with gongwen.db.write() as db:
@@ -362,7 +363,7 @@ def add_document_attachment(document_id):
 @login_required
 def preview_document(document_id):
     """The PDF as the draft would look now, from the form as filled in; nothing is saved."""
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         document = _own_draft(db, document_id)
         try:
             values = FORMS["outgoing_draft"].load(_form_data(FORMS["outgoing_draft"], request.form))
@@ -397,10 +398,8 @@ def _instance_for(db, document: Document) -> int | None:
 @login_required
 def document_page(document_id):
     """Where is it now: the diagram with done and waiting steps; for the sender, the receipts."""
-    with _gongwen().db.session() as db:
-        document = db.get(Document, document_id)
-        if document is None or not can_read(db, document, g.person.id):
-            abort(404)
+    with current_gongwen().db.session() as db:
+        document = _readable(db, db.get(Document, document_id))
         instance_id = _instance_for(db, document)
         waiting = db.execute(select(Task.name, Task.assignee_id, Task.candidate_person_id, Task.candidate_role,
                                     Task.due_at).where(Task.instance_id == instance_id,
@@ -414,34 +413,27 @@ def document_page(document_id):
                            overview=overview, now=clock.now())
 
 
-def _document_of(db, instance_id: int) -> Document:
-    """The document a process instance carries, if the person may read it; otherwise 404."""
-    document = document_for_instance(db, instance_id)
-    if document is None or not can_read(db, document, g.person.id):
-        abort(404)
-    return document
-
-
 @bp.route("/instances/<int:instance_id>")
 @login_required
 def instance_page(instance_id):
     """A process I took part in: its document's page."""
-    with _gongwen().db.session() as db:
-        return redirect(url_for("pages.document_page", document_id=_document_of(db, instance_id).id))
+    with current_gongwen().db.session() as db:
+        document = _readable(db, document_for_instance(db, instance_id))
+        return redirect(url_for("pages.document_page", document_id=document.id))
 
 
 @bp.route("/instances/<int:instance_id>/progress")
 @login_required
 def instance_progress(instance_id):
-    with _gongwen().db.session() as db:
-        _document_of(db, instance_id)
-        return _gongwen().runtime.progress(db, instance_id)
+    with current_gongwen().db.session() as db:
+        _readable(db, document_for_instance(db, instance_id))
+        return current_gongwen().runtime.progress(db, instance_id)
 
 
 @bp.post("/receipts/<int:receipt_id>/chase")
 @login_required
 def chase_receipt(receipt_id):
-    with _gongwen().db.write() as db:
+    with current_gongwen().db.write() as db:
         receipt = db.get(Receipt, receipt_id)
         document = db.get(Document, receipt.document_id) if receipt else None
         if document is None or not works_in(db, g.person.id, {i.unit_id for i in document.issuers}):

@@ -6,17 +6,17 @@ document. Every change goes through the same functions as the command line, and 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from engine import clock
-from engine.core import Gongwen
 from engine.errors import GongwenError
 from engine.models import ROLE_LABELS, CertificateAuthority, Department, Person, Role, RoleGrant, Seal, SealStatus, Unit
 from engine.organisation import find_person, grant_role, revoke_role, unlock
 from handlers.sealing.pki import REVOCATION_REASONS
 from handlers.seals import issue_seal, revoke_seal
 
+from . import current_gongwen
 from .admin import requires
 
 bp = Blueprint("security", __name__, url_prefix="/admin/security")
@@ -24,16 +24,12 @@ officer = requires(Role.SECURITY_OFFICER)
 REASON_LABELS = {"lost": "遗失", "damaged": "损坏", "dissolved": "单位撤销", "renamed": "单位更名", "other": "其他"}
 
 
-def _gongwen() -> Gongwen:
-    return current_app.extensions["gongwen"]
-
-
 @bp.route("/")
 @officer
 def overview():
     """Locked accounts, one person's grants (looked up by login), the seals and the CRLs."""
     login = request.args.get("login", "").strip()
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         locked = db.scalars(select(Person).where(Person.locked_until > clock.now()).order_by(Person.login)).all()
         person, grants = None, []
         if login:
@@ -60,7 +56,7 @@ def _back(login: str = ""):
 @bp.post("/unlock/<int:person_id>")
 @officer
 def unlock_account(person_id):
-    with _gongwen().db.write() as db:
+    with current_gongwen().db.write() as db:
         person = db.get(Person, person_id) or abort(404)
         unlock(db, person, actor_id=g.person.id)
         flash(f"已解除 {person.name}（{person.login}）的锁定")
@@ -72,7 +68,7 @@ def unlock_account(person_id):
 def grant():
     form = request.form
     try:
-        with _gongwen().db.write() as db:
+        with current_gongwen().db.write() as db:
             person = find_person(db, form.get("login", ""))
             role = Role(form.get("role", ""))
             unit = db.get(Unit, int(form["unit_id"])) if form.get("unit_id", "").isdigit() else None
@@ -90,7 +86,7 @@ def grant():
 @bp.post("/grants/<int:grant_id>/revoke")
 @officer
 def revoke(grant_id):
-    with _gongwen().db.write() as db:
+    with current_gongwen().db.write() as db:
         grant = db.get(RoleGrant, grant_id) or abort(404)
         login = db.get(Person, grant.person_id).login
         revoke_role(db, grant, actor_id=g.person.id)
@@ -101,7 +97,7 @@ def revoke(grant_id):
 @bp.post("/seals")
 @officer
 def issue():
-    gongwen = _gongwen()
+    gongwen = current_gongwen()
     with gongwen.db.write() as db:
         unit = db.get(Unit, int(request.form.get("unit_id", "0") or 0)) or abort(404)
         current = db.scalar(select(Seal).where(Seal.unit_id == unit.id, Seal.status == SealStatus.ACTIVE))
@@ -116,7 +112,7 @@ def issue():
 @bp.post("/seals/<int:seal_id>/revoke")
 @officer
 def revoke_a_seal(seal_id):
-    gongwen = _gongwen()
+    gongwen = current_gongwen()
     reason = request.form.get("reason", "")
     if reason not in REVOCATION_REASONS:
         flash("请选择吊销原因")
@@ -134,7 +130,7 @@ def revoke_a_seal(seal_id):
 @bp.route("/crl/<int:ca_id>.crl")
 @officer
 def crl(ca_id):
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         authority = db.get(CertificateAuthority, ca_id)
         if authority is None or authority.crl_der is None:
             abort(404)

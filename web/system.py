@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from engine import clock
 from engine.calendar import mark_year_entered, set_override
-from engine.core import Gongwen
 from engine.errors import GongwenError
 from engine.models import (
     CalendarOverride,
@@ -26,7 +25,6 @@ from engine.models import (
     Incident,
     NumberCounter,
     Person,
-    Role,
     Unit,
     UnitKind,
 )
@@ -42,18 +40,14 @@ from engine.organisation import (
 from handlers.incoming import DEFAULT_DEADLINES, set_deadline
 from handlers.numbering import set_next
 
-from .admin import requires
+from . import current_gongwen
+from .admin import system_admin
 
 bp = Blueprint("system", __name__, url_prefix="/admin/system")
-system_admin = requires(Role.SYSTEM_ADMIN)
 URGENCIES = {"normal": "平件", "urgent": "加急", "extra_urgent": "特急"}
 UNIT_KINDS = {"province": "省政府", "city": "市政府", "county": "县（区）政府", "office": "政府办公厅（室）",
               "department": "政府组成部门", "direct_body": "直属机构"}
 MEASURES = {"working_days": "个工作日", "working_hours": "个工作小时", "hours": "小时（不分昼夜）"}
-
-
-def _gongwen() -> Gongwen:
-    return current_app.extensions["gongwen"]
 
 
 @bp.route("/")
@@ -62,7 +56,7 @@ def overview():
     """Everything the system administrator keeps, on one page with a section each."""
     unit_id = request.args.get("unit", "")
     this_year = date(clock.local_today().year, 1, 1)
-    with _gongwen().db.session() as db:
+    with current_gongwen().db.session() as db:
         units = db.scalars(select(Unit).order_by(Unit.id)).all()
         departments = db.scalars(select(Department).order_by(Department.unit_id, Department.id)).all()
         people = db.scalars(select(Person).where(Person.unit_id == int(unit_id)).order_by(Person.login)).all() \
@@ -91,7 +85,7 @@ def _deadlines(db) -> list[tuple[str, float, str, bool]]:
 def _act(done: str, change, anchor: str, **back):
     """Run ``change(db)`` in one transaction; then say ``done``, or why nothing changed."""
     try:
-        with _gongwen().db.write() as db:
+        with current_gongwen().db.write() as db:
             change(db)
         flash(done)
     except GongwenError as err:
@@ -219,7 +213,7 @@ def deadlines():
 @system_admin
 def retry(incident_id):
     try:
-        again = _gongwen().runtime.retry_incident(incident_id, actor_id=g.person.id)
+        again = current_gongwen().runtime.retry_incident(incident_id, actor_id=g.person.id)
         flash(f"重试未成功，再次出错：{again.error}" if again else f"故障 {incident_id} 已重试，流程继续运行")
     except GongwenError as err:
         flash(f"重试未成功：{err}")
