@@ -61,9 +61,11 @@ from bench.common import (
     sqlite_database,
 )
 from engine.core import Gongwen
-from engine.models import DocStatus, Document, Receipt, Task, TaskState, Unit, UnitKind
+from engine.models import Task, TaskState, Unit, UnitKind
 from engine.organisation import create_unit
-from handlers.documents import start_outgoing
+from handlers.documents.drafting import start_outgoing
+from handlers.documents.models import DocStatus, Document
+from handlers.exchange.models import Receipt
 from web import demo
 
 EXTRA_UNITS = 1000
@@ -208,8 +210,8 @@ def bench_backend(name: str, url: str, workdir: Path, sizes: Sizes) -> BackendRe
     print(f"\n{name}")
     result = BackendResult(name)
     files = workdir / f"{name}-files"
-    with gongwen_on(url, files, wide_dispatch_share=1.0) as direct, \
-            gongwen_on(url, files, wide_dispatch_share=0.0) as confirming:
+    with gongwen_on(url, files, options={"wide_dispatch_share": 1.0}) as direct, \
+            gongwen_on(url, files, options={"wide_dispatch_share": 0.0}) as confirming:
         began = time.perf_counter()
         org = seed(direct)
         issue_city_seal(direct, org)

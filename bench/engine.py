@@ -97,7 +97,7 @@ from engine.models import (
     UnitKind,
     UnitStatus,
 )
-from handlers.leave import count_leave_days
+from handlers.leave.steps import count_leave_days
 from web import demo
 
 LEAVE_BPMN = ROOT / "workflows" / "leave.bpmn"

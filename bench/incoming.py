@@ -77,18 +77,10 @@ from bench.common import (
 from bench.dispatch import Timing, add_units, check_delivered, complete, issue_city_seal, ready_to_seal
 from engine import clock
 from engine.core import Gongwen
-from engine.models import (
-    Document,
-    InstanceStatus,
-    ProcessDefinition,
-    ProcessInstance,
-    Receipt,
-    ReceiptStatus,
-    Role,
-    Timer,
-    Unit,
-)
+from engine.models import InstanceStatus, ProcessDefinition, ProcessInstance, Role, Timer, Unit
 from engine.organisation import create_person, grant_role
+from handlers.documents.models import Document
+from handlers.exchange.models import Receipt, ReceiptStatus
 from web import demo
 
 EXTRA_UNITS = 1000
@@ -340,7 +332,7 @@ def bench_due_scan(gongwen: Gongwen, org: demo.DemoOrg, sizes: Sizes, result: Ba
 def bench_backend(name: str, url: str, workdir: Path, sizes: Sizes) -> BackendResult:
     print(f"\n{name}")
     result = BackendResult(name)
-    with gongwen_on(url, workdir / f"{name}-files", wide_dispatch_share=1.0) as gongwen:
+    with gongwen_on(url, workdir / f"{name}-files", options={"wide_dispatch_share": 1.0}) as gongwen:
         began = time.perf_counter()
         org = seed(gongwen)
         issue_city_seal(gongwen, org)

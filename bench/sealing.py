@@ -68,11 +68,13 @@ from bench.common import (
 )
 from engine import clock
 from engine.core import Gongwen
-from engine.models import DocStatus, Document, Receipt, Task, TaskState
-from handlers.documents import start_outgoing
-from handlers.sealing.pades import Verifier, sign_pdf
-from handlers.seals import active_seal, seal_signing_material, verifier
-from handlers.typesetting.redhead import RedHeadDocument, RenderedPdf, render
+from engine.models import Task, TaskState
+from handlers.documents.drafting import start_outgoing
+from handlers.documents.models import DocStatus, Document
+from handlers.documents.typesetting.redhead import RedHeadDocument, RenderedPdf, render
+from handlers.exchange.models import Receipt
+from handlers.seals.pades import Verifier, sign_pdf
+from handlers.seals.register import active_seal, seal_signing_material, verifier
 from web import demo
 
 ISSUER = "连云港市人民政府办公室"

@@ -74,10 +74,6 @@ def flush(session: Session) -> None:
     session.connection().execute(insert(AuditEvent.__table__), pending)
 
 
-def discard(session: Session) -> None:
-    session.info.pop(_PENDING, None)
-
-
 @dataclass(frozen=True)
 class ChainReport:
     checked: int

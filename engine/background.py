@@ -12,13 +12,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 
 from . import audit, clock
-from .db import is_sqlite
+from .config import Settings
+from .db import Database, is_sqlite
 from .errors import GongwenError
+from .files import FileStore
 from .models import Outbox, OutboxStatus
 
 if TYPE_CHECKING:
@@ -26,34 +30,79 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from .core import Gongwen
+    from .runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
 SWEEP_SECONDS = 30.0
 
-# topic -> fn(gongwen, session, outbox item); runs inside the delivery transaction.
-CONSUMERS: dict[str, Callable[[Gongwen, Session, Outbox], None]] = {
-    "message": lambda gongwen, session, item: gongwen.runtime.deliver_message(session, item),
+class JobContext(Protocol):
+    """What background work gets: the installation's settings, database, files and runtime."""
+
+    settings: Settings
+    db: Database
+    files: FileStore
+    runtime: Runtime
+
+
+Consumer = Callable[[JobContext, "Session", Outbox], None]
+# topic -> fn(job, session, outbox item); runs inside the delivery transaction.
+CONSUMERS: dict[str, Consumer] = {
+    "message": lambda job, session, item: job.runtime.deliver_message(session, item),
 }
-# Work the sweep does besides timers and the outbox: fn(gongwen), registered by handlers.
-PERIODIC: list[Callable[[Gongwen], object]] = []
 
 
-def consumer(topic: str):
-    """Register ``fn(gongwen, session, item)`` to deliver outbox items of ``topic``."""
+def consumer(topic: str) -> Callable[[Consumer], Consumer]:
+    """Register ``fn(job, session, item)`` to deliver outbox items of ``topic``."""
 
-    def register(fn):
+    def register(fn: Consumer) -> Consumer:
+        if topic in CONSUMERS and CONSUMERS[topic] is not fn:
+            raise ValueError(f"outbox topic {topic!r} has two consumers")
         CONSUMERS[topic] = fn
         return fn
 
     return register
 
 
-def periodic(fn):
-    """Register ``fn(gongwen)`` to run on every sweep."""
-    PERIODIC.append(fn)
-    return fn
+@dataclass
+class Periodic:
+    """Work done on a schedule by the sweep: ``fn(job)`` at most once every ``every``."""
+
+    name: str
+    every: timedelta
+    fn: Callable[[JobContext], object]
+    last_run: datetime | None = None
+
+    def due(self, now: datetime) -> bool:
+        return self.last_run is None or now - self.last_run >= self.every
+
+
+# Scheduled work besides timers and the outbox, registered by the domains. The schedule is
+# kept per process, so a job must be harmless to run twice (idempotent, or keyed in the outbox).
+PERIODIC: dict[str, Periodic] = {}
+
+
+def periodic(every: timedelta) -> Callable[[Callable[[JobContext], object]], Callable[[JobContext], object]]:
+    """Register ``fn(job)`` to run on the sweep at most once every ``every``."""
+
+    def register(fn: Callable[[JobContext], object]) -> Callable[[JobContext], object]:
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        PERIODIC[name] = Periodic(name, every, fn)
+        return fn
+
+    return register
+
+
+def run_periodic(job: JobContext) -> list[str]:
+    """Run every scheduled job that is due on Gongwen's clock; returns their names."""
+    now, ran = clock.now(), []
+    for scheduled in PERIODIC.values():
+        if scheduled.due(now):
+            scheduled.last_run = now
+            scheduled.fn(job)
+            ran.append(scheduled.name)
+    return ran
 
 
 def deliver_outbox(gongwen: Gongwen, limit: int = 500) -> int:
@@ -105,13 +154,11 @@ def _deliver_next(gongwen: Gongwen) -> int | None:
 def sweep(gongwen: Gongwen) -> None:
     gongwen.runtime.fire_due_timers()
     deliver_outbox(gongwen)
-    for fn in PERIODIC:
-        fn(gongwen)
+    run_periodic(gongwen)
 
 
 JOBS: dict[str, Callable[[Gongwen], object]] = {
     "deliver_outbox": deliver_outbox,
-    "fire_timers": lambda gongwen: gongwen.runtime.fire_due_timers(),
     "sweep": sweep,
 }
 

@@ -33,7 +33,6 @@ from .registry import FORMS, HANDLERS
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
 # SpiffWorkflow stops walking the task tree at depth 1000 and then reports a long-running
 # process as complete (notes §10a); Gongwen's reminder and return loops can go deeper.

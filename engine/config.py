@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class ConfigError(RuntimeError):
@@ -33,6 +37,27 @@ def _office_hours(text: str) -> tuple[tuple[time, time], ...]:
 
 
 @dataclass(frozen=True)
+class Option(Generic[T]):
+    """A setting a domain package declares for itself (the engine knows none of them by name)."""
+
+    name: str
+    env: str
+    parse: Callable[[str], T]
+    default: T
+
+
+OPTIONS: dict[str, Option] = {}
+
+
+def option(name: str, env: str, parse: Callable[[str], T], default: T) -> Option[T]:
+    """Declare the setting ``name``, read from the environment variable ``env`` (``default`` if unset)."""
+    if name in OPTIONS and OPTIONS[name].env != env:
+        raise ValueError(f"option {name!r} is declared twice")
+    OPTIONS[name] = declared = Option(name, env, parse, default)
+    return declared
+
+
+@dataclass(frozen=True)
 class Settings:
     env: str = "development"
     files_dir: Path = Path("var/files")
@@ -42,9 +67,21 @@ class Settings:
     fixed_now: datetime | None = None
     office_hours: tuple[tuple[time, time], ...] = ((time(9), time(12)), (time(13, 30), time(17, 30)))
     expression_timeout_s: float = 1.0
-    attachment_max_bytes: int = 50 * 1024 * 1024
-    # A dispatch to more than this share of all active units asks the clerk to confirm.
-    wide_dispatch_share: float = 0.3
+    # Values of declared options given outright (tests, benchmarks), by option name.
+    options: Mapping[str, Any] = field(default_factory=dict)
+    # The GONGWEN_* environment, for options declared after the settings were read.
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    def option(self, declared: Option[T]) -> T:
+        """The value of a declared option: given outright, else from the environment, else its default."""
+        if declared.name in self.options:
+            return self.options[declared.name]
+        if (text := self.environ.get(declared.env)) is not None:
+            try:
+                return declared.parse(text)
+            except ValueError as err:
+                raise ConfigError(f"{declared.env} 的值 {text!r} 无效：{err}") from err
+        return declared.default
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -78,8 +115,7 @@ class Settings:
             fixed_now=fixed_now,
             office_hours=_office_hours(env.get("GONGWEN_OFFICE_HOURS", "09:00-12:00,13:30-17:30")),
             expression_timeout_s=float(env.get("GONGWEN_EXPRESSION_TIMEOUT", "1.0")),
-            attachment_max_bytes=int(env.get("GONGWEN_ATTACHMENT_MAX_BYTES", str(50 * 1024 * 1024))),
-            wide_dispatch_share=float(env.get("GONGWEN_WIDE_DISPATCH_SHARE", "0.3")),
+            environ={k: v for k, v in env.items() if k.startswith("GONGWEN_")},
         )
 
 

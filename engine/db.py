@@ -8,12 +8,13 @@ PostgreSQL needs nothing special.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -102,3 +103,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def str_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A column for a string enum, stored as its values in a VARCHAR (no native database enum)."""
+    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])

@@ -15,18 +15,8 @@ from sqlalchemy.orm import Session
 
 from . import audit
 from .errors import Conflict, Forbidden, NotFound
-from .models import (
-    Document,
-    InstanceStatus,
-    Person,
-    PersonStatus,
-    ProcessInstance,
-    Receipt,
-    RoleGrant,
-    Task,
-    TaskState,
-    Unit,
-)
+from .models import InstanceStatus, Person, PersonStatus, ProcessInstance, RoleGrant, Task, TaskState
+from .registry import INSTANCE_SEARCHES
 
 
 def _active_person(session: Session, person_id: int) -> list[tuple]:
@@ -158,12 +148,10 @@ def _took_part(person_id: int):
 
 
 def _matches(text: str):
-    """Instances whose title contains ``text`` (a sender's own titles carry the number), or that received
-    a document whose number or sending unit's name does."""
-    received = select(Receipt.incoming_instance_id).join(Document, Document.id == Receipt.document_id) \
-        .join(Unit, Unit.id == Document.issuing_unit_id) \
-        .where(or_(Unit.name.contains(text), Document.doc_number.contains(text)))
-    return or_(ProcessInstance.title.contains(text), ProcessInstance.id.in_(received))
+    """Instances whose title contains ``text`` (a sender's own titles carry the number), or that a
+    registered search finds (e.g. a received document by its number or sender)."""
+    return or_(ProcessInstance.title.contains(text),
+               *(ProcessInstance.id.in_(search(text)) for search in INSTANCE_SEARCHES))
 
 
 def _searched(query, text: str | None, since, until):

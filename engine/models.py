@@ -1,8 +1,10 @@
-"""Every table Gongwen keeps, as typed SQLAlchemy 2 models.
+"""The engine's tables, as typed SQLAlchemy 2 models: organisation and accounts, definitions,
+instances, the task/timer/message projections, the outbox, incidents, audit, the calendar, stored files.
 
 Workflow state (``ProcessInstance.state``) is the truth about where a process is;
 ``Task``, ``Timer`` and ``MessageWait`` are projections of it written in the same
-transaction, so that lists and searches never deserialize a workflow.
+transaction, so that lists and searches never deserialize a workflow. Domain tables
+(documents, receipts, seals, archives, notifications) live in their ``handlers`` package.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -29,12 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
-
+from .db import Base, str_enum
 
 # -- organisation --------------------------------------------------------------------------------------
 
@@ -45,6 +41,11 @@ class UnitKind(enum.StrEnum):
     OFFICE = "office"            # 办公厅（室）of a government
     DEPARTMENT = "department"    # 政府组成部门, e.g. 财政局
     DIRECT_BODY = "direct_body"  # 直属机构
+
+    @property
+    def label(self) -> str:
+        return {"province": "省政府", "city": "市政府", "county": "县（区）政府", "office": "政府办公厅（室）",
+                "department": "政府组成部门", "direct_body": "直属机构"}[self.value]
 
 
 class UnitStatus(enum.StrEnum):
@@ -61,10 +62,10 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     short_name: Mapped[str | None] = mapped_column(String(50))
-    kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind, "unit_kind"))
+    kind: Mapped[UnitKind] = mapped_column(str_enum(UnitKind, "unit_kind"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     issuer_code: Mapped[str | None] = mapped_column(String(20), unique=True)
-    status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus, "unit_status"), default=UnitStatus.ACTIVE)
+    status: Mapped[UnitStatus] = mapped_column(str_enum(UnitStatus, "unit_status"), default=UnitStatus.ACTIVE)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     fonds_code: Mapped[str | None] = mapped_column(String(20))  # 全宗号 for archiving
     # 主要负责人: signs off the unit's upward and important documents.
@@ -104,7 +105,7 @@ class Person(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     password_hash: Mapped[str] = mapped_column(String(200))
-    status: Mapped[PersonStatus] = mapped_column(_enum(PersonStatus, "person_status"), default=PersonStatus.ACTIVE)
+    status: Mapped[PersonStatus] = mapped_column(str_enum(PersonStatus, "person_status"), default=PersonStatus.ACTIVE)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column()
@@ -165,7 +166,7 @@ class RoleGrant(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     granted_at: Mapped[datetime] = mapped_column()
@@ -221,7 +222,7 @@ class ProcessInstance(Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # Urgency.rank
     correlation: Mapped[str | None] = mapped_column(String(200), index=True)
-    status: Mapped[InstanceStatus] = mapped_column(_enum(InstanceStatus, "instance_status"))
+    status: Mapped[InstanceStatus] = mapped_column(str_enum(InstanceStatus, "instance_status"))
     state: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column()
@@ -257,12 +258,12 @@ class Task(Base):
     name: Mapped[str] = mapped_column(String(200))
     form_key: Mapped[str] = mapped_column(String(100))
     lane: Mapped[str | None] = mapped_column(String(100))
-    candidate_role: Mapped[Role | None] = mapped_column(_enum(Role, "role"))
+    candidate_role: Mapped[Role | None] = mapped_column(str_enum(Role, "role"))
     candidate_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     candidate_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     candidate_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    state: Mapped[TaskState] = mapped_column(_enum(TaskState, "task_state"))
+    state: Mapped[TaskState] = mapped_column(str_enum(TaskState, "task_state"))
     created_at: Mapped[datetime] = mapped_column()
     due_at: Mapped[datetime | None] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
@@ -317,7 +318,7 @@ class Outbox(Base):
     topic: Mapped[str] = mapped_column(String(50))
     key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = mapped_column(str_enum(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     source_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
@@ -355,22 +356,6 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class Notification(Base):
-    """Something a person is told in the app: a reminder, an escalation, an arrival."""
-
-    __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_person", "person_id", "read_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    kind: Mapped[str] = mapped_column(String(50))
-    text: Mapped[str] = mapped_column(String(500))
-    reason: Mapped[str] = mapped_column(String(500), default="")
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
-    created_at: Mapped[datetime] = mapped_column()
-    read_at: Mapped[datetime | None] = mapped_column()
-
-
 # -- working-day calendar --------------------------------------------------------------------------------
 
 class CalendarOverride(Base):
@@ -395,141 +380,6 @@ class CalendarYear(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
 
 
-# -- documents (公文) -------------------------------------------------------------------------------------
-
-class DocType(enum.StrEnum):
-    """The 15 document types of the 2012 regulations (Art. 8); nothing else is a 文种."""
-
-    RESOLUTION = "resolution"
-    DECISION = "decision"
-    ORDER = "order"
-    COMMUNIQUE = "communique"
-    ANNOUNCEMENT = "announcement"
-    PUBLIC_NOTICE = "public_notice"
-    OPINION = "opinion"
-    NOTICE = "notice"
-    CIRCULAR = "circular"
-    REPORT = "report"
-    REQUEST = "request"
-    REPLY = "reply"
-    MOTION = "motion"
-    LETTER = "letter"
-    MINUTES = "minutes"
-
-    @property
-    def label(self) -> str:
-        return DOC_TYPE_LABELS[self]
-
-
-DOC_TYPE_LABELS = {
-    DocType.RESOLUTION: "决议", DocType.DECISION: "决定", DocType.ORDER: "命令", DocType.COMMUNIQUE: "公报",
-    DocType.ANNOUNCEMENT: "公告", DocType.PUBLIC_NOTICE: "通告", DocType.OPINION: "意见", DocType.NOTICE: "通知",
-    DocType.CIRCULAR: "通报", DocType.REPORT: "报告", DocType.REQUEST: "请示", DocType.REPLY: "批复",
-    DocType.MOTION: "议案", DocType.LETTER: "函", DocType.MINUTES: "纪要",
-}
-
-
-class Direction(enum.StrEnum):
-    UPWARD = "upward"
-    DOWNWARD = "downward"
-    PARALLEL = "parallel"
-
-
-class Urgency(enum.StrEnum):
-    NORMAL = "normal"
-    URGENT = "urgent"              # 加急
-    EXTRA_URGENT = "extra_urgent"  # 特急
-
-    @property
-    def label(self) -> str:
-        return {"normal": "", "urgent": "加急", "extra_urgent": "特急"}[self.value]
-
-    @property
-    def rank(self) -> int:
-        """The instance's ``priority``: the inbox lists 特急 first, then 加急, then the rest."""
-        return {"normal": 0, "urgent": 1, "extra_urgent": 2}[self.value]
-
-
-UNCLASSIFIED = "非密"
-
-
-class DocStatus(enum.StrEnum):
-    DRAFTING = "drafting"          # 起草
-    REVIEWING = "reviewing"        # 审核中
-    RETURNED = "returned"          # 退回修改
-    AWAITING_SIGN_OFF = "awaiting_sign_off"  # 待签发
-    SIGNED_OFF = "signed_off"      # 已签发
-    NUMBERED = "numbered"          # 已编号
-    TYPESET = "typeset"            # 已排版
-    SEALED = "sealed"              # 已用印
-    DISPATCHED = "dispatched"      # 已分发
-    REVOKED = "revoked"            # 已撤销 (void from the start)
-    REPEALED = "repealed"          # 已废止 (void from repeal)
-
-
-class Document(Base):
-    """An outgoing document with every GB/T 9704 element that applies."""
-
-    __tablename__ = "document"
-    __table_args__ = (UniqueConstraint("number_code", "number_year", "number_seq"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    issuing_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    drafter_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    drafting_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
-    doc_type: Mapped[DocType] = mapped_column(_enum(DocType, "doc_type"))
-    direction: Mapped[Direction] = mapped_column(_enum(Direction, "direction"))
-    urgency: Mapped[Urgency] = mapped_column(_enum(Urgency, "urgency"), default=Urgency.NORMAL)
-    classification: Mapped[str] = mapped_column(String(20), default=UNCLASSIFIED)
-    copy_number: Mapped[str | None] = mapped_column(String(6))          # 份号
-    title: Mapped[str] = mapped_column(String(300), default="")
-    main_to: Mapped[list] = mapped_column(JSON, default=list)          # unit ids
-    main_to_text: Mapped[str] = mapped_column(Text, default="")
-    cc: Mapped[list] = mapped_column(JSON, default=list)               # unit ids
-    cc_text: Mapped[str] = mapped_column(Text, default="")
-    body: Mapped[list] = mapped_column(JSON, default=list)             # paragraphs
-    signers: Mapped[list] = mapped_column(JSON, default=list)          # 签发人 names (upward documents)
-    signing_date: Mapped[date | None] = mapped_column(Date)            # 成文日期
-    note: Mapped[str | None] = mapped_column(String(300))              # 附注
-    printed_by: Mapped[str] = mapped_column(String(100), default="")  # 印发机关
-    printed_on: Mapped[date | None] = mapped_column(Date)              # 印发日期
-    important: Mapped[bool] = mapped_column(Boolean, default=False)    # signed off by the principal leader
-    one_matter: Mapped[bool] = mapped_column(Boolean, default=False)   # a 请示's drafter confirmed 一文一事
-    doc_number: Mapped[str | None] = mapped_column(String(60), index=True)
-    number_code: Mapped[str | None] = mapped_column(String(20))
-    number_year: Mapped[int | None] = mapped_column(Integer)
-    number_seq: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[DocStatus] = mapped_column(_enum(DocStatus, "doc_status"), default=DocStatus.DRAFTING)
-    pdf_sha256: Mapped[str | None] = mapped_column(String(64))         # typeset, not yet sealed
-    sealed_sha256: Mapped[str | None] = mapped_column(String(64))      # sealed: never changes again
-    seal_boxes: Mapped[list] = mapped_column(JSON, default=list)
-    version: Mapped[int] = mapped_column(Integer, default=1)  # a corrected re-dispatch is a new version
-    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))  # a 批复's 请示
-    created_at: Mapped[datetime] = mapped_column()
-    updated_at: Mapped[datetime] = mapped_column()
-
-    issuers: Mapped[list[DocumentIssuer]] = relationship(order_by="DocumentIssuer.position",
-                                                         cascade="all, delete-orphan")
-    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.position",
-                                                         cascade="all, delete-orphan")
-
-
-class DocumentIssuer(Base):
-    """The issuing units of a document; position 0 is the lead (its number is used)."""
-
-    __tablename__ = "document_issuer"
-
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer)
-    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    signed_off_at: Mapped[datetime | None] = mapped_column()
-    seal_id: Mapped[int | None] = mapped_column(ForeignKey("seal.id"))
-
-    unit: Mapped[Unit] = relationship()
-
-
 class StoredFile(Base):
     """A file kept under ``files_dir`` by the SHA-256 of its bytes; stored once, never changed."""
 
@@ -539,199 +389,6 @@ class StoredFile(Base):
     size: Mapped[int] = mapped_column(Integer)
     media_type: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column()
-
-
-class Attachment(Base):
-    __tablename__ = "attachment"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(String(200))
-    filename: Mapped[str] = mapped_column(String(200))
-    sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"))
-
-
-class NumberCounter(Base):
-    """The next 发文字号 sequence per issuer code and year; allocated under a row lock."""
-
-    __tablename__ = "number_counter"
-
-    code: Mapped[str] = mapped_column(String(20), primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    next_seq: Mapped[int] = mapped_column(Integer)
-
-
-class DistributionList(Base):
-    """A unit's saved list of recipients (e.g. 各县区政府)."""
-
-    __tablename__ = "distribution_list"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    owner_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
-    unit_ids: Mapped[list] = mapped_column(JSON, default=list)
-
-
-class ReceiptStatus(enum.StrEnum):
-    PENDING = "pending"
-    SIGNED = "signed"
-    RETURNED = "returned"
-
-
-class Receipt(Base):
-    """One recipient of one version of a dispatched document; the receiver's instance keeps it current."""
-
-    __tablename__ = "receipt"
-    __table_args__ = (UniqueConstraint("document_id", "unit_id", "version"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    copy: Mapped[bool] = mapped_column(Boolean, default=False)        # 抄送 rather than 主送
-    status: Mapped[ReceiptStatus] = mapped_column(_enum(ReceiptStatus, "receipt_status"))
-    incoming_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
-    dispatched_at: Mapped[datetime] = mapped_column()
-    signed_at: Mapped[datetime | None] = mapped_column()
-    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
-    return_reason: Mapped[str | None] = mapped_column(String(500))
-    due_at: Mapped[datetime | None] = mapped_column()          # sign-for deadline
-    overdue_since: Mapped[datetime | None] = mapped_column()
-    last_chased_at: Mapped[datetime | None] = mapped_column()
-    verification: Mapped[dict | None] = mapped_column(JSON)     # the report shown at sign-for
-
-
-class DocumentVersion(Base):
-    """A sealed version of a document, kept when a corrected one replaces it for some recipients."""
-
-    __tablename__ = "document_version"
-
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    sealed_sha256: Mapped[str] = mapped_column(String(64))
-    title: Mapped[str] = mapped_column(String(300))
-    reason: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column()
-
-
-class DeadlineRule(Base):
-    """How long a unit has to sign for a document of one urgency; an administrator edits these."""
-
-    __tablename__ = "deadline_rule"
-
-    urgency: Mapped[str] = mapped_column(String(20), primary_key=True)
-    amount: Mapped[float] = mapped_column()
-    measure: Mapped[str] = mapped_column(String(20))  # working_days | working_hours | hours
-
-
-class IncomingRecord(Base):
-    """A received document in the receiving unit's register (收文登记)."""
-
-    __tablename__ = "incoming_record"
-    __table_args__ = (UniqueConstraint("unit_id", "year", "seq"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
-    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipt.id"))
-    year: Mapped[int] = mapped_column(Integer)
-    seq: Mapped[int] = mapped_column(Integer)
-    incoming_number: Mapped[str] = mapped_column(String(40))
-    registered_at: Mapped[datetime] = mapped_column()
-    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
-    assisting_department_ids: Mapped[list] = mapped_column(JSON, default=list)
-    handle_due: Mapped[datetime | None] = mapped_column()
-    handled_at: Mapped[datetime | None] = mapped_column()
-    result: Mapped[str | None] = mapped_column(Text)
-    reply_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
-
-
-class Retention(enum.StrEnum):
-    PERMANENT = "Y"     # 永久
-    YEARS_30 = "D30"
-    YEARS_10 = "D10"
-
-    @property
-    def label(self) -> str:
-        return {"Y": "永久", "D30": "30年", "D10": "10年"}[self.value]
-
-
-class ArchiveItem(Base):
-    """One archived item (件) under DA/T 22: 全宗号-WS·年度-保管期限-机构代码-件号."""
-
-    __tablename__ = "archive_item"
-    __table_args__ = (UniqueConstraint("fonds_code", "year", "retention", "org_code", "item_number"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
-    fonds_code: Mapped[str] = mapped_column(String(20))
-    year: Mapped[int] = mapped_column(Integer)
-    retention: Mapped[Retention] = mapped_column(_enum(Retention, "retention"))
-    org_code: Mapped[str] = mapped_column(String(20))
-    item_number: Mapped[int] = mapped_column(Integer)
-    archive_code: Mapped[str] = mapped_column(String(80), unique=True)
-    pages: Mapped[int] = mapped_column(Integer)
-    copy_sha256: Mapped[str] = mapped_column(String(64))   # the archived copy with its stamp
-    # The exported package's manifest hash, kept apart from the package it vouches for.
-    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
-    archived_at: Mapped[datetime] = mapped_column()
-    archived_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-
-
-# -- electronic seals -------------------------------------------------------------------------------------
-
-class CertificateAuthority(Base):
-    """Gongwen's CA hierarchy: a root, and an issuing CA per issuing office."""
-
-    __tablename__ = "certificate_authority"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), unique=True)  # None: the root
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_authority.id"))
-    certificate_pem: Mapped[str] = mapped_column(Text)
-    key_blob: Mapped[bytes] = mapped_column(LargeBinary)                # encrypted private key
-    crl_number: Mapped[int] = mapped_column(Integer, default=0)
-    crl_der: Mapped[bytes | None] = mapped_column(LargeBinary)
-    crl_published_at: Mapped[datetime | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column()
-
-
-class SealStatus(enum.StrEnum):
-    ACTIVE = "active"
-    REVOKED = "revoked"
-    SUPERSEDED = "superseded"   # renewed: the old certificate stays valid for what it sealed
-
-
-class Seal(Base):
-    """A unit's electronic seal: its drawn image and its own signing certificate."""
-
-    __tablename__ = "seal"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    ca_id: Mapped[int] = mapped_column(ForeignKey("certificate_authority.id"))
-    name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(20), default="official")  # 公章
-    diameter_mm: Mapped[float] = mapped_column()
-    image_pdf: Mapped[bytes] = mapped_column(LargeBinary)
-    certificate_pem: Mapped[str] = mapped_column(Text)
-    serial: Mapped[str] = mapped_column(String(64))
-    key_blob: Mapped[bytes] = mapped_column(LargeBinary)
-    valid_from: Mapped[datetime] = mapped_column()
-    valid_to: Mapped[datetime] = mapped_column()
-    status: Mapped[SealStatus] = mapped_column(_enum(SealStatus, "seal_status"), default=SealStatus.ACTIVE)
-    revoked_at: Mapped[datetime | None] = mapped_column()
-    revoke_reason: Mapped[str | None] = mapped_column(String(20))
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("seal.id"))
-    created_at: Mapped[datetime] = mapped_column()
-
-    unit: Mapped[Unit] = relationship()
 
 
 class ApiToken(Base):

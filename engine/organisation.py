@@ -24,7 +24,6 @@ from .models import (
     ROLE_LABELS,
     ApiToken,
     Department,
-    DistributionList,
     Person,
     PersonStatus,
     Role,
@@ -266,28 +265,14 @@ def works_in(session: Session, person_id: int, unit_ids: set[int]) -> bool:
         RoleGrant.role.not_in(list(ADMIN_ROLES))).limit(1)) is not None
 
 
-def save_distribution_list(session: Session, owner: Unit, name: str, unit_ids: list[int], *,
-                           actor_id: int | None = None) -> DistributionList:
-    """Create or replace ``owner``'s list called ``name`` (e.g. 各县区政府) with ``unit_ids``, in order."""
-    name = name.strip()
-    if not name or not unit_ids:
-        raise GongwenError("分发列表需要名称和至少一个单位")
-    known = set(session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
-    if missing := [u for u in unit_ids if u not in known]:
-        raise NotFound(f"没有编号为 {missing[0]} 的单位")
-    saved = session.scalar(select(DistributionList).where(DistributionList.owner_unit_id == owner.id,
-                                                          DistributionList.name == name))
-    if saved is None:
-        saved = DistributionList(owner_unit_id=owner.id, name=name)
-        session.add(saved)
-    saved.unit_ids = list(dict.fromkeys(unit_ids))
-    session.flush()
-    audit.record(session, "distribution_list.save", actor_id=actor_id, unit_id=owner.id, list_id=saved.id,
-                 name=name, units=len(saved.unit_ids))
-    return saved
+def holders(session: Session, role: Role, unit_id: int, department_id: int | None = None) -> list[int]:
+    """The active people holding ``role`` in ``unit_id``, by id.
 
-
-def delete_distribution_list(session: Session, saved: DistributionList, *, actor_id: int | None = None) -> None:
-    audit.record(session, "distribution_list.delete", actor_id=actor_id, unit_id=saved.owner_unit_id,
-                 list_id=saved.id, name=saved.name)
-    session.delete(saved)
+    With ``department_id``, the holders in that department, or every holder in the unit
+    if nobody holds the role there.
+    """
+    rows = session.execute(
+        select(RoleGrant.person_id, RoleGrant.department_id).join(Person, Person.id == RoleGrant.person_id)
+        .where(RoleGrant.role == role, RoleGrant.unit_id == unit_id, Person.status == PersonStatus.ACTIVE)).all()
+    in_department = [p for p, d in rows if department_id is not None and d == department_id]
+    return sorted(set(in_department or [p for p, _ in rows]))

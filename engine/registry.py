@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from .calendar import WorkCalendar
 from .config import Settings
 from .files import FileStore
+
+if TYPE_CHECKING:
+    from .models import ProcessInstance
+    from .runtime import Runtime
 
 
 class HandlerContext(Protocol):
@@ -26,8 +30,8 @@ class HandlerContext(Protocol):
     instance_id: int
     owning_unit_id: int
     initiator_id: int | None
-    instance: Any  # the ProcessInstance row being stepped
-    runtime: Any   # the engine.runtime.Runtime, to start instances and send messages
+    instance: ProcessInstance  # the row being stepped
+    runtime: Runtime           # to start instances and send messages
     task_name: str
     calendar: WorkCalendar
     files: FileStore
@@ -62,6 +66,10 @@ class FormSpec:
         return self.schema().load(data)
 
 
+# fn(text) -> a SELECT of instance ids that the inbox search should also find for ``text``.
+InstanceSearch = Callable[[str], Any]
+INSTANCE_SEARCHES: list[InstanceSearch] = []
+
 HANDLERS: dict[str, Handler] = {}
 FORMS: dict[str, FormSpec] = {}
 # Handlers that write nothing before they could fail, so need no savepoint to undo their writes.
@@ -92,3 +100,9 @@ def form(key: str, schema: type, template: str, title: str = "", choices: Choice
         raise ValueError(f"form {key!r} is registered twice")
     FORMS[key] = spec = FormSpec(key, schema, template, title, choices)
     return spec
+
+
+def instance_search(fn: InstanceSearch) -> InstanceSearch:
+    """Register ``fn(text)``: the inbox's text search also finds the instances it selects."""
+    INSTANCE_SEARCHES.append(fn)
+    return fn

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Department, DistributionList, Person, PersonStatus, Role, RoleGrant, Unit, UnitStatus
+from engine.models import Department, Person, PersonStatus, Role, RoleGrant, Unit, UnitStatus
 
 
 def units(session: Session) -> list[tuple[int, str]]:
@@ -16,11 +16,6 @@ def units(session: Session) -> list[tuple[int, str]]:
 def departments(session: Session, unit_id: int) -> list[tuple[int, str]]:
     return [(d.id, d.name) for d in session.scalars(
         select(Department).where(Department.unit_id == unit_id).order_by(Department.id))]
-
-
-def distribution_lists(session: Session, unit_id: int) -> list[tuple[int, str]]:
-    return [(d.id, d.name) for d in session.scalars(
-        select(DistributionList).where(DistributionList.owner_unit_id == unit_id).order_by(DistributionList.name))]
 
 
 def people(session: Session, unit_id: int, role: Role | None = None) -> list[tuple[int, str]]:

@@ -6,6 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from engine.models import Role
 from engine.registry import form
+from handlers.archive.models import Retention
 
 from . import choices
 from .fields import REQUIRED, FormSchema, choice, text
@@ -63,7 +64,7 @@ class Read(FormSchema):
 
 
 class Archive(FormSchema):
-    retention = choice("保管期限", {"Y": "永久", "D30": "30年", "D10": "10年"})
+    retention = choice("保管期限", {r.value: r.label for r in Retention})
 
 
 form("incoming_sign_for", decision("签收", {"sign": "签收", "return": "退回"}), "forms/outgoing_decision.html", "签收")

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from engine.models import DOC_TYPE_LABELS, UNCLASSIFIED
 from engine.registry import form
+from handlers.documents.distribution import distribution_lists
+from handlers.documents.models import DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
 
 from . import choices
 from .fields import REQUIRED, FormSchema, choice, text
 
 DOC_TYPES = {t.value: label for t, label in DOC_TYPE_LABELS.items()}
 DIRECTIONS = {"downward": "下行文", "parallel": "平行文", "upward": "上行文"}
-URGENCIES = {"normal": "平件", "urgent": "加急", "extra_urgent": "特急"}
+URGENCIES = {u.value: u.label for u in Urgency}
 
 
 def _ids(label: str, *, required: bool = False) -> fields.List:
@@ -85,7 +86,7 @@ class SealConfirmation(FormSchema):
 
 
 def _draft_choices(session, person_id: int, unit_id: int) -> dict:
-    all_units, lists = choices.units(session), choices.distribution_lists(session, unit_id)
+    all_units, lists = choices.units(session), distribution_lists(session, unit_id)
     return {"main_to": all_units, "cc": all_units, "co_issuers": all_units, "countersign_units": all_units,
             "main_to_lists": lists, "cc_lists": lists,
             "countersign_departments": choices.departments(session, unit_id)}

@@ -1,4 +1,5 @@
-"""What machine steps do. Importing this package registers every handler by name.
+"""The domains, one package each with its tables, services and steps. Importing this package
+registers every handler, consumer, periodic job and table.
 
 A handler is ``fn(ctx, **params)``: ``ctx`` is the step in progress (session, clock,
 instance, owning unit; see :class:`engine.registry.HandlerContext`), ``params`` the
@@ -7,4 +8,4 @@ variable. It runs inside a savepoint: if it raises, its writes are undone and th
 task waits in error as an incident.
 """
 
-from . import archiving, documents, incoming, leave, notify, numbering, outgoing, seals  # noqa: F401  (registrations)
+from . import archive, documents, exchange, incoming, leave, notifications, seals  # noqa: F401  (registrations)

@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import pool
 
-from engine.db import make_engine
-from engine.models import Base
+import handlers  # noqa: F401  (every domain registers its tables on Base.metadata)
+from engine.db import Base, make_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

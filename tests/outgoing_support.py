@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.models import Document, Task, TaskState
+from engine.models import Task, TaskState
+from handlers.documents.models import Document
 from web.demo_documents import act, task_of
 from web.demo_documents import start_draft as start
 

@@ -7,8 +7,8 @@ import zipfile
 import pytest
 
 from engine.errors import Refused
-from engine.models import Document
-from handlers.attachments import add_attachment, sniff
+from handlers.documents.attachments import add_attachment, sniff
+from handlers.documents.models import Document
 from tests.outgoing_support import NOTICE, act, start
 
 pytestmark = pytest.mark.usefixtures("deployed")
@@ -64,7 +64,7 @@ def test_attachments_are_checked_stored_once_and_printed_in_the_attachment_note(
     assert [p.name for p in stored if p.is_file()] == [hashlib.sha256(pdf).hexdigest()]
 
     act(gongwen, drafter, "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
-    from handlers.outgoing import layout
+    from handlers.documents.layout import layout
 
     with gongwen.db.session() as session:
         assert list(layout(session, session.get(Document, doc.id)).attachments) == ["安全生产排查表", "联系人名单"]

@@ -9,16 +9,10 @@ from sqlalchemy.orm import Session
 from engine.config import ConfigError, Settings
 from engine.db import make_engine
 from engine.inbox import ready_tasks
-from engine.models import (
-    ArchiveItem,
-    Document,
-    InstanceStatus,
-    Person,
-    ProcessInstance,
-    Receipt,
-    ReceiptStatus,
-    Unit,
-)
+from engine.models import InstanceStatus, Person, ProcessInstance, Unit
+from handlers.archive.models import ArchiveItem
+from handlers.documents.models import Document
+from handlers.exchange.models import Receipt, ReceiptStatus
 from tests.support import ROOT, audit_protection_lifted, bpmn, service_task
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")  # GONGWEN_NOW of the ``run`` fixture

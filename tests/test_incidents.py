@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.errors import StepFailed
-from engine.models import AuditEvent, Incident, InstanceStatus, Notification, ProcessInstance, Task, TaskState
+from engine.models import AuditEvent, Incident, InstanceStatus, ProcessInstance, Task, TaskState
 from engine.registry import handler
 from engine.runtime import Runtime
+from handlers.notifications.models import Notification
 from tests.support import bpmn, deploy_bytes, flows, ready_for, service_task, user_task
 
 FLAKY = {"fail": True}

@@ -8,20 +8,15 @@ from sqlalchemy import select
 from engine import clock
 from engine.calendar import WorkCalendar
 from engine.errors import Refused
-from engine.models import (
-    ArchiveItem,
-    Document,
-    IncomingRecord,
-    InstanceStatus,
-    Notification,
-    ProcessInstance,
-    Receipt,
-    ReceiptStatus,
-    Urgency,
-)
-from handlers.archiving import check_package, export_package
-from handlers.incoming import set_deadline, sign_deadline
-from handlers.outgoing import chase, receipt_overview
+from engine.models import InstanceStatus, ProcessInstance
+from handlers.archive.archiving import check_package, export_package
+from handlers.archive.models import ArchiveItem
+from handlers.documents.models import Document, Urgency
+from handlers.exchange.deadlines import set_deadline, sign_for_window
+from handlers.exchange.models import Receipt, ReceiptStatus
+from handlers.exchange.receipts import chase, receipt_overview
+from handlers.incoming.models import IncomingRecord
+from handlers.notifications.models import Notification
 from tests.outgoing_support import NOTICE, act, document, send, task_of
 from tests.support import ready_for
 from web import demo
@@ -182,8 +177,9 @@ def test_a_reply_to_a_request_is_linked_and_the_requesting_unit_sees_it(gongwen,
 ])
 def test_sign_for_is_refused_when_verification_fails_but_return_stays_possible(gongwen, sealed, fixed_clock,
                                                                                 spoil, reason):
-    from engine.models import DocumentIssuer, Seal
-    from handlers.seals import revoke_seal
+    from handlers.documents.models import DocumentIssuer
+    from handlers.seals.models import Seal
+    from handlers.seals.register import revoke_seal
 
     org = sealed
     sent = send(gongwen, org, main_to=("donghai_office",))
@@ -216,20 +212,20 @@ def test_sign_for_deadlines_follow_the_calendar_and_the_administrator(gongwen):
     with gongwen.db.session() as session:
         calendar = WorkCalendar(session)
         # Friday before 清明: due the Tuesday after; Friday before the Spring Festival: the make-up Saturday.
-        assert clock.local(sign_deadline(session, calendar, Urgency.NORMAL, at("2026-04-03T15:00"))) == \
+        assert clock.local(sign_for_window(session, calendar, Urgency.NORMAL, at("2026-04-03T15:00")).due) == \
             at("2026-04-07T15:00")
-        assert clock.local(sign_deadline(session, calendar, Urgency.NORMAL, at("2026-02-13T15:00"))) == \
+        assert clock.local(sign_for_window(session, calendar, Urgency.NORMAL, at("2026-02-13T15:00")).due) == \
             at("2026-02-14T15:00")
         # 加急 at 16:50: two working hours end next morning at 10:20; 特急 counts the clock, nights included.
-        assert clock.local(sign_deadline(session, calendar, Urgency.URGENT, at("2026-11-24T16:50"))) == \
+        assert clock.local(sign_for_window(session, calendar, Urgency.URGENT, at("2026-11-24T16:50")).due) == \
             at("2026-11-25T10:20")
-        assert clock.local(sign_deadline(session, calendar, Urgency.EXTRA_URGENT, at("2026-11-24T23:00"))) == \
+        assert clock.local(sign_for_window(session, calendar, Urgency.EXTRA_URGENT, at("2026-11-24T23:00")).due) == \
             at("2026-11-24T23:30")
     with gongwen.db.write() as session:
         set_deadline(session, "urgent", 4, "working_hours")
     with gongwen.db.session() as session:
-        assert clock.local(sign_deadline(session, WorkCalendar(session), Urgency.URGENT,
-                                         at("2026-11-24T16:50"))) == at("2026-11-25T13:50")  # over lunch
+        assert clock.local(sign_for_window(session, WorkCalendar(session), Urgency.URGENT,
+                                         at("2026-11-24T16:50")).due) == at("2026-11-25T13:50")  # over lunch
     with pytest.raises(Refused), gongwen.db.write() as session:
         set_deadline(session, "urgent", 2, "fortnights")
 

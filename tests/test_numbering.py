@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import Conflict
-from engine.models import DocType, NumberCounter
-from handlers.numbering import allocate, format_number, set_next
+from handlers.documents.models import DocType, NumberCounter
+from handlers.documents.numbering import allocate, format_number, set_next
 
 
 def test_the_number_has_the_standard_form():

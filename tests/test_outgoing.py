@@ -5,8 +5,10 @@ import subprocess
 import pytest
 from sqlalchemy import select
 
-from engine.models import DocStatus, Document, ProcessInstance, Receipt, ReceiptStatus
-from handlers.seals import verify
+from engine.models import ProcessInstance
+from handlers.documents.models import DocStatus, Document
+from handlers.exchange.models import Receipt, ReceiptStatus
+from handlers.seals.register import verify
 from tests.outgoing_support import NOTICE, act, document, start, task_of, trail
 from tests.support import ready_for
 from web import demo
@@ -205,8 +207,8 @@ def test_a_wide_dispatch_waits_for_the_clerk(gongwen, sealed):
 
 def test_a_revoked_seal_cannot_seal(gongwen, sealed):
     from engine.errors import Refused
-    from engine.models import Seal
-    from handlers.seals import revoke_seal
+    from handlers.seals.models import Seal
+    from handlers.seals.register import revoke_seal
 
     org = sealed
     doc, _ = _draft(gongwen, org)
@@ -266,7 +268,7 @@ def test_a_countersign_finishes_when_the_server_restarted_half_way(gongwen, seal
 
 
 def test_recipients_can_come_from_a_saved_distribution_list(gongwen, sealed):
-    from engine.models import DistributionList
+    from handlers.documents.models import DistributionList
 
     org = sealed
     with gongwen.db.write() as session:

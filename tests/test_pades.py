@@ -18,10 +18,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
-from handlers.sealing import pki
-from handlers.sealing.pades import Verifier, sign_pdf, verify_pdf
-from handlers.sealing.seal_image import draw_seal, seal_diameter_mm
-from handlers.typesetting.fonts import load_fonts
+from handlers.documents.typesetting.fonts import load_fonts
+from handlers.seals import pki
+from handlers.seals.pades import Verifier, sign_pdf, verify_pdf
+from handlers.seals.seal_image import draw_seal, seal_diameter_mm
 
 # pdfsig checks certificate validity at the real time, so the CA lives in the present.
 NOW = datetime.now(UTC).replace(microsecond=0)

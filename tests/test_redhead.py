@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from handlers.typesetting.redhead import RedHeadDocument, RenderedPdf, render
+from handlers.documents.typesetting.redhead import RedHeadDocument, RenderedPdf, render
 
 MM = 72 / 25.4
 PAGE_HEIGHT = 297 * MM

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.errors import FormInvalid, Refused
-from engine.models import CertificateAuthority, Seal, SealStatus
-from handlers.sealing import pki
-from handlers.seals import verify
+from handlers.seals import pki
+from handlers.seals.models import CertificateAuthority, Seal, SealStatus
+from handlers.seals.register import verify
 from tests.outgoing_support import NOTICE, act, document, start, task_of
 
 pytestmark = pytest.mark.usefixtures("deployed")
@@ -107,7 +107,7 @@ def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_cloc
 
 def test_renewal_and_renaming_replace_the_seal_and_an_expired_one_cannot_seal(gongwen, org, fixed_clock):
     from engine.models import Unit
-    from handlers.seals import active_seal
+    from handlers.seals.register import active_seal
 
     _apply(gongwen, org, "cz.clerk", {"action": "apply", "explanation": "新设"})
     act(gongwen, org.person("lyg.leader"), "签发单位审批", {"decision": "approve"})

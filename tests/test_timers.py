@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.calendar import CalendarDataMissing, WorkCalendar
-from engine.models import CalendarOverride, CalendarYear, Notification, Timer
+from engine.models import CalendarOverride, CalendarYear, Timer
+from handlers.notifications.models import Notification
 from tests.support import ready_for
 
 SH = clock.SHANGHAI

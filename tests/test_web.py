@@ -285,7 +285,7 @@ def test_the_security_officer_unlocks_grants_within_three_separations_and_revoke
     from cryptography import x509
     from sqlalchemy import select
 
-    from engine.models import Seal, SealStatus
+    from handlers.seals.models import Seal, SealStatus
 
     stranger = app.test_client()
     for _ in range(5):
@@ -318,7 +318,7 @@ def test_the_security_officer_unlocks_grants_within_three_separations_and_revoke
     assert f"已有在用印章 {seal.code}" in twice
     done = officer.post(f"/admin/security/seals/{seal.id}/revoke", data={"csrf_token": token, "reason": "lost"},
                         follow_redirects=True).get_data(as_text=True)
-    assert f"已吊销印章 {seal.code}" in done and "已吊销（遗失" in done
+    assert f"已吊销印章 {seal.code}" in done and "已吊销（印章遗失" in done
     with gongwen.db.session() as db:
         assert db.get(Seal, seal.id).status == SealStatus.REVOKED
     crl = x509.load_der_x509_crl(officer.get(f"/admin/security/crl/{seal.ca_id}.crl").data)
@@ -333,7 +333,9 @@ def test_the_system_administrator_keeps_people_numbers_holidays_and_deadlines(ap
     from sqlalchemy import select
 
     from engine.calendar import CalendarDataMissing, WorkCalendar
-    from engine.models import DeadlineRule, NumberCounter, Person, RoleGrant
+    from engine.models import Person, RoleGrant
+    from handlers.documents.models import NumberCounter
+    from handlers.exchange.models import DeadlineRule
 
     admin = _login(app, "sysadmin")
     token = _token(admin, "/admin/system/")
@@ -466,7 +468,7 @@ def test_a_person_changes_their_own_password_only_with_the_current_one(app, org)
 
 
 def test_the_system_administrator_keeps_distribution_lists_that_drafters_pick_from(app, gongwen, org):
-    from forms.choices import distribution_lists
+    from handlers.documents.distribution import distribution_lists
 
     admin = _login(app, "sysadmin")
     token = _token(admin, "/admin/system/")
@@ -531,7 +533,7 @@ def test_the_system_administrator_adds_a_unit_and_its_department(app, gongwen, o
 
 
 def test_the_inbox_finds_a_document_by_its_sender_or_its_number(app, gongwen, org):
-    from engine.models import Document
+    from handlers.documents.models import Document
 
     doc = _dispatched(gongwen, org, title="关于做好寒潮防御工作的紧急通知")
     clerk = _login(app, "dh.clerk")

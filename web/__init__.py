@@ -10,9 +10,13 @@ import forms  # noqa: F401  (registers forms)
 import handlers  # noqa: F401  (registers handlers)
 from engine import clock
 from engine.core import Gongwen
-from handlers.typesetting.fonts import check_fonts
+from handlers.documents.attachments import ATTACHMENT_MAX_BYTES
+from handlers.documents.models import Urgency
+from handlers.documents.typesetting.fonts import check_fonts
+from handlers.exchange.models import ReceiptStatus
 
 csrf = CSRFProtect()
+_FORM_ALLOWANCE = 1024 * 1024
 
 
 def current_gongwen() -> Gongwen:
@@ -29,11 +33,14 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         SECRET_KEY=gongwen.settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        MAX_CONTENT_LENGTH=50 * 1024 * 1024,
+        # An upload is one attachment plus the form it came with.
+        MAX_CONTENT_LENGTH=gongwen.settings.option(ATTACHMENT_MAX_BYTES) + _FORM_ALLOWANCE,
     )
     app.extensions["gongwen"] = gongwen
     app.jinja_loader = ChoiceLoader([FileSystemLoader(app.root_path + "/templates"), PackageLoader("forms")])
     app.jinja_env.filters["localtime"] = lambda at: f"{clock.local(at):%Y-%m-%d %H:%M}"
+    app.jinja_env.filters["urgency_label"] = lambda rank: Urgency.of_rank(rank).label
+    app.jinja_env.globals["ReceiptStatus"] = ReceiptStatus
     csrf.init_app(app)
 
     from . import admin, api, errors, pages, security, system

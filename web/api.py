@@ -19,11 +19,13 @@ from marshmallow import Schema, fields
 from engine import clock, inbox, organisation
 from engine.deploy import deploy
 from engine.errors import Conflict, DeployError, Forbidden, FormInvalid, GongwenError
-from engine.models import Document, ProcessInstance, Role, Task, TaskState
+from engine.models import ProcessInstance, Role, Task, TaskState
 from engine.registry import FORMS
-from handlers.documents import can_read, start_outgoing
-from handlers.outgoing import receipt_overview
-from handlers.verification import verify_document
+from handlers.documents.drafting import start_outgoing
+from handlers.documents.models import Document
+from handlers.exchange.holdings import can_read
+from handlers.exchange.receipts import receipt_overview
+from handlers.seals.verification import verify_document
 
 from . import current_gongwen
 

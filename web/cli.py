@@ -18,16 +18,8 @@ from engine.config import ConfigError
 from engine.core import Gongwen
 from engine.deploy import collect, deploy
 from engine.errors import GongwenError
-from engine.models import (
-    Department,
-    Incident,
-    Outbox,
-    OutboxStatus,
-    Person,
-    Role,
-    Unit,
-)
-from handlers.typesetting.fonts import FontMissing, check_fonts
+from engine.models import Department, Incident, Outbox, OutboxStatus, Person, Role, Unit
+from handlers.documents.typesetting.fonts import FontMissing, check_fonts
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,7 +151,7 @@ def worker(ctx: click.Context, celery_args: tuple[str, ...]) -> None:
 @click.pass_context
 def verify_cmd(ctx: click.Context, file: Path) -> None:
     """Verify a sealed PDF: integrity, seal chain and CRLs, and that its issuers sealed it."""
-    from handlers.verification import verify_document
+    from handlers.seals.verification import verify_document
 
     try:
         content = file.read_bytes()
@@ -188,7 +180,7 @@ def numbers() -> None:
 @click.pass_context
 def numbers_next(ctx: click.Context, code: str, year: int, next_seq: int) -> None:
     """Make CODE's next number in YEAR be NEXT_SEQ (a mid-year start); numbers are never reused."""
-    from handlers.numbering import set_next
+    from handlers.documents.numbering import set_next
 
     with _gongwen(ctx).db.write() as session:
         set_next(session, code, year, next_seq)
@@ -200,17 +192,17 @@ def numbers_next(ctx: click.Context, code: str, year: int, next_seq: int) -> Non
 @click.pass_context
 def receipts_cmd(ctx: click.Context, document_id: int) -> None:
     """Show who has signed for a dispatched document, who returned it, and who is overdue."""
-    from handlers.outgoing import receipt_overview
+    from handlers.exchange.models import ReceiptStatus
+    from handlers.exchange.receipts import receipt_overview
 
-    labels = {"pending": "待签收", "signed": "已签收", "returned": "已退回"}
     with _gongwen(ctx).db.session() as session:
         overview = receipt_overview(session, document_id)
     for v in overview["receipts"]:
         detail = (f"{clock.local(v.signed_at):%m-%d %H:%M} {v.signed_by}" if v.signed_at else "") + \
             (f" 退回：{v.return_reason}" if v.return_reason else "") + \
             (f" 逾期自 {clock.local(v.overdue_since):%m-%d %H:%M}" if v.overdue_since else "")
-        click.echo(f"{v.unit:<16} 第{v.version}版 {labels[v.status.value]} {detail}".rstrip())
-    counts = "，".join(f"{labels[k]} {n}" for k, n in overview["counts"].items())
+        click.echo(f"{v.unit:<16} 第{v.version}版 {v.status.label} {detail}".rstrip())
+    counts = "，".join(f"{ReceiptStatus(k).label} {n}" for k, n in overview["counts"].items())
     click.echo(f"共 {len(overview['receipts'])} 个单位：{counts}；逾期 {len(overview['overdue'])}")
 
 
@@ -225,8 +217,8 @@ def archive() -> None:
 @click.pass_context
 def archive_export(ctx: click.Context, dest: Path, codes: tuple[str, ...]) -> None:
     """Write archive packages (sealed PDF, attachments, DA/T 46 metadata, history, manifest) to DEST."""
-    from engine.models import ArchiveItem
-    from handlers.archiving import export_package
+    from handlers.archive.archiving import export_package
+    from handlers.archive.models import ArchiveItem
 
     gongwen = _gongwen(ctx)
     with gongwen.db.write() as session:
@@ -245,7 +237,7 @@ def archive_export(ctx: click.Context, dest: Path, codes: tuple[str, ...]) -> No
 @click.pass_context
 def archive_check(ctx: click.Context, package: Path) -> None:
     """Run the four-properties check (四性检测) on PACKAGE; exit 1 on any failure."""
-    from handlers.archiving import check_package
+    from handlers.archive.archiving import check_package
 
     with _gongwen(ctx).db.session() as session:
         checks = check_package(session, package)
@@ -267,7 +259,7 @@ def archive_check(ctx: click.Context, package: Path) -> None:
 @click.pass_context
 def deadline_cmd(ctx: click.Context, urgency: str, amount: float, measure: str) -> None:
     """Set the sign-for window for one urgency (e.g. urgent 2 working_hours)."""
-    from handlers.incoming import set_deadline
+    from handlers.exchange.deadlines import set_deadline
 
     with _gongwen(ctx).db.write() as session:
         set_deadline(session, urgency, amount, measure)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from engine.config import Settings
 from engine.models import Department, Person, Role, Unit, UnitKind
 from engine.organisation import create_department, create_person, create_unit, grant_role
-from handlers.seals import issue_seal
+from handlers.seals.register import issue_seal
 
 DEMO_PASSWORD = "gongwen-demo"
 

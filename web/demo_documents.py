@@ -43,9 +43,10 @@ from engine.calendar import WorkCalendar
 from engine.core import Gongwen
 from engine.errors import NotFound
 from engine.inbox import ready_tasks
-from engine.models import Document, Person, Task, Timer, Urgency
-from handlers.documents import start_outgoing
-from handlers.incoming import sign_deadline
+from engine.models import Person, Task, Timer
+from handlers.documents.drafting import start_outgoing
+from handlers.documents.models import Document, Urgency
+from handlers.exchange.deadlines import sign_for_window
 
 from .demo import DemoOrg, issue_seals
 
@@ -207,7 +208,7 @@ def _earlier_working_day(gongwen: Gongwen, now: datetime) -> date:
         while True:
             day -= timedelta(days=1)
             evening = datetime.combine(day, time(18), clock.SHANGHAI)
-            if calendar.is_workday(day) and sign_deadline(session, calendar, Urgency.NORMAL, evening) < now:
+            if calendar.is_workday(day) and sign_for_window(session, calendar, Urgency.NORMAL, evening).due < now:
                 return day
 
 

@@ -29,24 +29,19 @@ from werkzeug.datastructures import MultiDict
 
 from engine import clock, inbox, organisation
 from engine.errors import Conflict, Forbidden, FormInvalid, GongwenError, NotFound, Refused
-from engine.models import (
-    Document,
-    Notification,
-    Person,
-    PersonStatus,
-    ProcessInstance,
-    Receipt,
-    RoleGrant,
-    Task,
-    TaskState,
-)
+from engine.models import Person, PersonStatus, ProcessInstance, RoleGrant, Task, TaskState
 from engine.organisation import roles_of, works_in
 from engine.registry import FORMS
 from forms.choices import people
-from handlers.attachments import add_attachment
-from handlers.documents import can_read, document_for_instance, draft_values, start_outgoing
-from handlers.incoming import check_before_signing
-from handlers.outgoing import chase, preview, receipt_overview
+from handlers.documents.attachments import ATTACHMENT_MAX_BYTES, add_attachment
+from handlers.documents.drafting import draft_values, start_outgoing
+from handlers.documents.layout import preview
+from handlers.documents.models import Document
+from handlers.exchange.holdings import can_read, document_for_instance
+from handlers.exchange.models import Receipt
+from handlers.exchange.receipts import chase, receipt_overview
+from handlers.exchange.sign_for import check_before_signing
+from handlers.notifications import tell as notifications
 
 from . import current_gongwen
 
@@ -71,8 +66,6 @@ def _load_person() -> None:
             session.clear()
             return
         g.person = person
-        g.unread = db.scalar(select(Notification.id).where(Notification.person_id == person.id,
-                                                           Notification.read_at.is_(None)).limit(1)) is not None
         g.task_count = inbox.task_count(db, person.id)
         g.roles = roles_of(db, person.id)
     session["last_seen"] = now.timestamp()
@@ -163,8 +156,7 @@ def index():
                            .where(ProcessInstance.id.in_(ids))).all() if ids else []
         titles = {i: title for i, title, _ in found}
         priorities = {i: priority for i, _, priority in found}
-        notes = db.scalars(select(Notification).where(Notification.person_id == g.person.id)
-                           .order_by(Notification.id.desc()).limit(10)).all()
+        notes = notifications.latest(db, g.person.id)
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     template = "_rows.html" if request.args.get("fragment") else "inbox.html"
     return render_template(template, view=view, views=VIEWS, rows=rows, titles=titles, priorities=priorities,
@@ -352,7 +344,7 @@ def add_document_attachment(document_id):
                 raise Refused("请选择要上传的附件")
             add_attachment(db, gongwen.files, document, name=request.form.get("name") or upload.filename,
                            filename=upload.filename, content=upload.read(),
-                           max_bytes=gongwen.settings.attachment_max_bytes)
+                           max_bytes=gongwen.settings.option(ATTACHMENT_MAX_BYTES))
         flash(f"已添加附件：{upload.filename}")
     except GongwenError as err:
         flash(str(err))

@@ -11,17 +11,17 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.errors import GongwenError
-from engine.models import ROLE_LABELS, CertificateAuthority, Department, Person, Role, RoleGrant, Seal, SealStatus, Unit
+from engine.models import ROLE_LABELS, Department, Person, Role, RoleGrant, Unit
 from engine.organisation import find_person, grant_role, revoke_role, unlock
-from handlers.sealing.pki import REVOCATION_REASONS
-from handlers.seals import issue_seal, revoke_seal
+from handlers.seals.models import CertificateAuthority, Seal, SealStatus
+from handlers.seals.pki import REVOCATION_REASONS, RevocationReason
+from handlers.seals.register import issue_seal, revoke_seal
 
 from . import current_gongwen
 from .admin import requires
 
 bp = Blueprint("security", __name__, url_prefix="/admin/security")
 officer = requires(Role.SECURITY_OFFICER)
-REASON_LABELS = {"lost": "遗失", "damaged": "损坏", "dissolved": "单位撤销", "renamed": "单位更名", "other": "其他"}
 
 
 @bp.route("/")
@@ -46,7 +46,8 @@ def overview():
         names = {u.id: u.name for u in units}
         return render_template("admin/security.html", locked=locked, person=person, grants=grants, units=units,
                                departments=departments, seals=seals, authorities=authorities, names=names,
-                               roles=ROLE_LABELS, reasons=REASON_LABELS, login=login, now=clock.now())
+                               roles=ROLE_LABELS, reasons={r.value: r.label for r in RevocationReason},
+                               login=login, now=clock.now())
 
 
 def _back(login: str = ""):

@@ -16,38 +16,26 @@ from sqlalchemy import select
 from engine import clock
 from engine.calendar import mark_year_entered, set_override
 from engine.errors import GongwenError
-from engine.models import (
-    CalendarOverride,
-    CalendarYear,
-    DeadlineRule,
-    Department,
-    DistributionList,
-    Incident,
-    NumberCounter,
-    Person,
-    Unit,
-    UnitKind,
-)
+from engine.models import CalendarOverride, CalendarYear, Department, Incident, Person, Unit, UnitKind
 from engine.organisation import (
     create_department,
     create_person,
     create_unit,
-    delete_distribution_list,
     move_person,
-    save_distribution_list,
     set_frozen,
 )
-from handlers.incoming import DEFAULT_DEADLINES, set_deadline
-from handlers.numbering import set_next
+from handlers.documents.distribution import delete_distribution_list, save_distribution_list
+from handlers.documents.models import DistributionList, NumberCounter, Urgency
+from handlers.documents.numbering import set_next
+from handlers.exchange.deadlines import Measure, deadline_rules, set_deadline
 
 from . import current_gongwen
 from .admin import system_admin
 
 bp = Blueprint("system", __name__, url_prefix="/admin/system")
-URGENCIES = {"normal": "平件", "urgent": "加急", "extra_urgent": "特急"}
-UNIT_KINDS = {"province": "省政府", "city": "市政府", "county": "县（区）政府", "office": "政府办公厅（室）",
-              "department": "政府组成部门", "direct_body": "直属机构"}
-MEASURES = {"working_days": "个工作日", "working_hours": "个工作小时", "hours": "小时（不分昼夜）"}
+URGENCIES = {u.value: u.label for u in Urgency}
+UNIT_KINDS = {k.value: k.label for k in UnitKind}
+MEASURES = {m.value: m.label for m in Measure}
 
 
 @bp.route("/")
@@ -70,16 +58,9 @@ def overview():
                                  .order_by(CalendarOverride.day)).all(),
             lists=db.scalars(select(DistributionList).order_by(DistributionList.owner_unit_id,
                                                                DistributionList.name)).all(),
-            deadlines=_deadlines(db), urgencies=URGENCIES, measures=MEASURES, unit_kinds=UNIT_KINDS,
+            deadlines=deadline_rules(db), urgencies=URGENCIES, measures=MEASURES, unit_kinds=UNIT_KINDS,
             incidents=db.scalars(select(Incident).where(Incident.resolved_at.is_(None))
                                  .order_by(Incident.id)).all())
-
-
-def _deadlines(db) -> list[tuple[str, float, str, bool]]:
-    """Each urgency's sign-for window: (urgency, amount, measure, whether an administrator set it)."""
-    rules = {r.urgency: r for r in db.scalars(select(DeadlineRule))}
-    return [(u, rules[u].amount, rules[u].measure, True) if u in rules else (u, *DEFAULT_DEADLINES[u], False)
-            for u in URGENCIES]
 
 
 def _act(done: str, change, anchor: str, **back):

@@ -37,7 +37,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 
-from handlers.typesetting.fonts import FontSet, load_fonts
+from .fonts import FontSet, load_fonts
 
 __all__ = ["RedHeadDocument", "RenderedPdf", "SealBox", "render"]
 

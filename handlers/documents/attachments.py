@@ -12,9 +12,14 @@ import zipfile
 
 from sqlalchemy.orm import Session
 
+from engine.config import option
 from engine.errors import Refused
 from engine.files import FileStore
-from engine.models import Attachment, DocStatus, Document
+
+from .models import Attachment, DocStatus, Document
+
+# The largest attachment accepted, in bytes (the web app's upload limit follows it).
+ATTACHMENT_MAX_BYTES = option("attachment_max_bytes", "GONGWEN_ATTACHMENT_MAX_BYTES", int, 50 * 1024 * 1024)
 
 _IMAGES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),

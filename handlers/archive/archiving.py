@@ -31,23 +31,15 @@ from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.files import FileStore
-from engine.models import (
-    ArchiveItem,
-    Department,
-    Document,
-    IncomingRecord,
-    Person,
-    ProcessInstance,
-    Retention,
-    Task,
-    TaskState,
-    Unit,
-)
+from engine.models import Department, Person, ProcessInstance, Task, TaskState, Unit
 from engine.registry import HandlerContext, handler
 
-from .numbering import allocate
-from .typesetting.fonts import load_fonts
-from .verification import verify_document
+from ..documents.models import Document
+from ..documents.numbering import allocate
+from ..documents.typesetting.fonts import load_fonts
+from ..incoming.models import IncomingRecord
+from ..seals.verification import verify_document
+from .models import ArchiveItem, Retention
 
 CODE = re.compile(r"^(?P<fonds>[A-Za-z0-9]+)-WS·(?P<year>\d{4})-(?P<retention>Y|D30|D10)-(?P<org>[A-Za-z0-9]+)-"
                   r"(?P<number>\d{4})$")
@@ -144,7 +136,7 @@ def _metadata(session: Session, item: ArchiveItem, document: Document, report) -
         "机构或问题": item.org_code, "件号": f"{item.item_number:04d}",
         "题名": document.title, "文件编号": document.doc_number, "责任者": "；".join(issuers),
         "日期": document.signing_date.strftime("%Y%m%d") if document.signing_date else None,
-        "文种": document.doc_type.label, "紧急程度": document.urgency.label or "平件",
+        "文种": document.doc_type.label, "紧急程度": document.urgency.label,
         "主送": document.main_to_text, "抄送": document.cc_text, "密级": document.classification,
         "页数": item.pages, "件数": 1 + len(document.attachments), "语种": "汉语",
         "电子属性": {"格式信息": "PDF", "计算机文件名": "document.pdf"},

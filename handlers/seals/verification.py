@@ -14,11 +14,12 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.models import Document, Unit
+from engine.models import Unit
 
-from .sealing.pades import VerificationReport
-from .seals import verify
-from .typesetting.redhead import ISSUERS_SEPARATOR
+from ..documents.models import Document
+from ..documents.typesetting.redhead import ISSUERS_SEPARATOR
+from .pades import VerificationReport
+from .register import verify
 
 
 def named_issuers(session: Session, pdf: bytes) -> list[str] | None:

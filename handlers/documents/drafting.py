@@ -16,26 +16,19 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.errors import Refused
-from engine.models import (
+from engine.models import Department, Person, Role, RoleGrant, Unit, UnitKind, UnitStatus
+from engine.registry import HandlerContext, handler
+
+from .models import (
     UNCLASSIFIED,
-    Department,
     Direction,
     DistributionList,
     DocStatus,
     DocType,
     Document,
     DocumentIssuer,
-    Person,
-    Receipt,
-    Role,
-    RoleGrant,
-    Unit,
-    UnitKind,
-    UnitStatus,
     Urgency,
 )
-from engine.organisation import works_in
-from engine.registry import HandlerContext, handler
 
 CLASSIFIED_REFUSAL = "涉密公文（{level}）必须通过机要渠道传递，本系统只处理非密公文"
 UPWARD_TYPES = {DocType.REQUEST, DocType.REPORT, DocType.MOTION}
@@ -240,22 +233,3 @@ def start_outgoing(runtime, session: Session, drafter: Person) -> Document:
         data={"document_id": document.id, "drafting_department_id": drafter.department_id},
         correlation={"document_id": document.id}, title="（拟稿中）", session=session)
     return document
-
-
-def can_read(session: Session, document: Document, person_id: int) -> bool:
-    """Whether a person may see a document: they work in an issuing unit or a unit it was sent to.
-
-    Administrators' roles reach no business document.
-    """
-    units = {i.unit_id for i in document.issuers} | {document.issuing_unit_id}
-    units |= set(session.scalars(select(Receipt.unit_id).where(Receipt.document_id == document.id)))
-    return works_in(session, person_id, units)
-
-
-def document_for_instance(session: Session, instance_id: int) -> Document | None:
-    """The document an outgoing instance drafts, or an incoming instance received."""
-    document = session.scalar(select(Document).where(Document.instance_id == instance_id))
-    if document is not None:
-        return document
-    document_id = session.scalar(select(Receipt.document_id).where(Receipt.incoming_instance_id == instance_id))
-    return session.get(Document, document_id) if document_id else None

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.errors import Conflict, Refused
-from engine.models import DocStatus, DocType, Document, NumberCounter, Unit
+from engine.models import Unit
 from engine.registry import HandlerContext, handler
+
+from .models import DocStatus, DocType, Document, NumberCounter
 
 
 def format_number(code: str, year: int, seq: int, doc_type: DocType) -> str:

@@ -19,15 +19,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
-from engine.background import periodic
+from engine.background import JobContext, periodic
 from engine.config import Settings
 from engine.errors import Conflict, NotFound, Refused
-from engine.models import CertificateAuthority, Seal, SealStatus, Unit, UnitKind
+from engine.models import Unit, UnitKind
 from engine.registry import HandlerContext, handler
 
-from .sealing import pki
-from .sealing.pades import Verifier
-from .sealing.seal_image import draw_seal, seal_diameter_mm
+from . import pki
+from .models import CertificateAuthority, Seal, SealStatus
+from .pades import Verifier
+from .seal_image import draw_seal, seal_diameter_mm
 
 ROOT_NAME = "公文系统电子印章根证书"
 SEAL_YEARS = 5
@@ -182,10 +183,10 @@ def verifier(session: Session) -> Verifier:
                     crls=[c.crl_der for c in cas if c.crl_der])
 
 
-@periodic
-def _renew_crls(gongwen) -> None:
-    with gongwen.db.write() as session:
-        renew_stale_crls(session, gongwen.settings)
+@periodic(every=timedelta(hours=1))
+def _renew_crls(job: JobContext) -> None:
+    with job.db.write() as session:
+        renew_stale_crls(session, job.settings)
 
 
 def verify(session: Session, pdf: bytes, expected_signers: list[str] | None = None):

@@ -20,6 +20,7 @@ other      (no reason code)           RFC 5280 §5.3.1: omit rather than encode 
 
 from __future__ import annotations
 
+import enum
 import os
 import re
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ __all__ = [
     "Issued",
     "KeyBox",
     "KeyBoxError",
+    "RevocationReason",
     "build_crl",
     "create_issuing_ca",
     "create_root_ca",
@@ -49,13 +51,39 @@ __all__ = [
     "unit_name_of",
 ]
 
-REVOCATION_REASONS: dict[str, x509.ReasonFlags | None] = {
-    "lost": x509.ReasonFlags.key_compromise,
-    "damaged": x509.ReasonFlags.superseded,
-    "dissolved": x509.ReasonFlags.cessation_of_operation,
-    "renamed": x509.ReasonFlags.affiliation_changed,
-    "other": None,
+class RevocationReason(enum.StrEnum):
+    """Why a seal is revoked, with its label and the CRL reason code it is published under."""
+
+    LOST = "lost"
+    DAMAGED = "damaged"
+    DISSOLVED = "dissolved"
+    RENAMED = "renamed"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"lost": "印章遗失或私钥泄露", "damaged": "印章损坏，已更换", "dissolved": "单位已撤销",
+                "renamed": "单位已更名", "other": "其他原因"}[self.value]
+
+    @property
+    def flag(self) -> x509.ReasonFlags | None:
+        return _REASON_FLAGS[self]
+
+    @classmethod
+    def of_flag(cls, flag_name: str) -> RevocationReason | None:
+        """The reason published under a CRL reason code (e.g. ``key_compromise``), if it is one of ours."""
+        return next((r for r in cls if r.flag is not None and r.flag.name == flag_name), None)
+
+
+_REASON_FLAGS = {
+    RevocationReason.LOST: x509.ReasonFlags.key_compromise,
+    RevocationReason.DAMAGED: x509.ReasonFlags.superseded,
+    RevocationReason.DISSOLVED: x509.ReasonFlags.cessation_of_operation,
+    RevocationReason.RENAMED: x509.ReasonFlags.affiliation_changed,
+    RevocationReason.OTHER: None,
 }
+# The reasons by value, for callers that check a submitted string.
+REVOCATION_REASONS = {r.value: r for r in RevocationReason}
 
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning, RFC 9336
 
@@ -223,7 +251,7 @@ def build_crl(
         if reason not in REVOCATION_REASONS:
             raise ValueError(f"未知的吊销原因：{reason}（可选：{'、'.join(REVOCATION_REASONS)}）")
         entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
-        if (flag := REVOCATION_REASONS[reason]) is not None:
+        if (flag := RevocationReason(reason).flag) is not None:
             entry = entry.add_extension(x509.CRLReason(flag), critical=False)
         builder = builder.add_revoked_certificate(entry.build())
     return builder.sign(issuer.private_key, hashes.SHA256())

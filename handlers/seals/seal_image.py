@@ -33,7 +33,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 
-from handlers.typesetting.fonts import load_fonts
+from ..documents.typesetting.fonts import load_fonts
 
 __all__ = ["SEAL_RED", "draw_seal", "seal_diameter_mm"]
 

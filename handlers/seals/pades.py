@@ -2,7 +2,7 @@
 
 ``sign_pdf`` adds one seal as an incremental update: a PAdES signature (subfilter
 ``ETSI.CAdES.detached``, SHA-256, ECDSA) in a new signature field whose appearance is the seal
-picture from :func:`handlers.sealing.seal_image.draw_seal`. Calling it again on the result, with
+picture from :func:`handlers.seals.seal_image.draw_seal`. Calling it again on the result, with
 another field name and box, adds a further seal (joint documents); earlier seals stay valid
 because adding a signature field is an allowed change.
 
@@ -47,7 +47,7 @@ from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import CertificateValidator, ValidationContext, errors
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .pki import DOCUMENT_SIGNING, seal_id_of, unit_name_of
+from .pki import DOCUMENT_SIGNING, RevocationReason, seal_id_of, unit_name_of
 
 __all__ = ["Check", "VerificationReport", "Verifier", "sign_pdf", "verify_pdf"]
 
@@ -83,12 +83,6 @@ _LABELS = {
 # Dates in messages are Beijing time, as users read them.
 _BEIJING = timezone(timedelta(hours=8))
 
-_REVOCATION_REASONS = {
-    "key_compromise": "印章遗失或私钥泄露",
-    "superseded": "印章已更换",
-    "cessation_of_operation": "单位已撤销",
-    "affiliation_changed": "单位已更名",
-}
 
 
 # -- signing ---------------------------------------------------------------------------------------------
@@ -326,7 +320,8 @@ class Verifier:
     def _trust_problem(self, status: PdfSignatureStatus, moment: datetime) -> dict[str, str]:
         details = status.revocation_details
         if details is not None:
-            reason = _REVOCATION_REASONS.get(details.revocation_reason.native, "已吊销")
+            known = RevocationReason.of_flag(details.revocation_reason.native)
+            reason = known.label if known else "已吊销"
             whose = "签发机构证书" if details.ca_revoked else "印章证书"
             when = _beijing(details.revocation_date, "%Y-%m-%d %H:%M")
             return {"revocation": f"{whose}已于 {when} 被吊销（{reason}）"}

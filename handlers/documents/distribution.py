@@ -1,0 +1,45 @@
+"""Distribution lists (分发列表): a unit's saved sets of recipients, e.g. 各县区政府."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.errors import GongwenError, NotFound
+from engine.models import Unit
+
+from .models import DistributionList
+
+
+def distribution_lists(session: Session, unit_id: int) -> list[tuple[int, str]]:
+    """The lists ``unit_id`` keeps, as (id, name) for a pick list."""
+    return [(d.id, d.name) for d in session.scalars(
+        select(DistributionList).where(DistributionList.owner_unit_id == unit_id).order_by(DistributionList.name))]
+
+
+def save_distribution_list(session: Session, owner: Unit, name: str, unit_ids: list[int], *,
+                           actor_id: int | None = None) -> DistributionList:
+    """Create or replace ``owner``'s list called ``name`` (e.g. 各县区政府) with ``unit_ids``, in order."""
+    name = name.strip()
+    if not name or not unit_ids:
+        raise GongwenError("分发列表需要名称和至少一个单位")
+    known = set(session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
+    if missing := [u for u in unit_ids if u not in known]:
+        raise NotFound(f"没有编号为 {missing[0]} 的单位")
+    saved = session.scalar(select(DistributionList).where(DistributionList.owner_unit_id == owner.id,
+                                                          DistributionList.name == name))
+    if saved is None:
+        saved = DistributionList(owner_unit_id=owner.id, name=name)
+        session.add(saved)
+    saved.unit_ids = list(dict.fromkeys(unit_ids))
+    session.flush()
+    audit.record(session, "distribution_list.save", actor_id=actor_id, unit_id=owner.id, list_id=saved.id,
+                 name=name, units=len(saved.unit_ids))
+    return saved
+
+
+def delete_distribution_list(session: Session, saved: DistributionList, *, actor_id: int | None = None) -> None:
+    audit.record(session, "distribution_list.delete", actor_id=actor_id, unit_id=saved.owner_unit_id,
+                 list_id=saved.id, name=saved.name)
+    session.delete(saved)

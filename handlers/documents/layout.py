@@ -1,0 +1,91 @@
+"""The document as laid out: the red-header layout of a document, its preview, typesetting, corrections."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.errors import Refused
+from engine.models import Unit, UnitKind
+from engine.registry import HandlerContext, handler
+
+from .drafting import recipients, unit_names
+from .models import DocStatus, DocType, Document, Urgency
+from .typesetting.redhead import RedHeadDocument, render
+
+_NAME_ONLY = {DocType.LETTER, DocType.MINUTES}  # 信函 and 纪要 carry the organ's name without "文件"
+
+
+def _printing_office(session: Session, unit: Unit) -> Unit:
+    if unit.kind == UnitKind.OFFICE:
+        return unit
+    office = session.scalar(select(Unit).where(Unit.parent_id == unit.id, Unit.kind == UnitKind.OFFICE))
+    return office or unit
+
+
+def layout(session: Session, document: Document, issuer_ids: list[int] | None = None,
+           attachments: list[str] | None = None) -> RedHeadDocument:
+    """The document as the red-header renderer sees it (for a preview, a draft not yet saved)."""
+    units = [session.get(Unit, i) for i in (issuer_ids or [i.unit_id for i in document.issuers])]
+    suffix = "" if document.doc_type in _NAME_ONLY else "文件"
+    attachments = [a.name for a in document.attachments] if attachments is None else attachments
+    return RedHeadDocument(
+        issuer_marks=[f"{u.name}{suffix}" for u in units],
+        doc_number=document.doc_number or "",
+        title=document.title,
+        main_to=document.main_to_text,
+        body=list(document.body),
+        signing_organs=[u.name for u in units],
+        date=document.signing_date or clock.local_today(),
+        attachments=attachments,
+        copy_number=document.copy_number,
+        urgency=document.urgency.mark,
+        signers=list(document.signers),
+        note=document.note,
+        cc=document.cc_text or None,
+        printed_by=_printing_office(session, units[0]).name,
+        printed_on=document.printed_on or clock.local_today(),
+    )
+
+
+def preview(session: Session, document: Document, values: dict) -> bytes:
+    """The red-header PDF of a draft as the drafter has filled it in so far; nothing is saved."""
+    main_to = recipients(session, values.get("main_to", []), values.get("main_to_lists", []),
+                         document.issuing_unit_id)
+    cc = recipients(session, values.get("cc", []), values.get("cc_lists", []), document.issuing_unit_id)
+    draft = Document(doc_type=DocType(values["doc_type"]), urgency=Urgency(values.get("urgency", "normal")),
+                     title=values.get("title") or "（标题）", main_to_text=unit_names(session, main_to),
+                     cc_text=unit_names(session, cc), body=[p for p in values.get("body", "").splitlines() if p],
+                     note=values.get("note") or None, signers=[], copy_number=None, doc_number=None)
+    issuers = list(dict.fromkeys([document.issuing_unit_id, *values.get("co_issuers", [])]))
+    return render(layout(session, draft, issuers, [a.name for a in document.attachments])).pdf
+
+
+@handler("typeset")
+def typeset(ctx: HandlerContext, document_id: int) -> dict:
+    """Render the numbered document as a GB/T 9704 red-header PDF and store it."""
+    document = ctx.session.get(Document, document_id)
+    if document.direction.value == "upward" and not document.signers:
+        raise Refused("上行文须标注签发人，但没有签发记录")
+    document.printed_on = clock.local_today()
+    rendered = render(layout(ctx.session, document))
+    document.pdf_sha256 = ctx.files.put(ctx.session, rendered.pdf, "application/pdf")
+    document.seal_boxes = [asdict(box) for box in rendered.seal_boxes]
+    document.status = DocStatus.TYPESET
+    ctx.audit("document.typeset", document_id=document.id, pdf=document.pdf_sha256, pages=rendered.pages)
+    return {"pdf": document.pdf_sha256, "pages": rendered.pages}
+
+
+@handler("apply_correction")
+def apply_correction(ctx: HandlerContext, document_id: int, correction: dict) -> dict:
+    """Proofreading found errors in the wording: correct title and body, keep number and recipients."""
+    document = ctx.session.get(Document, document_id)
+    document.title = correction["title"].strip()
+    document.body = [p.strip() for p in correction["body"].splitlines() if p.strip()]
+    document.updated_at = clock.now()
+    ctx.audit("document.correct", document_id=document.id, actor_id=correction.get("completed_by"),
+              note=correction.get("opinion", ""))
+    return {"corrected_at": ctx.now().isoformat()}

@@ -1,0 +1,167 @@
+"""The sender's receipts: one row per recipient and version, kept current by the recipients' replies.
+
+A recipient never writes these rows. Its process sends a ``Reply`` (signed, returned, overdue)
+through the outbox; :func:`record_reply` applies it on the sender's side, in a transaction
+of its own, and tells the sender's instance of a return and of the moment nobody is left to
+answer. The sender chases a recipient by hand (催签) and sees the overview of every receipt.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import audit, clock
+from engine.background import JobContext, consumer
+from engine.db import is_sqlite
+from engine.errors import Refused
+from engine.models import Outbox, Person, Role, Unit
+from engine.organisation import holders
+from engine.registry import HandlerContext, handler
+
+from ..documents.models import Document
+from ..notifications import tell
+from .deadlines import CHASE_INTERVAL
+from .models import Receipt, ReceiptStatus
+
+__all__ = ["ReceiptView", "Reply", "ReplyKind", "chase", "receipt_for", "receipt_overview", "send_reply"]
+
+
+class ReplyKind(enum.StrEnum):
+    SIGNED = "signed"
+    RETURNED = "returned"
+    OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a recipient tells the sender about one delivery (named by document, unit and version)."""
+
+    document_id: int
+    unit_id: int
+    version: int | None      # None: the latest version sent to the unit (processes started before versions)
+    kind: ReplyKind
+    at: str                  # ISO time on the recipient's side
+    person_id: int | None = None
+    reason: str | None = None
+    verification: dict | None = None   # the report the clerk saw before signing
+
+
+def send_reply(ctx: HandlerContext, reply: Reply) -> None:
+    """Queue ``reply`` for the sender; applied after the recipient's step commits, at least once."""
+    ctx.outbox("exchange.reply", f"reply:{reply.document_id}:{reply.unit_id}:{reply.version}:{reply.kind}",
+               {**asdict(reply), "kind": reply.kind.value})
+
+
+def receipt_for(session: Session, document_id: int, unit_id: int, version: int | None, *,
+                lock: bool = False) -> Receipt | None:
+    """The receipt of one delivery (the latest version sent to the unit if ``version`` is None)."""
+    query = select(Receipt).where(Receipt.document_id == document_id, Receipt.unit_id == unit_id)
+    query = query.where(Receipt.version == version) if version is not None else \
+        query.order_by(Receipt.version.desc()).limit(1)
+    if lock and not is_sqlite(session):
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+@consumer("exchange.reply")
+def record_reply(job: JobContext, session: Session, item: Outbox) -> None:
+    """Apply a recipient's reply to the sender's receipt; a reply applied before changes nothing."""
+    reply = Reply(**{**item.payload, "kind": ReplyKind(item.payload["kind"])})
+    receipt = receipt_for(session, reply.document_id, reply.unit_id, reply.version, lock=True)
+    if receipt is None:
+        raise Refused(f"没有公文 {reply.document_id} 发往单位 {reply.unit_id} 的签收记录")
+    if reply.kind == ReplyKind.OVERDUE:
+        if receipt.status == ReceiptStatus.PENDING and receipt.overdue_since is None:
+            receipt.overdue_since = datetime.fromisoformat(reply.at)
+        return
+    if receipt.status != ReceiptStatus.PENDING:
+        return
+    receipt.status = ReceiptStatus(reply.kind.value)
+    receipt.signed_by_id, receipt.signed_at = reply.person_id, datetime.fromisoformat(reply.at)
+    receipt.verification = reply.verification
+    if reply.kind == ReplyKind.RETURNED:
+        receipt.return_reason = reply.reason
+        job.runtime.send_message(session, "退文", {"document_id": reply.document_id},
+                                 {"unit_id": reply.unit_id, "reason": reply.reason, "version": receipt.version})
+    session.flush()
+    pending = session.scalar(select(func.count()).select_from(Receipt).where(
+        Receipt.document_id == reply.document_id, Receipt.status == ReceiptStatus.PENDING))
+    if pending == 0:
+        version = session.scalar(select(Document.version).where(Document.id == reply.document_id))
+        job.runtime.send_message(session, "全部签收", {"document_id": reply.document_id}, {"version": version})
+
+
+@handler("check_unsigned")
+def check_unsigned(ctx: HandlerContext, document_id: int) -> dict:
+    """A day after dispatch, tell the drafter and the office's clerks who has not signed (Lianyungang's rule)."""
+    pending = ctx.session.scalars(select(Unit.name).join(Receipt, Receipt.unit_id == Unit.id).where(
+        Receipt.document_id == document_id, Receipt.status == ReceiptStatus.PENDING)).all()
+    if pending:
+        title = ctx.session.get(Document, document_id).title
+        text = f"《{title}》分发已满24小时，尚有 {len(pending)} 个单位未签收：{'、'.join(pending[:10])}"
+        people = {ctx.initiator_id, *holders(ctx.session, Role.CLERK, ctx.owning_unit_id)} - {None}
+        tell.tell(ctx.session, sorted(people), text, kind="unsigned_24h", reason="分发满24小时仍未签收",
+                  instance_id=ctx.instance_id, key=f"unsigned_24h:{document_id}")
+    return {"pending": len(pending)}
+
+
+def chase(session: Session, receipt_id: int, person_id: int) -> None:
+    """The sender chases one recipient by hand (催签): at most once an hour per recipient, audited."""
+    receipt = session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise Refused("没有这条签收记录")
+    if receipt.status != ReceiptStatus.PENDING:
+        raise Refused("该单位已签收或已退回，无需催签")
+    now = clock.now()
+    if receipt.last_chased_at is not None and now - receipt.last_chased_at < CHASE_INTERVAL:
+        wait = CHASE_INTERVAL - (now - receipt.last_chased_at)
+        raise Refused(f"刚催过，请 {int(wait.total_seconds() // 60) + 1} 分钟后再催")
+    receipt.last_chased_at = now
+    title = session.get(Document, receipt.document_id).title
+    tell.tell(session, holders(session, Role.CLERK, receipt.unit_id), f"发文单位催签：《{title}》请尽快签收",
+              kind="chase", reason="发文单位催签", instance_id=receipt.incoming_instance_id,
+              key=f"chase:{receipt.id}:{now.isoformat()}")
+    audit.record(session, "receipt.chase", actor_id=person_id, unit_id=receipt.unit_id,
+                 document_id=receipt.document_id)
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    unit: str
+    copy: bool
+    version: int
+    status: ReceiptStatus
+    due_at: datetime | None
+    signed_at: datetime | None
+    signed_by: str | None
+    return_reason: str | None
+    overdue_since: datetime | None
+    receipt_id: int
+
+
+def receipt_overview(session: Session, document_id: int) -> dict:
+    """The sender's view: every recipient's latest receipt, the counts, and who is overdue now."""
+    now = clock.now()
+    rows = session.execute(
+        select(Receipt, Unit.name, Person.name).join(Unit, Unit.id == Receipt.unit_id)
+        .outerjoin(Person, Person.id == Receipt.signed_by_id)
+        .where(Receipt.document_id == document_id).order_by(Receipt.unit_id, Receipt.version)
+    ).all()
+    latest: dict[int, ReceiptView] = {}
+    for receipt, unit, signer in rows:
+        overdue = receipt.overdue_since or (
+            receipt.due_at if receipt.status == ReceiptStatus.PENDING and receipt.due_at and receipt.due_at < now
+            else None)
+        latest[receipt.unit_id] = ReceiptView(unit, receipt.copy, receipt.version, receipt.status, receipt.due_at,
+                                              receipt.signed_at, signer, receipt.return_reason,
+                                              overdue if receipt.status == ReceiptStatus.PENDING else None,
+                                              receipt.id)
+    views = list(latest.values())
+    counts = {status.value: sum(v.status == status for v in views) for status in ReceiptStatus}
+    return {"receipts": views, "history": len(rows), "counts": counts,
+            "overdue": [v for v in views if v.overdue_since is not None]}

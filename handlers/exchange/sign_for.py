@@ -1,0 +1,83 @@
+"""The recipient's side of an exchange: arrival, the check before signing, sign-for or return, overdue.
+
+One receiving instance per recipient unit. Arrival wakes the clerks for 特急; sign-for
+verifies the sealed file again and refuses to sign a document that fails (it can only be
+returned). Each answer goes back to the sender as a reply (see :mod:`.receipts`); nothing
+here writes the sender's rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.errors import Refused
+from engine.files import FileStore
+from engine.models import Role
+from engine.organisation import holders
+from engine.registry import HandlerContext, handler
+
+from ..documents.drafting import ensure_unclassified
+from ..documents.models import UNCLASSIFIED, Document, Urgency
+from ..notifications.tell import tell
+from ..seals.verification import verify_document
+from .receipts import Reply, ReplyKind, send_reply
+
+REQUIRED_ELEMENTS = {"doc_number": "发文字号", "title": "标题", "main_to_text": "主送机关", "signing_date": "成文日期"}
+
+
+@handler("receive_document", savepoint=False)  # runs for every recipient of a dispatch; writes only last
+def receive_document(ctx: HandlerContext, document_id: int, unit_id: int, window: dict) -> dict:
+    """A document arrives: refuse a classified one, wake the clerks for 特急; the sender set the window."""
+    document = ctx.session.get(Document, document_id)
+    ensure_unclassified(document.classification, gate="收文")
+    now = ctx.now()
+    if document.urgency == Urgency.EXTRA_URGENT:
+        when = "（非办公时间到达，请立即处理）" if not ctx.calendar.in_office_hours(now) else ""
+        tell(ctx.session, holders(ctx.session, Role.CLERK, unit_id), f"特急公文到达：{document.title}{when}",
+             kind="urgent_arrival", reason="特急公文须即时签收", instance_id=ctx.instance_id,
+             key=f"urgent_arrival:{ctx.instance_id}")
+    ctx.audit("document.arrive", document_id=document_id, doc_number=document.doc_number, due=window["sign_due"])
+    return {"doc_number": document.doc_number, "title": document.title, "urgency": document.urgency.value, **window}
+
+
+def check_before_signing(session: Session, files: FileStore, document: Document) -> dict:
+    """The report a clerk sees before signing: seals, chain, CRLs, issuers, format elements, classification."""
+    report = verify_document(session, files.get(document.sealed_sha256))
+    checks = [{"key": c.key, "label": c.label, "ok": c.ok, "detail": c.detail} for c in report.checks]
+    missing = [label for name, label in REQUIRED_ELEMENTS.items() if not getattr(document, name)]
+    checks.append({"key": "format", "label": "格式要素齐全", "ok": not missing,
+                   "detail": f"缺少{'、'.join(missing)}" if missing else "发文字号、标题、主送机关、成文日期齐全"})
+    classified = document.classification != UNCLASSIFIED
+    checks.append({"key": "classification", "label": "非涉密公文", "ok": not classified,
+                   "detail": f"标为{document.classification}，涉密公文必须通过机要渠道传递" if classified else "非密"})
+    failed = next((c for c in checks if not c["ok"]), None)
+    return {"ok": failed is None, "checks": checks, "signers": report.signers,
+            "reason": f"{failed['label']}：{failed['detail']}" if failed else None, "at": clock.now().isoformat()}
+
+
+@handler("record_receipt")
+def record_receipt(ctx: HandlerContext, document_id: int, unit_id: int, decision: str, reason: str,
+                   person_id: int, version: int | None = None) -> dict:
+    """The clerk signs (only a document that passes verification) or returns it with a reason."""
+    report = None
+    if decision == "sign":
+        report = check_before_signing(ctx.session, ctx.files, ctx.session.get(Document, document_id))
+        if not report["ok"]:
+            raise Refused(f"验证未通过，不能签收，只能退回：{report['reason']}")
+    kind = ReplyKind.SIGNED if decision == "sign" else ReplyKind.RETURNED
+    send_reply(ctx, Reply(document_id, unit_id, version, kind, ctx.now().isoformat(), person_id,
+                          reason=None if kind == ReplyKind.SIGNED else reason, verification=report))
+    ctx.audit("receipt." + kind.value, actor_id=person_id, document_id=document_id, version=version,
+              reason=reason if kind == ReplyKind.RETURNED else None)
+    return {"status": kind.value}
+
+
+@handler("escalate_sign_for")
+def escalate_sign_for(ctx: HandlerContext, document_id: int, unit_id: int, version: int | None = None) -> dict:
+    """Overdue: the sender learns since when, the unit's leaders are told."""
+    send_reply(ctx, Reply(document_id, unit_id, version, ReplyKind.OVERDUE, ctx.now().isoformat()))
+    title = ctx.session.get(Document, document_id).title
+    tell(ctx.session, holders(ctx.session, Role.LEADER, unit_id), f"来文逾期未签收：{title}",
+         kind="escalation", reason="超过签收时限", instance_id=ctx.instance_id, key=f"escalation:{ctx.instance_id}")
+    return {"escalated": True, "overdue_since": ctx.now().isoformat()}

@@ -1,0 +1,62 @@
+"""Gongwen's CA hierarchy and the units' electronic seals."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engine.db import Base, str_enum
+from engine.models import Unit
+
+
+class CertificateAuthority(Base):
+    """Gongwen's CA hierarchy: a root, and an issuing CA per issuing office."""
+
+    __tablename__ = "certificate_authority"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), unique=True)  # None: the root
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_authority.id"))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    key_blob: Mapped[bytes] = mapped_column(LargeBinary)                # encrypted private key
+    crl_number: Mapped[int] = mapped_column(Integer, default=0)
+    crl_der: Mapped[bytes | None] = mapped_column(LargeBinary)
+    crl_published_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class SealStatus(enum.StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"   # renewed: the old certificate stays valid for what it sealed
+
+
+class Seal(Base):
+    """A unit's electronic seal: its drawn image and its own signing certificate."""
+
+    __tablename__ = "seal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    ca_id: Mapped[int] = mapped_column(ForeignKey("certificate_authority.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="official")  # 公章
+    diameter_mm: Mapped[float] = mapped_column()
+    image_pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    serial: Mapped[str] = mapped_column(String(64))
+    key_blob: Mapped[bytes] = mapped_column(LargeBinary)
+    valid_from: Mapped[datetime] = mapped_column()
+    valid_to: Mapped[datetime] = mapped_column()
+    status: Mapped[SealStatus] = mapped_column(str_enum(SealStatus, "seal_status"), default=SealStatus.ACTIVE)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoke_reason: Mapped[str | None] = mapped_column(String(20))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("seal.id"))
+    created_at: Mapped[datetime] = mapped_column()
+
+    unit: Mapped[Unit] = relationship()
