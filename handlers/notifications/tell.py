@@ -4,7 +4,7 @@ It records the notice in the app (a ``Notification`` row per person, in the call
 transaction, so a step that rolls back tells nobody) and queues its delivery on every
 registered channel (SMS, mail, ...) through the outbox, at least once, under an
 idempotency key: delivering the same item twice sends nothing twice. A channel is an
-object with a ``name`` and ``send(session, notification)``; the in-app channel is the
+object with a ``name`` and ``send(session, notification, key)``; the in-app channel is the
 row itself and needs no delivery.
 """
 
@@ -33,7 +33,8 @@ class Channel(Protocol):
 
     name: str
 
-    def send(self, session: Session, notification: Notification) -> None: ...
+    def send(self, session: Session, notification: Notification, key: str) -> None:
+        """Send ``notification``; ``key`` is the same on every attempt, for the gateway to drop repeats."""
 
 
 CHANNELS: dict[str, Channel] = {}
@@ -69,7 +70,7 @@ def deliver(job: JobContext, session: Session, item: Outbox) -> None:
     """Send one notice on one channel (a channel since unregistered is skipped, not failed)."""
     channel = CHANNELS.get(item.payload["channel"])
     if channel is not None:
-        channel.send(session, session.get(Notification, item.payload["notification_id"]))
+        channel.send(session, session.get(Notification, item.payload["notification_id"]), item.key)
 
 
 @handler("notify")

@@ -1,0 +1,88 @@
+"""The exchange boundary: envelopes on a transport, replies applied on the sender's side, recorded signers."""
+
+from typing import ClassVar
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.background import deliver_outbox
+from engine.models import Outbox, OutboxStatus
+from handlers.exchange import envelope
+from handlers.exchange.models import Receipt, ReceiptStatus
+from handlers.seals.signing import SIGNERS
+from tests.outgoing_support import act, send
+from web import demo
+
+pytestmark = pytest.mark.usefixtures("deployed")
+
+
+@pytest.fixture
+def sealed(gongwen, org):
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office", "guanyun_office"])
+    return org
+
+
+class RecordingTransport(envelope.LocalTransport):
+    """The local transport, keeping every envelope it carried."""
+
+    carried: ClassVar[list] = []
+
+    def deliver(self, session, envelopes):
+        RecordingTransport.carried.extend(envelopes)
+        return super().deliver(session, envelopes)
+
+
+@pytest.fixture
+def recording(monkeypatch):
+    RecordingTransport.carried = []
+    monkeypatch.setitem(envelope.TRANSPORTS, "local", RecordingTransport)
+    return RecordingTransport
+
+
+def test_dispatch_hands_each_recipient_an_envelope_with_the_sealed_file_and_the_receiving_process(
+        gongwen, sealed, recording):
+    org = sealed
+    sent = send(gongwen, org, main_to=("donghai_office",), cc=[org.unit("guanyun_office").id])
+    by_unit = {e.recipient_unit_id: e for e in recording.carried}
+    assert set(by_unit) == {org.unit("donghai_office").id, org.unit("guanyun_office").id}
+    main, copy = by_unit[org.unit("donghai_office").id], by_unit[org.unit("guanyun_office").id]
+    assert (main.copy, copy.copy) == (False, True)
+    assert main.sealed_sha256 == sent.sealed_sha256 and main.receiving_process == "incoming"
+    assert main.sender_unit_id == org.unit("city_office").id and main.doc_number == sent.doc_number
+    assert main.window["sign_due"] and main.version == 1
+
+
+def test_a_recipients_answer_reaches_the_sender_as_a_reply_applied_once(gongwen, sealed):
+    org = sealed
+    sent = send(gongwen, org, main_to=("donghai_office", "guanyun_office"))
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    with gongwen.db.session() as session:
+        reply = session.scalars(select(Outbox).where(Outbox.topic == "exchange.reply")).one()
+        receipt = session.scalar(select(Receipt).where(Receipt.document_id == sent.id,
+                                                       Receipt.unit_id == org.unit("donghai_office").id))
+        signed_at = receipt.signed_at
+    assert reply.status == OutboxStatus.DONE and receipt.status == ReceiptStatus.SIGNED
+    assert reply.payload["verification"]["ok"]
+
+    # Delivered again (at least once means sometimes twice): nothing changes, no second message goes out.
+    with gongwen.db.write() as session:
+        session.get(Outbox, reply.id).status = OutboxStatus.PENDING
+    messages_before = _count(gongwen, Outbox.topic == "message")
+    deliver_outbox(gongwen)
+    with gongwen.db.session() as session:
+        again = session.get(Receipt, receipt.id)
+        assert (again.status, again.signed_at) == (ReceiptStatus.SIGNED, signed_at)
+    assert _count(gongwen, Outbox.topic == "message") == messages_before
+
+
+def test_the_sealed_file_records_the_signers_algorithm_and_format(gongwen, sealed):
+    sent = send(gongwen, sealed)
+    signer = SIGNERS["pades-ecdsa-p256"]
+    assert (sent.seal_algorithm, sent.sealed_format) == (signer.algorithm, signer.format) == \
+        ("ECDSA-P256-SHA256", "PAdES")
+
+
+def _count(gongwen, *where) -> int:
+    with gongwen.db.session() as session:
+        return session.scalar(select(func.count()).select_from(Outbox).where(*where))
