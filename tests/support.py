@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import shutil
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from engine.deploy import deploy
@@ -79,3 +82,20 @@ def audit_protection_lifted(session):
         session.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
         yield
         session.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))
+
+
+def require(available: bool, part: str) -> None:
+    """Skip a test of a real part (a server, a program, a browser, npm packages) missing on this machine;
+    under ``CI=true`` fail instead, because in CI a skip would hide a part that is not there."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{part} is missing; CI must run the tests that need it")
+    pytest.skip(f"{part} is missing here (CI runs these tests)")
+
+
+def program(name: str) -> str:
+    """The path of a program the test runs (poppler's ``pdfsig``, ``pdffonts`` ...), guarded by :func:`require`."""
+    path = shutil.which(name)
+    require(path is not None, f"the program {name}")
+    return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from handlers.documents.typesetting.fonts import load_fonts
 from handlers.seals import pki
 from handlers.seals.pades import Verifier, sign_pdf, verify_pdf
 from handlers.seals.seal_image import draw_seal, seal_diameter_mm
+from tests.support import program
 
 # pdfsig checks certificate validity at the real time, so the CA lives in the present.
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -126,12 +126,11 @@ def test_the_verifier_accepts_stored_der_and_a_fixed_clock(sealed: bytes, ca: Au
     assert verifier.verify(sealed, now=NOW + timedelta(days=1)).ok
 
 
-@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils not installed")
 def test_poppler_finds_the_signature_valid_and_covering_the_whole_file(sealed: bytes, tmp_path) -> None:
     path = tmp_path / "sealed.pdf"
     path.write_bytes(sealed)
 
-    out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([program("pdfsig"), str(path)], capture_output=True, text=True, check=True).stdout
 
     assert "Signature Type: ETSI.CAdES.detached" in out
     assert "Total document signed" in out
@@ -377,14 +376,14 @@ def test_seal_sizes_follow_the_unit_kind(kind: str, parent: str | None, diameter
     assert seal_diameter_mm(kind, parent) == diameter
 
 
-@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
 def test_the_seal_picture_is_a_diameter_square_page_with_embedded_fonts(tmp_path) -> None:
     picture = draw_seal(CITY, 42, "电子印章专用")
     path = tmp_path / "seal.pdf"
     path.write_bytes(picture)
 
     [page] = PdfReader(io.BytesIO(picture)).pages
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()
+    fonts = subprocess.run([program("pdffonts"), str(path)], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
 
     assert float(page.mediabox.width) == pytest.approx(42 * mm) == float(page.mediabox.height)
     assert len(fonts) == 3  # header, rule, the one Song face

@@ -13,6 +13,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from handlers.documents.typesetting.redhead import RedHeadDocument, RenderedPdf, render
+from tests.support import program
 
 MM = 72 / 25.4
 PAGE_HEIGHT = 297 * MM
@@ -42,7 +43,7 @@ def document(**changes) -> RedHeadDocument:
 
 def poppler(pdf: bytes, *command: str) -> bytes:
     """Run a poppler tool on ``pdf`` given as standard input ("-" in ``command``)."""
-    return subprocess.run(command, input=pdf, capture_output=True, check=True).stdout
+    return subprocess.run([program(command[0]), *command[1:]], input=pdf, capture_output=True, check=True).stdout
 
 
 def text(pdf: bytes, *args: str) -> str:
