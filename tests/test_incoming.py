@@ -296,3 +296,45 @@ def test_handling_is_chased_then_escalated_on_working_days(gongwen, sealed, fixe
     assert escalation.reason == "超过办理时限" and "收文〔2026〕1号" in escalation.text
     act(gongwen, handler, "办理", {"result": "已办结"})  # still possible after the escalation
     assert task_of(gongwen, handler, "归档")
+
+
+def test_an_attachment_name_is_data_and_never_a_path_in_the_archive_export(gongwen, sealed, tmp_path):
+    import io
+
+    from pypdf import PdfWriter
+
+    from handlers.documents.attachments import add_attachment
+    from tests.outgoing_support import start
+
+    writer, pdf = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(595, 842)
+    writer.write(pdf)
+    org = sealed
+    drafter = org.person("lyg.drafter")
+    doc = start(gongwen, drafter)
+    with gongwen.db.write() as session:
+        add_attachment(session, gongwen.files, session.get(Document, doc.id), name="x/../../../../planted",
+                       filename="../../../../planted.pdf", content=pdf.getvalue(), max_bytes=4096)
+    with pytest.raises(Refused, match="控制字符"), gongwen.db.write() as session:
+        add_attachment(session, gongwen.files, session.get(Document, doc.id), name="名单\u202eexe.pdf",
+                       filename="a.pdf", content=b"%PDF-1.4\n%%EOF", max_bytes=1024)
+    send(gongwen, org, document_id=doc.id)
+    handler = org.person("dh.handler")
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id,
+                                               "deadline_days": 3})
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "由综合股办理"})
+    act(gongwen, handler, "承办人决定下一步", {"next": "handle"})
+    act(gongwen, handler, "办理", {"result": "已办理", "readers": []})
+    act(gongwen, handler, "归档", {"retention": "D10"})
+
+    dest = tmp_path / "exports" / "here"
+    dest.mkdir(parents=True)
+    with gongwen.db.write() as session:
+        item = session.scalar(select(ArchiveItem))
+        folder = export_package(session, gongwen.files, item, dest)
+    written = [p for p in (tmp_path / "exports").rglob("*") if p.is_file()]
+    assert written and all(p.is_relative_to(folder) for p in written), written
+    assert [p.name for p in (folder / "attachments").iterdir()] == ["01-x_planted.pdf"]
+    with gongwen.db.session() as session:
+        assert [(c.name, c.problems) for c in check_package(session, folder) if not c.ok] == []

@@ -30,9 +30,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
+from engine.errors import Refused
 from engine.files import FileStore
 from engine.models import Department, Person, ProcessInstance, Task, TaskState, Unit
 from engine.registry import HandlerContext, handler
+from engine.text import path_part
 
 from ..documents.models import Document
 from ..documents.numbering import allocate
@@ -184,14 +186,18 @@ def export_package(session: Session, files: FileStore, item: ArchiveItem, dest: 
                                     "checks": [c.__dict__ for c in report.checks]}),
     }
     for attachment in document.attachments:
-        suffix = Path(attachment.filename).suffix.lower() or ".bin"
-        contents[f"attachments/{attachment.position:02d}-{attachment.name}{suffix}"] = files.get(attachment.sha256)
+        suffix = Path(attachment.filename).suffix.lower()
+        suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
+        contents[f"attachments/{attachment.position:02d}-{path_part(attachment.name)}{suffix}"] = \
+            files.get(attachment.sha256)
     metadata = _metadata(session, item, document, report)
     metadata["附件"] = [name for name in contents if name.startswith("attachments/")]
     contents["metadata.json"] = _dump(metadata)
     contents["metadata.xml"] = _xml(metadata)
     for name, content in contents.items():
         path = folder / name
+        if not path.resolve().is_relative_to(folder.resolve()):  # built from safe parts; checked all the same
+            raise Refused(f"归档包中的文件名不安全：{name!r}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     manifest = {"archive_code": item.archive_code, "created_at": clock.now().isoformat(),

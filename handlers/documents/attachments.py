@@ -8,6 +8,7 @@ the reason; an accepted file is stored once under its SHA-256.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from sqlalchemy.orm import Session
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from engine.config import option
 from engine.errors import Refused
 from engine.files import FileStore
+from engine.text import clean
 
 from .models import Attachment, DocStatus, Document
 
@@ -73,16 +75,22 @@ def _text_kind(content: bytes) -> str | None:
 
 def add_attachment(session: Session, files: FileStore, document: Document, *, name: str, filename: str,
                    content: bytes, max_bytes: int) -> Attachment:
-    """Check and store one attachment of a document still being drafted."""
+    """Check and store one attachment of a document still being drafted.
+
+    ``name`` is what the 附件说明 prints; ``filename`` only ever the name the person's file had, kept
+    for display without any folder part: names are data, never paths.
+    """
     if document.status not in (DocStatus.DRAFTING, DocStatus.REVIEWING, DocStatus.RETURNED):
         raise Refused("公文已签发，不能再更改附件")
+    name = clean(name, field="附件名称", max_length=100)
+    filename = clean(re.split(r"[/\\]", filename or "")[-1], field="文件名", max_length=200)
     if len(content) > max_bytes:
         raise Refused(f"附件“{filename}”有 {len(content) / 1048576:.1f} MB，超过 {max_bytes / 1048576:.0f} MB 的上限")
     media_type = sniff(content)
     if media_type is None:
         raise Refused(f"附件“{filename}”不是允许的格式（PDF、OFD、DOCX、WPS、TXT 或图片）")
     sha256 = files.put(session, content, media_type)
-    attachment = Attachment(document_id=document.id, position=len(document.attachments) + 1, name=name.strip(),
+    attachment = Attachment(document_id=document.id, position=len(document.attachments) + 1, name=name,
                             filename=filename, sha256=sha256)
     document.attachments.append(attachment)
     session.flush()
