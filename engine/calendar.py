@@ -2,9 +2,11 @@
 
 A day is a working day by, in order: an administrator's override; the
 ``chinesecalendar`` package (statutory holidays and make-up workdays); for a year
-the package does not know, Monday to Friday if an administrator has marked that
-year's schedule as entered. Otherwise the answer is unknown and we say so loudly:
-a silently wrong deadline is worse than none.
+the package does not know yet, Monday to Friday except the fixed-date statutory
+holidays (元旦, 劳动节, 国庆节). Nothing fails at new year: deadlines in such a year
+are still computed, and :func:`years_to_enter` names the years the system
+administrator must enter (the lunar holidays and make-up days of the State Council's
+schedule) until each is marked entered.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def set_override(session: Session, day: date, is_workday: bool, note: str = "", 
 
 
 def mark_year_entered(session: Session, year: int, *, actor_id: int | None = None) -> None:
-    """``year``'s official schedule is entered as overrides: its other days follow Monday to Friday."""
+    """``year``'s official schedule is entered as overrides; the warning that it is missing stops."""
     if year < clock.local_today().year - 1:
         raise GongwenError("只能为去年、今年或以后的年份标记")
     if session.get(CalendarYear, year) is None:
@@ -43,13 +45,31 @@ def mark_year_entered(session: Session, year: int, *, actor_id: int | None = Non
     audit.record(session, "calendar.year_entered", actor_id=actor_id, year=year)
 
 
-class CalendarDataMissing(RuntimeError):
-    def __init__(self, year: int):
-        super().__init__(
-            f"没有 {year} 年的节假日安排：请系统管理员在“节假日调整”中录入 {year} 年国务院办公厅公布的放假和调休安排，"
-            f"并标记该年已录入"
-        )
-        self.year = year
+# The statutory holidays on fixed solar dates (全国年节及纪念日放假办法, 2024 revision): 元旦, 劳动节, 国庆节.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+# How far ahead the system administrator is warned of a year not yet entered.
+WARN_AHEAD = timedelta(days=60)
+
+
+def package_knows(year: int) -> bool:
+    """Whether the ``chinesecalendar`` package has the official schedule of ``year``."""
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def years_to_enter(session: Session, today: date | None = None) -> list[int]:
+    """The years from this one to ``WARN_AHEAD`` from now whose schedule nobody has entered yet.
+
+    Until a year is entered, its deadlines count weekends and the fixed-date holidays only;
+    the lunar holidays (春节, 清明, 端午, 中秋) and make-up working days are missing.
+    """
+    today = today or clock.local_today()
+    years = range(today.year, (today + WARN_AHEAD).year + 1)
+    entered = set(session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(list(years)))))
+    return [y for y in years if not package_knows(y) and y not in entered]
 
 
 class CalendarData:
@@ -61,19 +81,18 @@ class CalendarData:
 
     def __init__(self, max_age_s: float = 60.0):
         self.max_age_s = max_age_s
-        self._years: dict[int, tuple[float, dict[date, bool], bool]] = {}
+        self._years: dict[int, tuple[float, dict[date, bool]]] = {}
 
-    def year(self, session: Session, year: int) -> tuple[dict[date, bool], bool]:
+    def year(self, session: Session, year: int) -> dict[date, bool]:
         cached = self._years.get(year)
         if cached is not None and _time.monotonic() - cached[0] < self.max_age_s:
-            return cached[1], cached[2]
+            return cached[1]
         overrides = dict(session.execute(
             select(CalendarOverride.day, CalendarOverride.is_workday)
             .where(CalendarOverride.day >= date(year, 1, 1), CalendarOverride.day <= date(year, 12, 31))
         ).all())
-        entered = session.get(CalendarYear, year) is not None
-        self._years[year] = (_time.monotonic(), overrides, entered)
-        return overrides, entered
+        self._years[year] = (_time.monotonic(), overrides)
+        return overrides
 
 
 class WorkCalendar:
@@ -83,23 +102,21 @@ class WorkCalendar:
         self.session = session
         self.office_hours = tuple(office_hours)
         self.data = data or CalendarData(max_age_s=0)
-        self._years: dict[int, tuple[dict[date, bool], bool]] = {}
+        self._years: dict[int, dict[date, bool]] = {}
 
-    def _year(self, year: int) -> tuple[dict[date, bool], bool]:
+    def _year(self, year: int) -> dict[date, bool]:
         if year not in self._years:
-            self._years[year] = ({}, False) if self.session is None else self.data.year(self.session, year)
+            self._years[year] = {} if self.session is None else self.data.year(self.session, year)
         return self._years[year]
 
     def is_workday(self, day: date) -> bool:
-        overrides, entered = self._year(day.year)
+        overrides = self._year(day.year)
         if day in overrides:
             return overrides[day]
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:
-            if entered:
-                return day.weekday() < 5
-            raise CalendarDataMissing(day.year) from None
+            return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
     def next_workday(self, day: date) -> date:
         while not self.is_workday(day):

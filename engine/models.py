@@ -371,7 +371,7 @@ class CalendarOverride(Base):
 class CalendarYear(Base):
     """A year whose official schedule an administrator has entered as overrides.
 
-    For such a year, days without an override follow Monday to Friday.
+    Marking it silences the warning that the year's lunar holidays and make-up days are missing.
     """
 
     __tablename__ = "calendar_year"

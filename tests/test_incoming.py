@@ -338,3 +338,31 @@ def test_an_attachment_name_is_data_and_never_a_path_in_the_archive_export(gongw
     assert [p.name for p in (folder / "attachments").iterdir()] == ["01-x_planted.pdf"]
     with gongwen.db.session() as session:
         assert [(c.name, c.problems) for c in check_package(session, folder) if not c.ok] == []
+
+
+def test_in_a_year_the_calendar_package_does_not_know_deadlines_still_run(gongwen, sealed, fixed_clock):
+    """2027 is not in chinesecalendar 1.11: a document sent on its first working day is due, reminded and
+    escalated on weekdays, and a leave in January 2027 counts its days; nothing becomes an incident."""
+    from engine.models import Incident
+
+    org = sealed
+    fixed_clock.set(datetime.fromisoformat("2027-01-04T09:00:00+08:00"))  # Monday after 元旦
+    send(gongwen, org, main_to=("guannan_office",))
+    gn = org.unit("guannan_office").id
+    with gongwen.db.session() as session:
+        receipt = session.scalar(select(Receipt).where(Receipt.unit_id == gn))
+    assert clock.local(receipt.due_at).date().isoformat() == "2027-01-05"  # one working day later
+    tick(gongwen, fixed_clock, "2027-01-05T10:00")
+    (escalation,) = notes(gongwen, org.person("gn.leader"), "escalation")
+    assert escalation.reason == "超过签收时限" and notes(gongwen, org.person("gn.clerk"), "remind_sign")
+
+    applicant = org.person("lyg.drafter")
+    gongwen.runtime.start("leave", owning_unit_id=applicant.unit_id, initiator_id=applicant.id,
+                          data={"department_id": applicant.department_id}, title="请假")
+    (task,) = ready_for(gongwen, applicant)
+    gongwen.runtime.complete(task.id, applicant.id, {"kind": "annual", "start_date": "2027-01-01",
+                                                    "end_date": "2027-01-08", "reason": "探亲"})
+    with gongwen.db.session() as session:
+        assert session.scalars(select(Incident)).all() == []
+        leave = session.scalar(select(ProcessInstance).where(ProcessInstance.process_id == "leave"))
+        assert leave.status == InstanceStatus.RUNNING

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import clock
-from engine.calendar import CalendarDataMissing, WorkCalendar
+from engine.calendar import WorkCalendar, years_to_enter
 from engine.models import CalendarOverride, CalendarYear, Timer
 from handlers.notifications.models import Notification
 from tests.support import ready_for
@@ -82,20 +82,23 @@ def test_working_days_from_a_day_off_count_from_the_next_opening():
     assert calendar.count_workdays(date(2026, 9, 28), date(2026, 10, 11)) == 6
 
 
-def test_an_override_beats_the_package_and_an_unknown_year_is_refused(gongwen):
+def test_an_override_beats_the_package_and_an_unknown_year_still_computes(gongwen):
     with gongwen.db.write() as s:
         s.add(CalendarOverride(day=date(2026, 11, 24), is_workday=False, note="防汛调休"))
     with gongwen.db.session() as s:
         calendar = WorkCalendar(s)
         assert not calendar.is_workday(date(2026, 11, 24))
         assert clock.local(calendar.add_working_days(at("2026-11-23 10:00"), 1)) == at("2026-11-25 10:00")
-        with pytest.raises(CalendarDataMissing, match="2027"):
-            calendar.is_workday(date(2027, 1, 4))
+        # 2027 is unknown to the package: weekends and the fixed-date holidays still count.
+        assert not calendar.is_workday(date(2027, 1, 1)) and not calendar.is_workday(date(2027, 10, 2))
+        assert not calendar.is_workday(date(2027, 1, 2)) and calendar.is_workday(date(2027, 1, 4))
+        assert clock.local(calendar.add_working_days(at("2026-12-31 10:00"), 1)) == at("2027-01-04 10:00")
+        assert years_to_enter(s, date(2026, 11, 29)) == [2027] and years_to_enter(s, date(2026, 6, 1)) == []
     with gongwen.db.write() as s:
         s.add(CalendarYear(year=2027, note="已录入"))
-        s.add(CalendarOverride(day=date(2027, 1, 1), is_workday=False, note="元旦"))
+        s.add(CalendarOverride(day=date(2027, 2, 8), is_workday=False, note="春节"))
     with gongwen.db.session() as s:
         calendar = WorkCalendar(s)
-        assert not calendar.is_workday(date(2027, 1, 1))
-        assert calendar.is_workday(date(2027, 1, 4))
+        assert not calendar.is_workday(date(2027, 2, 8)) and calendar.is_workday(date(2027, 2, 9))
+        assert years_to_enter(s, date(2026, 11, 29)) == []
         assert not calendar.is_workday(date(2027, 1, 9))

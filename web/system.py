@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 
 from engine import clock
-from engine.calendar import mark_year_entered, set_override
+from engine.calendar import mark_year_entered, set_override, years_to_enter
 from engine.errors import GongwenError
 from engine.models import CalendarOverride, CalendarYear, Department, Incident, Person, Unit, UnitKind
 from engine.organisation import (
@@ -54,6 +54,7 @@ def overview():
             names={u.id: u.name for u in units}, departments_by_id={d.id: d.name for d in departments},
             counters=db.scalars(select(NumberCounter).order_by(NumberCounter.year.desc(), NumberCounter.code)).all(),
             entered=db.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all(),
+            years_to_enter=years_to_enter(db),
             overrides=db.scalars(select(CalendarOverride).where(CalendarOverride.day >= this_year)
                                  .order_by(CalendarOverride.day)).all(),
             lists=db.scalars(select(DistributionList).order_by(DistributionList.owner_unit_id,
