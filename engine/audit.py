@@ -36,7 +36,12 @@ def record(
     instance_id: int | None = None,
     **detail: Any,
 ) -> None:
-    """Queue an audit event; it is written with the transaction or not at all."""
+    """Queue an audit event; it is written with the transaction or not at all.
+
+    ``detail`` says who did what to which thing (ids, numbers, counts, states), never the words of a
+    document (title, body, opinions, reasons, instructions): under 三员分立 the auditor reads this
+    trail and must not read document content.
+    """
     session.info.setdefault(_PENDING, []).append(
         dict(action=action, actor_id=actor_id, unit_id=unit_id, instance_id=instance_id,
              detail=detail, at=clock.now())

@@ -185,7 +185,7 @@ def save_draft(ctx: HandlerContext, document_id: int, values: dict) -> dict:
     ctx.instance.title, ctx.instance.priority = document.title, document.urgency.rank
     parties = [{"unit_id": ctx.owning_unit_id, "department_id": d} for d in values.get("countersign_departments", [])]
     parties += [{"unit_id": u, "department_id": None} for u in values.get("countersign_units", [])]
-    ctx.audit("document.draft", document_id=document.id, title=document.title)
+    ctx.audit("document.draft", document_id=document.id)
     return {"countersign": parties, "issuers": issuer_routing(ctx.session, document),
             "upward": document.direction == Direction.UPWARD}
 

@@ -86,6 +86,5 @@ def apply_correction(ctx: HandlerContext, document_id: int, correction: dict) ->
     document.title = correction["title"].strip()
     document.body = [p.strip() for p in correction["body"].splitlines() if p.strip()]
     document.updated_at = clock.now()
-    ctx.audit("document.correct", document_id=document.id, actor_id=correction.get("completed_by"),
-              note=correction.get("opinion", ""))
+    ctx.audit("document.correct", document_id=document.id, actor_id=correction.get("completed_by"))
     return {"corrected_at": ctx.now().isoformat()}

@@ -68,8 +68,7 @@ def record_receipt(ctx: HandlerContext, document_id: int, unit_id: int, decision
     kind = ReplyKind.SIGNED if decision == "sign" else ReplyKind.RETURNED
     send_reply(ctx, Reply(document_id, unit_id, version, kind, ctx.now().isoformat(), person_id,
                           reason=None if kind == ReplyKind.SIGNED else reason, verification=report))
-    ctx.audit("receipt." + kind.value, actor_id=person_id, document_id=document_id, version=version,
-              reason=reason if kind == ReplyKind.RETURNED else None)
+    ctx.audit("receipt." + kind.value, actor_id=person_id, document_id=document_id, version=version)
     return {"status": kind.value}
 
 

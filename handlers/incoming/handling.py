@@ -79,7 +79,7 @@ def apply_instruction(ctx: HandlerContext, instruction: dict) -> dict:
     record = _record(ctx)
     if instruction.get("deadline_days"):
         record.handle_due = ctx.calendar.add_working_days(ctx.now(), instruction["deadline_days"])
-    ctx.audit("incoming.instruct", actor_id=instruction.get("completed_by"), text=instruction.get("instruction"))
+    ctx.audit("incoming.instruct", actor_id=instruction.get("completed_by"))
     return _handling_window(ctx, record)
 
 
