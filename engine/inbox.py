@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -51,9 +51,12 @@ def _offered_to(session: Session, person_id: int):
     PostgreSQL, answers it from the partial indexes instead of scanning every task.
     """
     ready = Task.state == TaskState.READY
+    grants = _business_grants(session, person_id)
+    if not grants:
+        return false()  # administrators and people without a business role have no tasks
     branches = [and_(ready, Task.assignee_id == person_id),
                 and_(ready, Task.candidate_person_id == person_id, Task.assignee_id.is_(None))]
-    for role, unit_id, department_id in _business_grants(session, person_id):
+    for role, unit_id, department_id in grants:
         department = [Task.candidate_department_id.is_(None)] if department_id is None else \
             [or_(Task.candidate_department_id.is_(None), Task.candidate_department_id == department_id)]
         branches.append(and_(ready, Task.candidate_unit_id == unit_id, Task.candidate_role == role,
@@ -98,8 +101,14 @@ def _reaches(task: Task, person_id: int, grants: list[tuple]) -> bool:
 
 
 def ensure_can_act(session: Session, task: Task, person_id: int) -> None:
-    """Raise unless ``person_id`` may complete ``task`` now."""
+    """Raise unless ``person_id`` may complete ``task`` now.
+
+    Someone with no business role (the three administrators under 三员分立) acts on no task,
+    whatever a diagram named.
+    """
     grants = _active_person(session, person_id)
+    if not grants:
+        raise Forbidden("管理员及无业务角色的人员不能办理业务")
     if task.assignee_id is not None:
         if task.assignee_id != person_id:
             raise Conflict("这个任务已由他人签收办理")

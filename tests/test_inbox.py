@@ -79,3 +79,25 @@ def test_a_frozen_person_cannot_act(gongwen, org, started):
         set_frozen(s, s.get(type(clerk), clerk.id), True)
     with pytest.raises(Forbidden, match="冻结"):
         gongwen.runtime.complete(task.id, clerk.id, {"decision": "approve"})
+
+
+TO_ONE_PERSON = bpmn(
+    "<bpmn:startEvent id='s'/>"
+    + user_task("read", "阅知", extra="<spiffworkflow:property name='candidatePerson' value='reader'/>")
+    + "<bpmn:endEvent id='e'/>" + flows("s", "read", "e"),
+    process_id="to_one", lanes={"收发员": ["s", "read", "e"]})
+
+
+@pytest.mark.parametrize("admin", ["sysadmin", "secadmin", "auditor"])
+def test_an_administrator_named_by_a_diagram_receives_no_business_task(gongwen, org, admin):
+    """三员分立: whatever a diagram computes, an administrator never sees or completes a business task."""
+    deploy_bytes(gongwen, "to_one.bpmn", TO_ONE_PERSON)
+    person = org.person(admin)
+    gongwen.runtime.start("to_one", owning_unit_id=org.unit("city_office").id, data={"reader": person.id})
+    assert ready_for(gongwen, person) == []
+    with gongwen.db.session() as db:
+        assert inbox.task_count(db, person.id) == 0
+        from engine.models import Task
+        task = db.scalar(select(Task).where(Task.name == "阅知"))
+    with pytest.raises(Forbidden, match="管理员"):
+        gongwen.runtime.complete(task.id, person.id, {"decision": "approve", "opinion": "已阅"})
