@@ -43,12 +43,10 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     app.jinja_env.globals["ReceiptStatus"] = ReceiptStatus
     csrf.init_app(app)
 
-    from . import admin, api, errors, pages, security, system
+    from . import admin, api, assets, auth, documents, drafting, errors, inbox, security, system, tasks
 
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(security.bp)
-    app.register_blueprint(system.bp)
+    for area in (auth, inbox, tasks, documents, drafting, assets, admin, security, system):
+        app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie
     errors.init_app(app, api.api.handle_http_exception)

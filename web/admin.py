@@ -19,7 +19,8 @@ from engine.errors import DeployError
 from engine.models import AuditEvent, Person, ProcessDefinition, Role, Unit
 
 from . import current_gongwen
-from .pages import day_arg, login_required
+from .auth import login_required
+from .inbox import day_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

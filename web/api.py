@@ -10,24 +10,23 @@ endpoint returns its form as JSON Schema.
 from __future__ import annotations
 
 import functools
-import uuid
 
 from flask import Response, g, request
 from flask_smorest import Api, Blueprint, abort
 from marshmallow import Schema, fields
+from werkzeug.http import HTTP_STATUS_CODES
 
 from engine import clock, inbox, organisation
 from engine.deploy import deploy
-from engine.errors import Conflict, DeployError, Forbidden, FormInvalid, GongwenError
-from engine.models import ProcessInstance, Role, Task, TaskState
+from engine.errors import DeployError, FormInvalid, GongwenError
+from engine.models import ProcessInstance, Role, Task
 from engine.registry import FORMS
 from handlers.documents.drafting import start_outgoing
 from handlers.documents.models import Document
-from handlers.exchange.holdings import can_read
 from handlers.exchange.receipts import receipt_overview
 from handlers.seals.verification import verify_document
 
-from . import current_gongwen
+from . import access, current_gongwen
 
 api = Api()
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="公文系统接口")
@@ -105,8 +104,9 @@ def authenticated(view):
 
 @blp.errorhandler(GongwenError)
 def _refused(err: GongwenError):
-    """Refusals as JSON: the sentence, and for forms and diagrams what exactly is wrong."""
-    body: dict = {"code": err.status, "message": str(err)}
+    """Refusals as JSON, shaped like flask-smorest's own errors: the sentence, and for forms and diagrams
+    what exactly is wrong. A document or task out of reach (``web.access``) is a 404 like any missing one."""
+    body: dict = {"code": err.status, "status": HTTP_STATUS_CODES[err.status], "message": str(err)}
     if isinstance(err, FormInvalid):
         body["errors"] = err.errors
     elif isinstance(err, DeployError):
@@ -148,24 +148,13 @@ def my_tasks():
         return [_task_out(session, t) for t in inbox.ready_tasks(session, g.api_person.id, limit=200)]
 
 
-def _reachable_task(session, task_id: uuid.UUID) -> Task:
-    task = session.get(Task, task_id)
-    if task is None or task.state != TaskState.READY:
-        abort(404, message="没有这个任务")
-    try:
-        inbox.ensure_can_act(session, task, g.api_person.id)
-    except (Forbidden, Conflict):
-        abort(404, message="没有这个任务")
-    return task
-
-
 @blp.route("/tasks/<uuid:task_id>")
 @authenticated
 @blp.response(200, TaskDetail)
 def task_detail(task_id):
     """One of my tasks, with its form as JSON Schema."""
     with current_gongwen().db.session() as session:
-        task = _reachable_task(session, task_id)
+        task = access.actionable_task(session, task_id, g.api_person.id)
         out = _task_out(session, task)
     out["form"] = api.ma_plugin.converter.schema2jsonschema(FORMS[task.form_key].schema)
     return out
@@ -177,18 +166,11 @@ def task_detail(task_id):
 def complete_task(task_id):
     """Complete one of my tasks with its form's data; 422 lists each bad field and nothing changes."""
     with current_gongwen().db.session() as session:
-        _reachable_task(session, task_id)
+        access.actionable_task(session, task_id, g.api_person.id)
     current_gongwen().runtime.complete(task_id, g.api_person.id, request.get_json(silent=True) or {})
 
 
 # -- documents ----------------------------------------------------------------------------------------------
-
-def _readable(session, document_id: int) -> Document:
-    document = session.get(Document, document_id)
-    if document is None or not can_read(session, document, g.api_person.id):
-        abort(404, message="没有这份公文")
-    return document
-
 
 def _document_out(document: Document) -> dict:
     return {**{k: getattr(document, k) for k in ("id", "instance_id", "title", "doc_number", "body", "version",
@@ -214,7 +196,7 @@ def create_document(_):
 def document_detail(document_id):
     """A document of my unit, or one sent to it."""
     with current_gongwen().db.session() as session:
-        return _document_out(_readable(session, document_id))
+        return _document_out(access.readable_document(session, document_id, g.api_person.id))
 
 
 @blp.route("/documents/<int:document_id>/pdf")
@@ -223,7 +205,7 @@ def document_detail(document_id):
 def document_pdf(document_id):
     """The sealed PDF (or, before sealing, the typeset one)."""
     with current_gongwen().db.session() as session:
-        document = _readable(session, document_id)
+        document = access.readable_document(session, document_id, g.api_person.id)
         sha256 = document.sealed_sha256 or document.pdf_sha256
     if sha256 is None:
         abort(404, message="这份公文还没有排版")
@@ -235,7 +217,7 @@ def document_pdf(document_id):
 def document_verification(document_id):
     """The verification report of the sealed PDF: every check, and the seals found."""
     with current_gongwen().db.session() as session:
-        document = _readable(session, document_id)
+        document = access.readable_document(session, document_id, g.api_person.id)
         if document.sealed_sha256 is None:
             abort(404, message="这份公文还没有用印")
         report = verify_document(session, current_gongwen().files.get(document.sealed_sha256))
@@ -248,8 +230,8 @@ def document_verification(document_id):
 def document_receipts(document_id):
     """For the issuing unit: every recipient's receipt, the counts and the overdue ones."""
     with current_gongwen().db.session() as session:
-        document = _readable(session, document_id)
-        if not organisation.works_in(session, g.api_person.id, {i.unit_id for i in document.issuers}):
+        document = access.readable_document(session, document_id, g.api_person.id)
+        if not access.issuing_side(session, document, g.api_person.id):
             abort(404, message="没有这份公文的签收记录")
         overview = receipt_overview(session, document_id)
     rows = [{k: (getattr(v, k).value if k == "status" else getattr(v, k)) for k in v.__dataclass_fields__}

@@ -1,11 +1,18 @@
-"""Error pages people can read; programs under ``/api/`` keep their JSON answers."""
+"""Error pages people can read, and ``or_404`` for a page meeting a ``web.access`` refusal; programs under
+``/api/`` keep their JSON answers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from engine.errors import NotFound
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # (heading, what to do) for the codes a person meets; anything else reads as a server error.
 _PAGES = {
@@ -28,3 +35,11 @@ def init_app(app: Flask, api_errors: Callable[[HTTPException], object]) -> None:
         code = err.code if err.code in _PAGES else 500
         heading, advice = _PAGES[code]
         return render_template("error.html", code=code, heading=heading, advice=advice), code
+
+
+def or_404(check: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """What ``check`` (a ``web.access`` function) returns; its NotFound becomes the 404 page."""
+    try:
+        return check(*args, **kwargs)
+    except NotFound:
+        abort(404)

@@ -1,0 +1,89 @@
+"""Who may see or act on what: the one answer for pages and the API alike.
+
+Each function takes the database session and the asking person's id, and either returns
+the thing asked for or raises ``engine.errors.NotFound``: a document or task outside one's
+reach does not exist for them, so an outsider cannot tell "not yours" from "no such thing".
+Pages answer NotFound with a 404 page (``web.errors.or_404``), the API with a JSON 404.
+The rules themselves live with their domain: ``handlers.exchange.holdings`` says who holds
+a document, ``engine.inbox`` who may act on a task.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from engine import inbox
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.models import Task, TaskState
+from engine.organisation import works_in
+from handlers.documents.models import Document
+from handlers.exchange.holdings import can_read, document_for_instance
+from handlers.exchange.models import Receipt
+
+NO_TASK = "没有这个任务"
+NO_DOCUMENT = "没有这份公文"
+
+
+def reachable_task(db: Session, task_id: uuid.UUID, person_id: int) -> Task:
+    """The ready task if it is within the person's reach (their roles and units, or offered to them).
+
+    NotFound when it is missing, no longer ready, or out of reach (a frozen account reaches
+    nothing). Conflict, from ``engine.inbox.ensure_can_act``, when someone else has taken it:
+    for claiming and handing on, where the person is told it is too late.
+    """
+    task = db.get(Task, task_id)
+    if task is None or task.state != TaskState.READY:
+        raise NotFound(NO_TASK)
+    try:
+        inbox.ensure_can_act(db, task, person_id)
+    except Forbidden:
+        raise NotFound(NO_TASK) from None
+    return task
+
+
+def actionable_task(db: Session, task_id: uuid.UUID, person_id: int) -> Task:
+    """The ready task the person may complete now; NotFound otherwise, including when someone else took it."""
+    try:
+        return reachable_task(db, task_id, person_id)
+    except Conflict:
+        raise NotFound(NO_TASK) from None
+
+
+def readable_document(db: Session, document_id: int, person_id: int) -> Document:
+    """The document if the person works in a unit that issued it or received it; NotFound otherwise."""
+    return _readable(db, db.get(Document, document_id), person_id)
+
+
+def instance_document(db: Session, instance_id: int, person_id: int) -> Document:
+    """The document an instance drafts or received, if readable as above; NotFound otherwise."""
+    return _readable(db, document_for_instance(db, instance_id), person_id)
+
+
+def _readable(db: Session, document: Document | None, person_id: int) -> Document:
+    if document is None or not can_read(db, document, person_id):
+        raise NotFound(NO_DOCUMENT)
+    return document
+
+
+def issuing_side(db: Session, document: Document, person_id: int) -> bool:
+    """Whether the person works in one of the document's issuing units: the sender, who follows the receipts."""
+    return works_in(db, person_id, {i.unit_id for i in document.issuers})
+
+
+def chasable_receipt(db: Session, receipt_id: int, person_id: int) -> Receipt:
+    """A receipt of a document the person's unit issued, so theirs to chase; NotFound otherwise."""
+    receipt = db.get(Receipt, receipt_id)
+    document = db.get(Document, receipt.document_id) if receipt else None
+    if document is None or not issuing_side(db, document, person_id):
+        raise NotFound("没有这份回执")
+    return receipt
+
+
+def own_draft(db: Session, document_id: int, person_id: int) -> Document:
+    """A document the person is the drafter of (to add attachments, to preview); NotFound otherwise."""
+    document = db.get(Document, document_id)
+    if document is None or document.drafter_id != person_id:
+        raise NotFound(NO_DOCUMENT)
+    return document

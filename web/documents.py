@@ -1,0 +1,98 @@
+"""A document once it exists: its page (where is it now, and for the sender the receipts), its PDF,
+the page of a process one took part in, the diagram's progress, and chasing a receipt.
+
+Only the units holding a copy find a document (``web.access``); anyone else gets a 404.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.errors import GongwenError
+from engine.models import Person, RoleGrant, Task, TaskState
+from handlers.documents.drafting import draft_values
+from handlers.documents.layout import preview
+from handlers.documents.models import Document
+from handlers.exchange.models import Receipt
+from handlers.exchange.receipts import chase, receipt_overview
+
+from . import access, current_gongwen
+from .auth import login_required
+from .errors import or_404
+
+bp = Blueprint("documents", __name__)
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def document_page(document_id: int) -> ResponseReturnValue:
+    """Where is it now: the diagram with done and waiting steps; for the sender, the receipts."""
+    with current_gongwen().db.session() as db:
+        document = or_404(access.readable_document, db, document_id, g.person.id)
+        instance_id = _instance_for(db, document)
+        waiting = db.execute(select(Task.name, Task.assignee_id, Task.candidate_person_id, Task.candidate_role,
+                                    Task.due_at).where(Task.instance_id == instance_id,
+                                                       Task.state == TaskState.READY)).all()
+        names = dict(db.execute(select(Person.id, Person.name)).all()) if waiting else {}
+        overview = receipt_overview(db, document_id) if access.issuing_side(db, document, g.person.id) else None
+    waits = [(name, names.get(assignee or person) or (role.label if role else ""), due)
+             for name, assignee, person, role, due in waiting]
+    return render_template("document.html", document=document, instance_id=instance_id, waits=waits,
+                           overview=overview, now=clock.now())
+
+
+def _instance_for(db: Session, document: Document) -> int | None:
+    """The instance this person follows: the receiving unit's own, else the sender's."""
+    mine = db.scalar(select(Receipt.incoming_instance_id).join(
+        RoleGrant, RoleGrant.unit_id == Receipt.unit_id).where(
+        Receipt.document_id == document.id, RoleGrant.person_id == g.person.id).order_by(Receipt.version.desc()))
+    return mine or document.instance_id
+
+
+@bp.route("/documents/<int:document_id>/pdf")
+@login_required
+def document_pdf(document_id: int) -> ResponseReturnValue:
+    with current_gongwen().db.session() as db:
+        document = or_404(access.readable_document, db, document_id, g.person.id)
+        sha256 = document.sealed_sha256 or document.pdf_sha256
+        if sha256 is None:
+            if not document.title:
+                abort(404)
+            # Not typeset yet: reviewers and the signing leader read the draft as it will look.
+            return Response(preview(db, document, draft_values(document)), mimetype="application/pdf")
+    return Response(current_gongwen().files.get(sha256), mimetype="application/pdf")
+
+
+@bp.route("/instances/<int:instance_id>")
+@login_required
+def instance_page(instance_id: int) -> ResponseReturnValue:
+    """A process I took part in: its document's page."""
+    with current_gongwen().db.session() as db:
+        document = or_404(access.instance_document, db, instance_id, g.person.id)
+        return redirect(url_for("documents.document_page", document_id=document.id))
+
+
+@bp.route("/instances/<int:instance_id>/progress")
+@login_required
+def instance_progress(instance_id: int) -> ResponseReturnValue:
+    with current_gongwen().db.session() as db:
+        or_404(access.instance_document, db, instance_id, g.person.id)
+        return current_gongwen().runtime.progress(db, instance_id)
+
+
+@bp.post("/receipts/<int:receipt_id>/chase")
+@login_required
+def chase_receipt(receipt_id: int) -> ResponseReturnValue:
+    with current_gongwen().db.write() as db:
+        receipt = or_404(access.chasable_receipt, db, receipt_id, g.person.id)
+        try:
+            chase(db, receipt_id, g.person.id)
+            flash("已催签")
+        except GongwenError as err:
+            flash(str(err))
+        target = receipt.document_id
+    return redirect(url_for("documents.document_page", document_id=target))

@@ -1,0 +1,94 @@
+"""Starting something from the inbox, and the drafter's tools while drafting.
+
+A new document (its 拟稿 task opens), a leave application (its first form opens), and for the
+drafter of a document: adding attachments and previewing the PDF from the form as filled in.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from engine.errors import GongwenError, Refused
+from engine.models import Person, Task, TaskState
+from engine.registry import FORMS
+from handlers.documents.attachments import ATTACHMENT_MAX_BYTES, add_attachment
+from handlers.documents.drafting import start_outgoing
+from handlers.documents.layout import preview
+
+from . import access, current_gongwen
+from .auth import login_required
+from .errors import or_404
+from .tasks import form_data
+
+bp = Blueprint("drafting", __name__)
+
+
+def _first_task(instance_id: int) -> ResponseReturnValue:
+    """The new instance's first ready task, opened."""
+    with current_gongwen().db.session() as db:
+        first = db.scalar(select(Task.id).where(Task.instance_id == instance_id, Task.state == TaskState.READY))
+    return redirect(url_for("tasks.task", task_id=first))
+
+
+@bp.post("/documents/new")
+@login_required
+def new_document() -> ResponseReturnValue:
+    """Start a draft in my unit and open its 拟稿 task."""
+    gongwen = current_gongwen()
+    try:
+        with gongwen.db.write() as db:
+            document = start_outgoing(gongwen.runtime, db, db.get(Person, g.person.id))
+            instance_id = document.instance_id
+    except GongwenError as err:
+        flash(str(err))
+        return redirect(url_for("inbox.index"))
+    return _first_task(instance_id)
+
+
+@bp.route("/leave/new", methods=["POST"])
+@login_required
+def start_leave() -> ResponseReturnValue:
+    person = g.person
+    if person.unit_id is None:
+        abort(403)
+    instance_id = current_gongwen().runtime.start("leave", owning_unit_id=person.unit_id, initiator_id=person.id,
+                                                  data={"department_id": person.department_id},
+                                                  title=f"{person.name}的请假申请")
+    return _first_task(instance_id)
+
+
+@bp.post("/documents/<int:document_id>/attachments")
+@login_required
+def add_document_attachment(document_id: int) -> ResponseReturnValue:
+    gongwen = current_gongwen()
+    upload = request.files.get("file")
+    try:
+        with gongwen.db.write() as db:
+            document = or_404(access.own_draft, db, document_id, g.person.id)
+            if upload is None or not upload.filename:
+                raise Refused("请选择要上传的附件")
+            add_attachment(db, gongwen.files, document, name=request.form.get("name") or upload.filename,
+                           filename=upload.filename, content=upload.read(),
+                           max_bytes=gongwen.settings.option(ATTACHMENT_MAX_BYTES))
+        flash(f"已添加附件：{upload.filename}")
+    except GongwenError as err:
+        flash(str(err))
+    return redirect(request.referrer or url_for("inbox.index"))
+
+
+@bp.post("/documents/<int:document_id>/preview")
+@login_required
+def preview_document(document_id: int) -> ResponseReturnValue:
+    """The PDF as the draft would look now, from the form as filled in; nothing is saved."""
+    with current_gongwen().db.session() as db:
+        document = or_404(access.own_draft, db, document_id, g.person.id)
+        try:
+            values = FORMS["outgoing_draft"].load(form_data(FORMS["outgoing_draft"], request.form))
+            pdf = preview(db, document, values)
+        except (ValidationError, GongwenError) as err:
+            message = err.messages if isinstance(err, ValidationError) else str(err)
+            return render_template("preview_error.html", message=message), 422
+    return Response(pdf, mimetype="application/pdf")

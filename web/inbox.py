@@ -1,0 +1,65 @@
+"""The inbox: 待办, 在办, 已办 and 办结, searched and paged, and the count the page polls for arrivals."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, g, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from engine import clock, inbox
+from engine.models import ProcessInstance
+from handlers.notifications import tell as notifications
+
+from . import current_gongwen
+from .auth import login_required
+
+bp = Blueprint("inbox", __name__)
+VIEWS = {"todo": "待办", "doing": "在办", "done": "已办", "finished": "办结"}
+PAGE_SIZE = 20
+
+
+def day_arg(name: str) -> datetime | None:
+    """The start (Beijing time) of the day given as ``name`` in the query string, if it is a date."""
+    try:
+        return datetime.combine(date.fromisoformat(request.args[name]), time(0), clock.SHANGHAI)
+    except (KeyError, ValueError):
+        return None
+
+
+@bp.route("/")
+@login_required
+def index() -> ResponseReturnValue:
+    view = request.args.get("view", "todo") if request.args.get("view") in VIEWS else "todo"
+    page = max(request.args.get("page", 1, type=int), 1)
+    text = request.args.get("q", "").strip() or None
+    since, until = day_arg("since"), day_arg("until")
+    until = until + timedelta(days=1) if until else None
+    window = {"limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
+    with current_gongwen().db.session() as db:
+        if view == "todo":
+            rows = inbox.ready_tasks(db, g.person.id, text=text, **window)
+        elif view == "done":
+            rows = inbox.completed_tasks(db, g.person.id, text=text, since=since, until=until, **window)
+        else:
+            rows = inbox.instances_taken_part_in(db, g.person.id, finished=view == "finished", text=text,
+                                                 since=since, until=until, **window)
+        ids = {getattr(r, "instance_id", None) or r.id for r in rows}
+        found = db.execute(select(ProcessInstance.id, ProcessInstance.title, ProcessInstance.priority)
+                           .where(ProcessInstance.id.in_(ids))).all() if ids else []
+        titles = {i: title for i, title, _ in found}
+        priorities = {i: priority for i, _, priority in found}
+        notes = notifications.latest(db, g.person.id)
+    more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    template = "_rows.html" if request.args.get("fragment") else "inbox.html"
+    return render_template(template, view=view, views=VIEWS, rows=rows, titles=titles, priorities=priorities,
+                           notes=notes, now=clock.now(), page=page, more=more, q=text or "",
+                           since=request.args.get("since", ""), until=request.args.get("until", ""))
+
+
+@bp.route("/inbox/count")
+@login_required
+def inbox_count() -> ResponseReturnValue:
+    """How many ready tasks I have: the inbox page asks every few seconds to show arrivals live."""
+    return {"count": g.task_count}
