@@ -110,7 +110,13 @@ def deploy_from_modeler():
 AUDIT_PAGE = 50
 # No event records the words of a document any more (engine.audit.record); events written before
 # that did, under these keys, and the auditor must not read them there either.
-CONTENT_KEYS = frozenset({"title", "text", "opinion", "body", "instruction", "note", "reason"})
+CONTENT_KEYS = frozenset({"title", "text", "opinion", "body", "instruction", "note"})
+
+
+def _shown(event: AuditEvent) -> dict:
+    """The event's detail as the auditor sees it; a return's reason is the recipient's words."""
+    hidden = CONTENT_KEYS | ({"reason"} if event.action.startswith("receipt.") else set())
+    return {k: ("（内容不予显示）" if k in hidden else v) for k, v in event.detail.items()}
 
 
 @bp.route("/audit")
@@ -141,7 +147,6 @@ def audit_log():
                                 .where(Unit.id.in_({e.unit_id for e in events if e.unit_id}))).all())
         actions = db.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
         chain = audit.verify(db) if args.get("check") else None
-    rows = [(e, people.get(e.actor_id, ""), units.get(e.unit_id, ""),
-             {k: ("（内容不予显示）" if k in CONTENT_KEYS else v) for k, v in e.detail.items()}) for e in events]
+    rows = [(e, people.get(e.actor_id, ""), units.get(e.unit_id, ""), _shown(e)) for e in events]
     older = {**args.to_dict(), "before": events[-1].id} if len(events) == AUDIT_PAGE else None
     return render_template("admin/audit.html", rows=rows, actions=actions, chain=chain, args=args, older=older)
