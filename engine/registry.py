@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from .calendar import WorkCalendar
@@ -61,9 +62,28 @@ class FormSpec:
     title: str = ""
     choices: Choices | None = None
 
-    def load(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate and convert submitted data; raises ``marshmallow.ValidationError``."""
-        return self.schema().load(data)
+    def load(self, data: Mapping[str, Any], *, offered: Mapping[str, list[tuple[Any, str]]] | None = None
+             ) -> dict[str, Any]:
+        """Validate and convert submitted data; raises ``marshmallow.ValidationError``.
+
+        ``offered`` (what :meth:`offered` returned for this person) refuses any pick the form did not
+        offer: a person or unit chosen must be one of the list the page showed.
+        """
+        values = self.schema().load(data)
+        errors = {}
+        for field, options in (offered or {}).items():
+            picked = values.get(field)
+            picked = picked if isinstance(picked, list) else [] if picked is None else [picked]
+            allowed = {value for value, _ in options}
+            if any(p not in allowed for p in picked):
+                errors[field] = ["不是可选的值"]
+        if errors:
+            raise ValidationError(errors)
+        return values
+
+    def offered(self, session: Session, person_id: int, unit_id: int) -> dict[str, list[tuple[Any, str]]]:
+        """The pick lists this form offers ``person_id`` working for ``unit_id`` (empty if it has none)."""
+        return self.choices(session, person_id, unit_id) if self.choices else {}
 
 
 # fn(text) -> a SELECT of instance ids that the inbox search should also find for ``text``.

@@ -86,7 +86,9 @@ def preview_document(document_id: int) -> ResponseReturnValue:
     with current_gongwen().db.session() as db:
         document = or_404(access.own_draft, db, document_id, g.person.id)
         try:
-            values = FORMS["outgoing_draft"].load(form_data(FORMS["outgoing_draft"], request.form))
+            spec = FORMS["outgoing_draft"]
+            values = spec.load(form_data(spec, request.form),
+                               offered=spec.offered(db, g.person.id, document.issuing_unit_id))
             pdf = preview(db, document, values)
         except (ValidationError, GongwenError) as err:
             message = err.messages if isinstance(err, ValidationError) else str(err)
