@@ -1,21 +1,63 @@
-"""The ``gongwen`` command line: each command works, and bad input is one clear line, never a traceback."""
+"""The ``gongwen`` command line: each command works, and bad input is one clear line, never a traceback.
 
-from datetime import datetime
+``receipts``, ``archive export|check`` (tests/test_incoming.py) and ``verify`` (tests/test_outgoing.py)
+are tested with the documents they work on.
+"""
 
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+import celery
+import click
+import flask
 import pytest
-from sqlalchemy import func, select, text
+from click.testing import CliRunner
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from engine.background import Scheduler
+from engine.calendar import WorkCalendar, years_to_enter
 from engine.config import ConfigError, Settings
 from engine.db import make_engine
 from engine.inbox import ready_tasks
-from engine.models import InstanceStatus, Person, ProcessInstance, Unit
+from engine.models import Base, Incident, InstanceStatus, Person, PersonStatus, ProcessInstance, Unit
+from engine.registry import handler
 from handlers.archive.models import ArchiveItem
-from handlers.documents.models import Document
+from handlers.documents.models import Document, Urgency
+from handlers.documents.numbering import allocate
+from handlers.exchange.deadlines import Measure, deadline_rules
 from handlers.exchange.models import Receipt, ReceiptStatus
-from tests.support import ROOT, audit_protection_lifted, bpmn, service_task
+from tests.support import ROOT, audit_protection_lifted, bpmn, deploy_bytes, flows, service_task
+from web.cli import main
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")  # GONGWEN_NOW of the ``run`` fixture
+
+EVERY_COMMAND = {
+    "db upgrade", "deploy", "demo", "serve", "tick", "worker", "audit verify",
+    "users create", "users freeze", "users unfreeze", "users grant", "incidents list", "incidents retry",
+    "messages dead", "calendar set", "calendar entered", "verify", "numbers next", "receipts",
+    "archive export", "archive check", "deadline",
+}
+
+
+def _command_tree(command: click.Command, path: tuple[str, ...] = ()
+                  ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    yield path, command
+    if isinstance(command, click.Group):
+        for name, sub in sorted(command.commands.items()):
+            yield from _command_tree(sub, (*path, name))
+
+
+def test_every_command_answers_help():
+    tree = dict(_command_tree(main))
+    assert {" ".join(path) for path, command in tree.items() if not isinstance(command, click.Group)} == EVERY_COMMAND
+    for path, command in tree.items():
+        result = CliRunner().invoke(main, [*path, "--help"], catch_exceptions=False)
+        assert result.exit_code == 0, (path, result.output)
+        assert result.output.startswith(" ".join(("Usage: main", *path)))
+        assert command.help, f"{' '.join(path)} has no help text"
+        first_paragraph = " ".join(command.help.split("\n\n")[0].split())
+        assert first_paragraph in " ".join(result.output.split()), path
 
 
 def test_help_lists_every_command(run):
@@ -120,3 +162,140 @@ def test_a_missing_font_stops_the_server_at_start_up(run, monkeypatch):
     result = run("serve", "--port", "5999")
     assert result.exit_code == 1
     assert result.output.strip() == f"错误：GONGWEN_FONT_FANGSONG 指向的字体文件不存在：{missing}"
+
+
+def test_db_upgrade_creates_every_table_in_an_empty_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    env = {"GONGWEN_DATABASE_URL": url, "GONGWEN_FILES_DIR": str(tmp_path / "files"), "GONGWEN_SECRET_KEY": "cli-test"}
+    for _ in range(2):  # the second time there is nothing left to apply
+        result = CliRunner(env=env).invoke(main, ["db", "upgrade"], catch_exceptions=False)
+        assert result.exit_code == 0 and result.output.strip() == f"数据库已是最新结构：{url}"
+    engine = make_engine(url)
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_serve_starts_the_scheduler_and_the_app_on_host_and_port(run, monkeypatch):
+    started, served = [], []
+    monkeypatch.setattr(Scheduler, "start", lambda scheduler: started.append(scheduler.every_s))
+    monkeypatch.setattr(flask.Flask, "run", lambda app, **options: served.append(options))
+    result = run("serve", "--host", "0.0.0.0", "--port", "5999")
+    assert result.exit_code == 0
+    assert result.output.startswith("公文系统已启动：http://0.0.0.0:5999/")
+    assert started == [10]
+    assert served == [{"host": "0.0.0.0", "port": 5999, "threaded": True, "use_reloader": False}]
+
+
+def test_worker_needs_a_broker_and_passes_celery_its_options(run, monkeypatch):
+    refused = run("worker")
+    assert refused.exit_code == 2 and "未设置 GONGWEN_BROKER_URL" in refused.output
+
+    argvs = []
+    monkeypatch.setattr(celery.Celery, "worker_main", lambda app, argv: argvs.append((app.conf.broker_url, argv)))
+    monkeypatch.setenv("GONGWEN_BROKER_URL", "memory://")
+    assert run("worker", "--concurrency=2", "-n", "w1").exit_code == 0
+    assert argvs == [("memory://", ["worker", "-B", "--loglevel=INFO", "--concurrency=2", "-n", "w1"])]
+
+
+def test_unfreeze_lets_a_frozen_account_back_in_and_clears_its_lockout(run, gongwen, org):
+    assert run("users", "freeze", "lyg.clerk").exit_code == 0
+    with gongwen.db.write() as session:
+        clerk = session.scalar(select(Person).where(Person.login == "lyg.clerk"))
+        assert clerk.status == PersonStatus.FROZEN
+        clerk.failed_logins, clerk.locked_until = 5, NOW + timedelta(hours=1)
+    result = run("users", "unfreeze", "lyg.clerk")
+    assert result.exit_code == 0 and result.output.strip() == "已解冻 lyg.clerk"
+    with gongwen.db.session() as session:
+        clerk = session.scalar(select(Person).where(Person.login == "lyg.clerk"))
+        assert (clerk.status, clerk.failed_logins, clerk.locked_until) == (PersonStatus.ACTIVE, 0, None)
+    missing = run("users", "unfreeze", "nobody")
+    assert missing.exit_code == 1 and missing.output.strip() == "错误：没有登录名为 nobody 的人员"
+
+
+SMS_GATEWAY = {"up": False}
+
+
+@handler("test_cli_sms")
+def sms(ctx, text):
+    """Sends ``text`` while SMS_GATEWAY says the gateway is up, else fails."""
+    if not SMS_GATEWAY["up"]:
+        raise ConnectionError("短信网关无响应")
+    return {"sent": text}
+
+
+NOTIFY = bpmn("<bpmn:startEvent id='s'/>" + service_task("notify", "test_cli_sms", {"text": "'已审批'"})
+              + "<bpmn:endEvent id='e'/>" + flows("s", "notify", "e"), process_id="cli_notify")
+
+
+def test_incidents_retry_runs_the_failed_task_again_until_it_succeeds(run, gongwen, org):
+    SMS_GATEWAY["up"] = False
+    deploy_bytes(gongwen, "cli_notify.bpmn", NOTIFY)
+    instance = gongwen.runtime.start("cli_notify", owning_unit_id=org.unit("city_office").id)
+    with gongwen.db.session() as session:
+        first = session.scalar(select(Incident.id))
+    listed = run("incidents", "list").output.strip()
+    assert listed.startswith(f"#{first} 流程实例 {instance} 任务“notify” 2026-11-23 09:00:00：")
+    assert "短信网关无响应" in listed
+
+    again = run("incidents", "retry", str(first))
+    assert again.exit_code == 0 and again.output.startswith("重试后再次失败：") and "短信网关无响应" in again.output
+    with gongwen.db.session() as session:
+        second = session.scalar(select(Incident.id).where(Incident.resolved_at.is_(None)))
+    assert second != first
+    assert run("incidents", "retry", str(first)).output.strip() == "错误：这个故障已经处理过"
+
+    SMS_GATEWAY["up"] = True
+    assert run("incidents", "retry", str(second)).output.strip() == "已重试，流程继续运行"
+    assert run("incidents", "list").output.strip() == "没有未处理的故障"
+    with gongwen.db.session() as session:
+        assert session.get(ProcessInstance, instance).status == InstanceStatus.COMPLETED
+    unknown = run("incidents", "retry", "999")
+    assert unknown.exit_code == 1 and unknown.output.strip() == "错误：没有编号为 999 的故障"
+
+
+def test_messages_dead_lists_a_message_nobody_waited_for(run, gongwen):
+    assert run("messages", "dead").output.strip() == "没有死信"
+    with gongwen.db.write() as session:
+        gongwen.runtime.send_message(session, "签收回执", {"doc": 7}, {"signed_by": "市财政局"})
+    result = run("messages", "dead")
+    assert result.exit_code == 0
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith('#1 签收回执 → {"doc":7} （来自实例 ')
+    assert line.endswith("，2026-11-23 09:00:00）")
+
+
+def test_calendar_overrides_a_day_and_marks_a_year_entered(run, gongwen):
+    saturday, monday = date(2026, 12, 5), date(2026, 12, 7)
+    assert run("calendar", "set", str(saturday), "workday", "--note", "调休").output.strip() == "2026-12-05 设为工作日"
+    assert run("calendar", "set", str(monday), "holiday").output.strip() == "2026-12-07 设为休息日"
+    with gongwen.db.session() as session:
+        assert WorkCalendar(session).is_workday(saturday) and not WorkCalendar(session).is_workday(monday)
+
+    with gongwen.db.session() as session:
+        assert years_to_enter(session) == [2027]  # the holiday package ends with 2026
+    assert run("calendar", "entered", "2027").output.strip() == "2027 年放假安排已标记为录入"
+    with gongwen.db.session() as session:
+        assert years_to_enter(session) == []
+
+    too_old = run("calendar", "entered", "2020")
+    assert too_old.exit_code == 2 and "只能为去年、今年或以后的年份标记" in too_old.output
+    assert run("calendar", "set", "5 December", "workday").exit_code == 2
+
+
+def test_numbers_next_sets_the_next_number_and_never_goes_back(run, gongwen):
+    result = run("numbers", "next", "连政发", "2026", "40")
+    assert result.exit_code == 0 and result.output.strip() == "连政发〔2026〕下一个文号为 40 号"
+    with gongwen.db.write() as session:
+        assert allocate(session, "连政发", 2026) == 40
+    back = run("numbers", "next", "连政发", "2026", "12")
+    assert back.exit_code == 1 and back.output.strip() == "错误：连政发〔2026〕已用到第 40 号，下一个文号不能小于 41"
+
+
+def test_deadline_sets_the_sign_for_window_of_one_urgency(run, gongwen):
+    result = run("deadline", "urgent", "2", "working_hours")
+    assert result.exit_code == 0 and result.output.strip() == "urgent 的签收时限设为 2 working_hours"
+    with gongwen.db.session() as session:
+        rules = {urgency: rule for urgency, *rule in deadline_rules(session)}
+    assert rules[Urgency.URGENT] == [2.0, Measure.WORKING_HOURS, True]
+    assert rules[Urgency.NORMAL][2] is False  # the others keep their defaults
+    assert run("deadline", "urgent", "2", "fortnights").exit_code == 2

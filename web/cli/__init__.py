@@ -1,0 +1,75 @@
+"""The ``gongwen`` command line: set-up, deployment, the server, workers and administration.
+
+This module holds the root group ``main`` and :func:`gongwen_from`, the one way a command gets
+its Gongwen. Each command group lives in a module of its own, registered at the bottom:
+
+- ``db.py``          ``db upgrade``, ``deploy``, ``demo``
+- ``run.py``         ``serve``, ``worker``, ``tick``
+- ``users.py``       ``users create|freeze|unfreeze|grant``
+- ``operations.py``  ``incidents list|retry``, ``messages dead``, ``audit verify``
+- ``calendar.py``    ``calendar set|entered``
+- ``documents.py``   ``verify``, ``numbers next``, ``receipts``, ``deadline``
+- ``archive.py``     ``archive export|check``
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+
+import forms  # noqa: F401  (registers forms)
+import handlers  # noqa: F401  (registers handlers)
+from engine.config import ConfigError
+from engine.core import Gongwen
+from engine.errors import GongwenError
+from handlers.documents.typesetting.fonts import FontMissing
+
+
+class _Group(click.Group):
+    """Turns Gongwen's own errors, in any command beneath it, into one line and exit 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (GongwenError, ConfigError, FontMissing) as err:
+            click.echo(f"错误：{err}", err=True)
+            sys.exit(1)
+
+
+def gongwen_from(ctx: click.Context) -> Gongwen:
+    """The invocation's Gongwen, built from the environment the first time a command asks for it."""
+    if ctx.obj is None:
+        ctx.obj = Gongwen()
+    return ctx.obj
+
+
+@click.group(cls=_Group)
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """Gongwen (公文): electronic official documents on BPMN processes."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# The command modules import gongwen_from() from this one, so they can only be imported once it exists.
+from . import archive, calendar, db, documents, operations, run, users  # noqa: E402
+
+main.add_command(db.db)
+main.add_command(db.deploy_cmd)
+main.add_command(db.demo)
+main.add_command(run.serve)
+main.add_command(run.worker)
+main.add_command(run.tick)
+main.add_command(users.users)
+main.add_command(operations.incidents)
+main.add_command(operations.messages)
+main.add_command(operations.audit_group)
+main.add_command(calendar.calendar_group)
+main.add_command(documents.verify_cmd)
+main.add_command(documents.numbers)
+main.add_command(documents.receipts_cmd)
+main.add_command(documents.deadline_cmd)
+main.add_command(archive.archive)
