@@ -33,7 +33,7 @@ def calendar_set(ctx: click.Context, day: datetime, kind: str, note: str) -> Non
 @click.argument("year", type=int)
 @click.pass_context
 def calendar_entered(ctx: click.Context, year: int) -> None:
-    """Mark YEAR's official schedule as entered: other days follow Monday to Friday."""
+    """Mark YEAR's official schedule as entered (its days off entered with `calendar set`): the warning stops."""
     try:
         with gongwen_from(ctx).db.write() as session:
             mark_year_entered(session, year)

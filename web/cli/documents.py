@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from engine import clock
+from handlers.documents.models import Urgency
+from handlers.exchange.deadlines import Measure
 
 from . import gongwen_from
 
@@ -73,9 +75,9 @@ def receipts_cmd(ctx: click.Context, document_id: int) -> None:
 
 
 @click.command("deadline")
-@click.argument("urgency", type=click.Choice(["normal", "urgent", "extra_urgent"]))
+@click.argument("urgency", type=click.Choice([u.value for u in Urgency]))
 @click.argument("amount", type=float)
-@click.argument("measure", type=click.Choice(["working_days", "working_hours", "hours"]))
+@click.argument("measure", type=click.Choice([m.value for m in Measure]))
 @click.pass_context
 def deadline_cmd(ctx: click.Context, urgency: str, amount: float, measure: str) -> None:
     """Set the sign-for window for one urgency (e.g. urgent 2 working_hours)."""
