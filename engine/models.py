@@ -108,6 +108,8 @@ class Person(Base):
     status: Mapped[PersonStatus] = mapped_column(str_enum(PersonStatus, "person_status"), default=PersonStatus.ACTIVE)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column()
+    # Raised to end every session of the person at once (logout, password change, freeze, reset).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column()
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
@@ -102,9 +102,18 @@ def find_person(session: Session, login: str) -> Person:
     return person
 
 
+def end_sessions(session: Session, person: Person, *, actor_id: int | None = None) -> None:
+    """End every session and API token of ``person``, on every device, now."""
+    person.session_generation = (person.session_generation or 0) + 1
+    session.execute(delete(ApiToken).where(ApiToken.person_id == person.id))
+    audit.record(session, "person.sessions_end", actor_id=actor_id, person_id=person.id)
+
+
 def set_frozen(session: Session, person: Person, frozen: bool, *, actor_id: int | None = None) -> None:
     person.status = PersonStatus.FROZEN if frozen else PersonStatus.ACTIVE
-    if not frozen:
+    if frozen:
+        end_sessions(session, person, actor_id=actor_id)
+    else:
         person.failed_logins, person.locked_until = 0, None
     audit.record(session, "person.freeze" if frozen else "person.unfreeze", actor_id=actor_id, person_id=person.id)
 
@@ -141,8 +150,10 @@ def unlock(session: Session, person: Person, *, actor_id: int | None = None) -> 
 
 
 def set_password(session: Session, person: Person, password: str, *, actor_id: int | None = None) -> None:
+    """A new password (the person's own, or an administrator's reset): every session and token ends."""
     _check_password(password)
     person.password_hash = _hasher.hash(password)
+    end_sessions(session, person, actor_id=actor_id)
     audit.record(session, "person.password", actor_id=actor_id, person_id=person.id)
 
 

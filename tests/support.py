@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -99,3 +100,17 @@ def program(name: str) -> str:
     path = shutil.which(name)
     require(path is not None, f"the program {name}")
     return path
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token a page's form carries, for posting as that page would."""
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def logged_in(app, login: str, password: str = "gongwen-demo"):
+    """A test client of ``app`` with ``login`` logged in through the login page."""
+    client = app.test_client()
+    response = client.post("/login", data={"login": login, "password": password, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support import csrf_token as _token
+from tests.support import logged_in as _login
 from web import create_app, demo
 from web.demo import DEMO_PASSWORD
 
@@ -17,17 +19,6 @@ def app(gongwen):
     app = create_app(gongwen)
     app.config["TESTING"] = True
     return app
-
-
-def _token(client, path="/login") -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
-
-
-def _login(app, login):
-    client = app.test_client()
-    response = client.post("/login", data={"login": login, "password": DEMO_PASSWORD, "csrf_token": _token(client)})
-    assert response.status_code == 302
-    return client
 
 
 def test_login_refuses_a_wrong_password_in_chinese(app, org):

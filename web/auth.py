@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -39,8 +40,9 @@ def _load_person() -> None:
         return
     with current_gongwen().db.session() as db:
         person = db.get(Person, person_id)
-        if person is None or person.status != PersonStatus.ACTIVE:
-            session.clear()
+        if person is None or person.status != PersonStatus.ACTIVE \
+                or session.get("generation") != person.session_generation:
+            session.clear()  # frozen, logged out elsewhere, or the password changed since
             return
         g.person = person
         g.task_count = inbox.task_count(db, person.id)
@@ -64,13 +66,28 @@ def login() -> ResponseReturnValue:
         with current_gongwen().db.write() as db:
             result = organisation.authenticate(db, request.form.get("login", ""), request.form.get("password", ""))
             person_id = result.person.id if result.person else None
+            generation = result.person.session_generation if result.person else None
         if person_id is None:
             return render_template("login.html", error=result.refusal), 401
         session.clear()
-        session.update(person_id=person_id, last_seen=clock.now().timestamp())
-        target = request.args.get("next", "")
-        return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("inbox.index"))
+        session.update(person_id=person_id, generation=generation, last_seen=clock.now().timestamp())
+        return redirect(_local_target(request.args.get("next", "")) or url_for("inbox.index"))
     return render_template("login.html")
+
+
+def _local_target(target: str) -> str | None:
+    """``target`` if it is a path on this site, else None: ``next=`` never leads elsewhere.
+
+    Browsers read ``/\\evil``, ``/%09/evil`` and ``//evil`` as other hosts, so only a plain
+    path of printable characters with no scheme, host or backslash passes.
+    """
+    if not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or any(ord(c) < 0x21 or ord(c) == 0x7f for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith("//"):
+        return None
+    return target
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -85,9 +102,10 @@ def password() -> ResponseReturnValue:
         else:
             try:
                 with current_gongwen().db.write() as db:
-                    organisation.change_own_password(db, db.get(Person, g.person.id), form.get("current", ""),
-                                                     form.get("new", ""))
-                flash("密码已修改")
+                    person = db.get(Person, g.person.id)
+                    organisation.change_own_password(db, person, form.get("current", ""), form.get("new", ""))
+                    session["generation"] = person.session_generation  # this session goes on; all others end
+                flash("密码已修改，其他设备上的登录已退出")
                 return redirect(url_for("inbox.index"))
             except GongwenError as err:
                 error = str(err)
@@ -96,5 +114,9 @@ def password() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """Log out: this session, every other session of the person and their API tokens end."""
+    if g.person is not None:
+        with current_gongwen().db.write() as db:
+            organisation.end_sessions(db, db.get(Person, g.person.id), actor_id=g.person.id)
     session.clear()
     return redirect(url_for("auth.login"))
