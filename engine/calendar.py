@@ -38,8 +38,9 @@ def set_override(session: Session, day: date, is_workday: bool, note: str = "", 
 
 def mark_year_entered(session: Session, year: int, *, actor_id: int | None = None) -> None:
     """``year``'s official schedule is entered as overrides; the warning that it is missing stops."""
-    if year < clock.local_today().year - 1:
-        raise GongwenError("只能为去年、今年或以后的年份标记")
+    this_year = clock.local_today().year
+    if not this_year - 1 <= year <= this_year + 5:
+        raise GongwenError("只能为去年、今年及以后五年内的年份标记")
     if session.get(CalendarYear, year) is None:
         session.add(CalendarYear(year=year, note="已录入"))
     audit.record(session, "calendar.year_entered", actor_id=actor_id, year=year)

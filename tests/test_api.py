@@ -122,3 +122,28 @@ def test_the_openapi_document_describes_every_endpoint(client):
 def test_only_a_drafter_starts_a_document(client):
     refused = client.post("/api/v1/documents", headers=as_(client, "lyg.clerk"), json={})
     assert refused.status_code == 422 and refused.get_json()["message"].endswith("不是本单位的拟稿人，不能起草公文")
+
+
+def test_a_body_that_is_not_a_json_object_is_a_400_and_changes_nothing(client, gongwen, org):
+    drafter = as_(client, "lyg.drafter")
+    for body, content_type in (("{not json", "application/json"), ("", None), ("[1, 2]", "application/json"),
+                               ("title=x", "application/x-www-form-urlencoded")):
+        refused = client.post("/api/v1/documents", headers=drafter, data=body, content_type=content_type)
+        assert refused.status_code == 400 and "JSON 对象" in refused.get_json()["message"]
+    assert client.get("/api/v1/tasks", headers=drafter).get_json() == []  # no draft was started
+    document_id = client.post("/api/v1/documents", headers=drafter, json={}).get_json()["id"]
+    (task,) = client.get("/api/v1/tasks", headers=drafter).get_json()
+    refused = client.post(f"/api/v1/tasks/{task['id']}/complete", headers=drafter, data="{not json",
+                          content_type="application/json")
+    assert refused.status_code == 400
+    assert [t["id"] for t in client.get("/api/v1/tasks", headers=drafter).get_json()] == [task["id"]]
+    assert document(gongwen, document_id).title == ""
+
+
+def test_the_openapi_document_describes_bodies_and_answers(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    paths = spec["paths"]
+    assert "requestBody" in paths["/api/v1/tasks/{task_id}/complete"]["post"]
+    assert "multipart/form-data" in paths["/api/v1/definitions"]["post"]["requestBody"]["content"]
+    for path in ("/api/v1/documents/{document_id}/receipts", "/api/v1/documents/{document_id}/verification"):
+        assert "schema" in paths[path]["get"]["responses"]["200"]["content"]["application/json"], path

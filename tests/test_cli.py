@@ -278,7 +278,7 @@ def test_calendar_overrides_a_day_and_marks_a_year_entered(run, gongwen):
         assert years_to_enter(session) == []
 
     too_old = run("calendar", "entered", "2020")
-    assert too_old.exit_code == 2 and "只能为去年、今年或以后的年份标记" in too_old.output
+    assert too_old.exit_code == 2 and "只能为去年、今年及以后五年内的年份标记" in too_old.output
     assert run("calendar", "set", "5 December", "workday").exit_code == 2
 
 

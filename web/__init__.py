@@ -15,6 +15,8 @@ from handlers.documents.models import Urgency
 from handlers.documents.typesetting.fonts import check_fonts
 from handlers.exchange.models import ReceiptStatus
 
+from .params import IdConverter
+
 csrf = CSRFProtect()
 _FORM_ALLOWANCE = 1024 * 1024
 
@@ -33,21 +35,24 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         SECRET_KEY=gongwen.settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=gongwen.settings.env == "production",  # production is served over HTTPS
         # An upload is one attachment plus the form it came with.
         MAX_CONTENT_LENGTH=gongwen.settings.option(ATTACHMENT_MAX_BYTES) + _FORM_ALLOWANCE,
     )
     app.extensions["gongwen"] = gongwen
+    app.url_map.converters["int"] = IdConverter
     app.jinja_loader = ChoiceLoader([FileSystemLoader(app.root_path + "/templates"), PackageLoader("forms")])
     app.jinja_env.filters["localtime"] = lambda at: f"{clock.local(at):%Y-%m-%d %H:%M}"
     app.jinja_env.filters["urgency_label"] = lambda rank: Urgency.of_rank(rank).label
     app.jinja_env.globals["ReceiptStatus"] = ReceiptStatus
     csrf.init_app(app)
 
-    from . import admin, api, assets, auth, documents, drafting, errors, inbox, security, system, tasks
+    from . import admin, api, assets, auth, documents, drafting, errors, headers, inbox, security, system, tasks
 
     for area in (auth, inbox, tasks, documents, drafting, assets, admin, security, system):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie
     errors.init_app(app, api.api.handle_http_exception)
+    headers.init_app(app)
     return app

@@ -21,6 +21,7 @@ from engine.models import AuditEvent, Person, ProcessDefinition, Role, Unit
 from . import current_gongwen
 from .auth import login_required
 from .inbox import day_arg
+from .params import as_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -127,10 +128,10 @@ def audit_log():
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(AUDIT_PAGE)
     if args.get("action"):
         query = query.where(AuditEvent.action.startswith(args["action"]))
-    if args.get("before", "").isdigit():
-        query = query.where(AuditEvent.id < int(args["before"]))
-    if args.get("instance", "").isdigit():
-        query = query.where(AuditEvent.instance_id == int(args["instance"]))
+    if before := as_id(args.get("before")):
+        query = query.where(AuditEvent.id < before)
+    if instance := as_id(args.get("instance")):
+        query = query.where(AuditEvent.instance_id == instance)
     since, until = day_arg("since"), day_arg("until")
     if since:
         query = query.where(AuditEvent.at >= since)

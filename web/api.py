@@ -13,7 +13,8 @@ import functools
 
 from flask import Response, g, request
 from flask_smorest import Api, Blueprint, abort
-from marshmallow import Schema, fields
+from flask_smorest.fields import Upload
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.http import HTTP_STATUS_CODES
 
 from engine import clock, inbox, organisation
@@ -59,7 +60,52 @@ class TaskDetail(TaskOut):
 
 
 class DocumentIn(Schema):
-    """Starts the outgoing process; the fields themselves are submitted with the 拟稿 task."""
+    """Starts the outgoing process; the fields themselves are submitted with the 拟稿 task (send ``{}``)."""
+
+
+class FormValues(Schema):
+    """A task's form values, as its form's JSON Schema (``GET /tasks/{id}``) describes them."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+class Check(Schema):
+    key = fields.String()
+    label = fields.String()
+    ok = fields.Boolean()
+    detail = fields.String()
+
+
+class VerificationOut(Schema):
+    ok = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    signers = fields.List(fields.Dict(), metadata={"description": "each seal found: unit, seal_id, signed_at"})
+    checks = fields.List(fields.Nested(Check))
+    at = fields.String()
+
+
+class ReceiptOut(Schema):
+    unit = fields.String()
+    copy = fields.Boolean()
+    version = fields.Integer()
+    status = fields.String(metadata={"description": "pending | signed | returned"})
+    due_at = fields.DateTime(allow_none=True)
+    signed_at = fields.DateTime(allow_none=True)
+    signed_by = fields.String(allow_none=True)
+    return_reason = fields.String(allow_none=True)
+    overdue_since = fields.DateTime(allow_none=True)
+    receipt_id = fields.Integer()
+
+
+class ReceiptsOut(Schema):
+    receipts = fields.List(fields.Nested(ReceiptOut))
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    overdue = fields.List(fields.String(), metadata={"description": "the units overdue now"})
+
+
+class DefinitionUpload(Schema):
+    file = Upload(required=True, metadata={"description": "a .bpmn file"})
 
 
 class DocumentOut(Schema):
@@ -86,6 +132,16 @@ class Deployment(Schema):
 
 
 # -- authentication and errors -------------------------------------------------------------------------------
+
+def json_object(view):
+    """Refuse a body that is not a JSON object (400), instead of reading it as an empty form."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not isinstance(request.get_json(silent=True), dict):
+            abort(400, message="请求体应为 JSON 对象（Content-Type: application/json），没有内容时请发送 {}")
+        return view(*args, **kwargs)
+    return wrapped
+
 
 def authenticated(view):
     @functools.wraps(view)
@@ -162,12 +218,14 @@ def task_detail(task_id):
 
 @blp.route("/tasks/<uuid:task_id>/complete", methods=["POST"])
 @authenticated
+@json_object
+@blp.arguments(FormValues)
 @blp.response(204)
-def complete_task(task_id):
+def complete_task(values, task_id):
     """Complete one of my tasks with its form's data; 422 lists each bad field and nothing changes."""
     with current_gongwen().db.session() as session:
         access.actionable_task(session, task_id, g.api_person.id)
-    current_gongwen().runtime.complete(task_id, g.api_person.id, request.get_json(silent=True) or {})
+    current_gongwen().runtime.complete(task_id, g.api_person.id, values)
 
 
 # -- documents ----------------------------------------------------------------------------------------------
@@ -181,6 +239,7 @@ def _document_out(document: Document) -> dict:
 
 @blp.route("/documents", methods=["POST"])
 @authenticated
+@json_object
 @blp.arguments(DocumentIn)
 @blp.response(201, DocumentOut)
 def create_document(_):
@@ -214,6 +273,7 @@ def document_pdf(document_id):
 
 @blp.route("/documents/<int:document_id>/verification")
 @authenticated
+@blp.response(200, VerificationOut)
 def document_verification(document_id):
     """The verification report of the sealed PDF: every check, and the seals found."""
     with current_gongwen().db.session() as session:
@@ -227,6 +287,7 @@ def document_verification(document_id):
 
 @blp.route("/documents/<int:document_id>/receipts")
 @authenticated
+@blp.response(200, ReceiptsOut)
 def document_receipts(document_id):
     """For the issuing unit: every recipient's receipt, the counts and the overdue ones."""
     with current_gongwen().db.session() as session:
@@ -243,15 +304,14 @@ def document_receipts(document_id):
 
 @blp.route("/definitions", methods=["POST"])
 @authenticated
+@blp.arguments(DefinitionUpload, location="files")
 @blp.response(201, Deployment(many=True))
-def deploy_definition():
+def deploy_definition(files):
     """Deploy an uploaded .bpmn file (system administrators only), through the same checks as the CLI."""
     with current_gongwen().db.session() as session:
         if not organisation.holds(session, g.api_person.id, Role.SYSTEM_ADMIN):
             abort(403, message="只有系统管理员可以部署流程")
-    upload = request.files.get("file")
-    if upload is None:
-        abort(422, message="请上传 .bpmn 文件（表单字段 file）")
+    upload = files["file"]
     with current_gongwen().db.write() as session:
         results = deploy(session, [(upload.filename or "upload.bpmn", upload.read())], actor_id=g.api_person.id)
     return [r.__dict__ for r in results]

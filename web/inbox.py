@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
@@ -14,25 +14,25 @@ from handlers.notifications import tell as notifications
 
 from . import current_gongwen
 from .auth import login_required
+from .params import as_day, as_number
 
 bp = Blueprint("inbox", __name__)
 VIEWS = {"todo": "待办", "doing": "在办", "done": "已办", "finished": "办结"}
 PAGE_SIZE = 20
+MAX_PAGE = 10_000
 
 
 def day_arg(name: str) -> datetime | None:
     """The start (Beijing time) of the day given as ``name`` in the query string, if it is a date."""
-    try:
-        return datetime.combine(date.fromisoformat(request.args[name]), time(0), clock.SHANGHAI)
-    except (KeyError, ValueError):
-        return None
+    day = as_day(request.args.get(name))
+    return datetime.combine(day, time(0), clock.SHANGHAI) if day else None
 
 
 @bp.route("/")
 @login_required
 def index() -> ResponseReturnValue:
     view = request.args.get("view", "todo") if request.args.get("view") in VIEWS else "todo"
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int(as_number(request.args.get("page"), 1, MAX_PAGE) or 1)
     text = request.args.get("q", "").strip() or None
     since, until = day_arg("since"), day_arg("until")
     until = until + timedelta(days=1) if until else None

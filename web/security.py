@@ -19,6 +19,7 @@ from handlers.seals.register import issue_seal, revoke_seal
 
 from . import current_gongwen
 from .admin import requires
+from .params import as_id
 
 bp = Blueprint("security", __name__, url_prefix="/admin/security")
 officer = requires(Role.SECURITY_OFFICER)
@@ -72,9 +73,9 @@ def grant():
         with current_gongwen().db.write() as db:
             person = find_person(db, form.get("login", ""))
             role = Role(form.get("role", ""))
-            unit = db.get(Unit, int(form["unit_id"])) if form.get("unit_id", "").isdigit() else None
-            department = db.get(Department, int(form["department_id"])) \
-                if form.get("department_id", "").isdigit() else None
+            unit = db.get(Unit, unit_id) if (unit_id := as_id(form.get("unit_id"))) else None
+            department = db.get(Department, department_id) \
+                if (department_id := as_id(form.get("department_id"))) else None
             grant_role(db, person, role, unit=unit, department=department, actor_id=g.person.id)
             flash(f"已授予 {person.name} {role.label}" + (f"（{unit.name}）" if unit else ""))
     except ValueError:
@@ -100,7 +101,7 @@ def revoke(grant_id):
 def issue():
     gongwen = current_gongwen()
     with gongwen.db.write() as db:
-        unit = db.get(Unit, int(request.form.get("unit_id", "0") or 0)) or abort(404)
+        unit = db.get(Unit, as_id(request.form.get("unit_id")) or 0) or abort(404)
         current = db.scalar(select(Seal).where(Seal.unit_id == unit.id, Seal.status == SealStatus.ACTIVE))
         if current is not None:
             flash(f"未制发：{unit.name} 已有在用印章 {current.code}，如需更换请先吊销")

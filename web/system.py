@@ -31,6 +31,7 @@ from handlers.exchange.deadlines import Measure, deadline_rules, set_deadline
 
 from . import current_gongwen
 from .admin import system_admin
+from .params import as_day, as_id, as_ids, as_number
 
 bp = Blueprint("system", __name__, url_prefix="/admin/system")
 URGENCIES = {u.value: u.label for u in Urgency}
@@ -47,8 +48,8 @@ def overview():
     with current_gongwen().db.session() as db:
         units = db.scalars(select(Unit).order_by(Unit.id)).all()
         departments = db.scalars(select(Department).order_by(Department.unit_id, Department.id)).all()
-        people = db.scalars(select(Person).where(Person.unit_id == int(unit_id)).order_by(Person.login)).all() \
-            if unit_id.isdigit() else []
+        people = db.scalars(select(Person).where(Person.unit_id == as_id(unit_id)).order_by(Person.login)).all() \
+            if as_id(unit_id) else []
         return render_template(
             "admin/system.html", units=units, departments=departments, people=people, unit_id=unit_id,
             names={u.id: u.name for u in units}, departments_by_id={d.id: d.name for d in departments},
@@ -77,13 +78,42 @@ def _act(done: str, change, anchor: str, **back):
     return redirect(url_for("system.overview", **back) + f"#{anchor}")
 
 
+def _ids(texts: list[str]) -> list[int]:
+    ids = as_ids(texts)
+    if ids is None:
+        raise ValueError("not ids")
+    return ids
+
+
+def _number(text: str | None) -> int:
+    """A whole number as a form field may hold it (a year, a sequence), else ``ValueError``."""
+    value = as_id(text)
+    if value is None:
+        raise ValueError("not a number")
+    return value
+
+
+def _amount(text: str | None) -> float:
+    value = as_number(text, 0, 1e6)
+    if value is None:
+        raise ValueError("not an amount")
+    return value
+
+
+def _day(text: str | None) -> date:
+    day = as_day(text)
+    if day is None:
+        raise ValueError("not a day")
+    return day
+
+
 def _unit(db) -> Unit:
-    return db.get(Unit, int(request.form.get("unit_id", "0") or 0)) or abort(404)
+    return db.get(Unit, as_id(request.form.get("unit_id")) or 0) or abort(404)
 
 
 def _department(db) -> Department | None:
-    value = request.form.get("department_id", "")
-    return db.get(Department, int(value)) if value.isdigit() else None
+    department_id = as_id(request.form.get("department_id"))
+    return db.get(Department, department_id) if department_id else None
 
 
 def _person(db, person_id: int) -> Person:
@@ -145,7 +175,7 @@ def save_list():
     form = request.form
     return _act(f"已保存分发列表 {form.get('name', '')}",
                 lambda db: save_distribution_list(db, _unit(db), form.get("name", ""),
-                                                  [int(u) for u in form.getlist("members")], actor_id=g.person.id),
+                                                  _ids(form.getlist("members")), actor_id=g.person.id),
                 "lists")
 
 
@@ -161,8 +191,8 @@ def delete_list(list_id):
 def numbers():
     form = request.form
     return _act(f"已设定 {form.get('code', '')}〔{form.get('year', '')}〕的下一个文号",
-                lambda db: set_next(db, form["code"].strip(), int(form["year"]), int(form["next_seq"]),
-                                    actor_id=g.person.id), "numbers")
+                lambda db: set_next(db, form["code"].strip(), _number(form.get("year")),
+                                    _number(form.get("next_seq")), actor_id=g.person.id), "numbers")
 
 
 @bp.post("/calendar")
@@ -170,7 +200,7 @@ def numbers():
 def calendar():
     form = request.form
     return _act(f"已调整 {form.get('day', '')}",
-                lambda db: set_override(db, date.fromisoformat(form["day"]), form["kind"] == "workday",
+                lambda db: set_override(db, _day(form.get("day")), form["kind"] == "workday",
                                         form.get("note", "").strip(), actor_id=g.person.id), "calendar")
 
 
@@ -179,7 +209,7 @@ def calendar():
 def calendar_year():
     year = request.form.get("year", "")
     return _act(f"{year} 年放假安排已标记为录入",
-                lambda db: mark_year_entered(db, int(year), actor_id=g.person.id), "calendar")
+                lambda db: mark_year_entered(db, _number(year), actor_id=g.person.id), "calendar")
 
 
 @bp.post("/deadlines")
@@ -187,7 +217,7 @@ def calendar_year():
 def deadlines():
     form = request.form
     return _act(f"已设定{URGENCIES.get(form.get('urgency', ''), '')}的签收时限",
-                lambda db: set_deadline(db, form["urgency"], float(form["amount"]), form["measure"],
+                lambda db: set_deadline(db, form["urgency"], _amount(form.get("amount")), form["measure"],
                                         actor_id=g.person.id), "deadlines")
 
 

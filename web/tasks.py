@@ -26,6 +26,7 @@ from handlers.exchange.sign_for import check_before_signing
 from . import access, current_gongwen
 from .auth import login_required
 from .errors import or_404
+from .params import as_id
 
 bp = Blueprint("tasks", __name__)
 
@@ -78,7 +79,9 @@ def task_action(task_id: uuid.UUID, action: str) -> ResponseReturnValue:
             elif action == "unclaim":
                 inbox.unclaim(db, task_id, g.person.id)
             else:
-                to = int(request.form.get("to_person_id", "0") or 0)
+                to = as_id(request.form.get("to_person_id"))
+                if to is None:
+                    raise ValueError("no person chosen")
                 inbox.delegate(db, task_id, g.person.id, to)
     except (Conflict, Forbidden, NotFound) as err:
         flash(str(err))

@@ -17,6 +17,7 @@ from engine import audit, clock
 from engine.errors import Conflict, Refused
 from engine.models import Unit
 from engine.registry import HandlerContext, handler
+from engine.text import clean
 
 from .models import DocStatus, DocType, Document, NumberCounter
 
@@ -40,10 +41,16 @@ def allocate(session: Session, code: str, year: int) -> int:
     ).scalar_one()
 
 
+MAX_SEQ = 999_999
+
+
 def set_next(session: Session, code: str, year: int, next_seq: int, *, actor_id: int | None = None) -> None:
     """Start numbering at ``next_seq`` (a mid-year start); a number already given out is never reused."""
-    if next_seq < 1:
-        raise Refused("下一个文号必须大于 0")
+    if not 1 <= next_seq <= MAX_SEQ:
+        raise Refused(f"下一个文号应在 1 到 {MAX_SEQ} 之间")
+    if not 2000 <= year <= clock.local_today().year + 1:
+        raise Refused("年份应为 2000 年至明年之间")
+    code = clean(code, field="机关代字", max_length=20)
     counter = session.get(NumberCounter, (code, year))
     used = session.scalar(select(Document.number_seq).where(Document.number_code == code, Document.number_year == year)
                           .order_by(Document.number_seq.desc()).limit(1)) or 0

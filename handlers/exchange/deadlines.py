@@ -9,6 +9,7 @@ dispatch; the receiver's process reminds half-way there and escalates at the dea
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,6 +42,8 @@ DEFAULT_DEADLINES: dict[Urgency, tuple[float, Measure]] = {
     Urgency.URGENT: (2.0, Measure.WORKING_HOURS),
     Urgency.EXTRA_URGENT: (0.5, Measure.HOURS),
 }
+# The longest window an administrator may set, per measure: a month of working days, or about it.
+LONGEST = {Measure.WORKING_DAYS: 30, Measure.WORKING_HOURS: 240, Measure.HOURS: 720}
 # A sender may chase one recipient by hand at most this often (催签).
 CHASE_INTERVAL = timedelta(hours=1)
 
@@ -83,8 +86,11 @@ def deadline_rules(session: Session) -> list[tuple[Urgency, float, Measure, bool
 
 def set_deadline(session: Session, urgency: str, amount: float, measure: str, *, actor_id: int | None = None) -> None:
     """An administrator's sign-for window for one urgency."""
-    if urgency not in set(Urgency) or measure not in set(Measure) or amount < 0:
-        raise Refused(f"紧急程度应为 {'、'.join(Urgency)}，单位应为 {'、'.join(Measure)}，时长不能为负")
+    if urgency not in set(Urgency) or measure not in set(Measure):
+        raise Refused(f"紧急程度应为 {'、'.join(Urgency)}，单位应为 {'、'.join(Measure)}")
+    longest = LONGEST[Measure(measure)]
+    if not (isinstance(amount, (int, float)) and math.isfinite(amount) and 0 < amount <= longest):
+        raise Refused(f"签收时限应大于 0、不超过 {longest:g} {Measure(measure).label}")
     rule = session.get(DeadlineRule, urgency) or DeadlineRule(urgency=urgency)
     rule.amount, rule.measure = amount, measure
     session.add(rule)

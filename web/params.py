@@ -1,0 +1,58 @@
+"""Values from requests, parsed the one strict way: ids, numbers and days that a page offered.
+
+Every id in a URL or form is a positive 63-bit integer written in ASCII digits (``²`` is a digit
+to Python, not to us); every number is finite and inside the range the field allows; every day is
+an ISO date in a plausible year. Anything else is ``None`` (or, for a URL, a 404), never a 500.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
+def as_id(text: str | None) -> int | None:
+    """A database id, or None."""
+    if text is None or not _DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def as_ids(texts: list[str]) -> list[int] | None:
+    """Several ids, or None if any of them is not one."""
+    ids = [as_id(t) for t in texts]
+    return None if any(i is None for i in ids) else ids
+
+
+def as_number(text: str | None, low: float, high: float) -> float | None:
+    """A finite number from ``low`` to ``high``, or None."""
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and low <= value <= high else None
+
+
+def as_day(text: str | None) -> date | None:
+    """An ISO date (``2026-12-01``) between 1990 and 2100, or None."""
+    try:
+        day = date.fromisoformat(text or "")
+    except ValueError:
+        return None
+    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: an id past 2**63 - 1 matches no route (404) instead of overflowing."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
