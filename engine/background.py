@@ -23,6 +23,7 @@ from .config import Settings
 from .db import Database, is_sqlite
 from .errors import GongwenError
 from .files import FileStore
+from .messages import deliver_message
 from .models import Outbox, OutboxStatus
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class JobContext(Protocol):
 Consumer = Callable[[JobContext, "Session", Outbox], None]
 # topic -> fn(job, session, outbox item); runs inside the delivery transaction.
 CONSUMERS: dict[str, Consumer] = {
-    "message": lambda job, session, item: job.runtime.deliver_message(session, item),
+    "message": lambda job, session, item: deliver_message(job.runtime, session, item),
 }
 
 

@@ -10,7 +10,8 @@ from .background import Background, CeleryBackground, InProcess
 from .config import Settings
 from .db import Database
 from .files import FileStore
-from .runtime import Runtime, pop_jobs
+from .messages import pop_jobs
+from .runtime import Runtime
 
 
 class Gongwen:

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from engine.errors import StepFailed
 from engine.models import AuditEvent, Incident, InstanceStatus, ProcessInstance, Task, TaskState
 from engine.registry import handler
-from engine.runtime import Runtime
 from handlers.notifications.models import Notification
 from tests.support import bpmn, deploy_bytes, flows, ready_for, service_task, user_task
 
@@ -89,10 +88,10 @@ def test_a_step_that_fails_while_saving_changes_nothing(gongwen, started, monkey
         state, revision = before.state, before.revision
     audit_rows = _count(gongwen, AuditEvent)
 
-    def broken(self, workflow, ctx):
+    def broken(workflow, ctx):
         raise RuntimeError("磁盘已满")
 
-    monkeypatch.setattr(Runtime, "_project_waits", broken)
+    monkeypatch.setattr("engine.runtime.project_waits", broken)
     with pytest.raises(StepFailed, match="本次操作未生效"):
         gongwen.runtime.complete(task.id, leader.id, {"decision": "approve"})
     with gongwen.db.session() as s:

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.background import JobContext, consumer
+from engine.messages import after_commit
 from engine.models import Outbox, Role
 from engine.organisation import holders
 from engine.registry import HandlerContext, handler
-from engine.runtime import after_commit
 
 from .models import Notification
 
