@@ -6,6 +6,7 @@ All files given together are checked first; if any is refused, nothing is stored
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from . import audit, clock
 from .bpmn import check_definition
-from .errors import DeployError
+from .errors import DeployError, Refused
 from .models import BpmnSource, ProcessDefinition
+from .text import clean
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,24 @@ def collect(paths: list[Path]) -> list[tuple[str, bytes]]:
     return files
 
 
+def _file_name(name: str) -> str:
+    name = re.split(r"[/\\]", name or "")[-1] or "upload.bpmn"
+    try:
+        return clean(name, field="流程文件名", max_length=200)
+    except Refused as err:
+        raise DeployError(name[:80], str(err)) from None
+
+
 def deploy(session: Session, files: list[tuple[str, bytes]], *, actor_id: int | None = None) -> list[Deployed]:
-    """Check every file, then store each as the next version of its process (or not, if unchanged)."""
-    checked = [(name, content, check_definition(content, name)) for name, content in files]
+    """Check every file, then store each as the next version of its process (or not, if unchanged).
+
+    A file's name is kept for people to recognise it: without any folder part, at most 200
+    characters, no control characters; it is never used as a path or a header as given.
+    """
+    checked = []
+    for name, content in files:
+        name = _file_name(name)
+        checked.append((name, content, check_definition(content, name)))
     seen: dict[str, str] = {}
     for name, _content, parsed in checked:
         if parsed.process_id in seen:

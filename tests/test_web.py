@@ -532,3 +532,24 @@ def test_the_inbox_finds_a_document_by_its_sender_or_its_number(app, gongwen, or
     with gongwen.db.session() as db:
         number = db.get(Document, doc.id).doc_number
     assert "寒潮防御" in clerk.get(f"/?q={number}").get_data(as_text=True)
+
+
+def test_a_process_file_name_is_quoted_when_downloaded_and_a_chinese_one_works(app, gongwen):
+    from engine.deploy import deploy
+    from engine.errors import DeployError
+    from tests.support import ROOT
+
+    leave = (ROOT / "workflows" / "leave.bpmn").read_bytes()
+    hostile = 'x"; filename="evil.exe'
+    with gongwen.db.write() as db:
+        deploy(db, [("../../请假流程.bpmn", leave.replace("填写请假单".encode(), "填写请假申请".encode()))])
+    with gongwen.db.write() as db:
+        deploy(db, [(hostile + ".bpmn", leave)])
+    with pytest.raises(DeployError, match="控制字符"), gongwen.db.write() as db:
+        deploy(db, [("a\r\nSet-Cookie: x=1.bpmn", leave.replace(b"leave", b"leave2"))])
+    admin = _login(app, "sysadmin")
+    chinese = admin.get("/admin/processes/leave/2.bpmn")
+    assert chinese.status_code == 200 and chinese.data.startswith(b"<?xml")
+    assert "filename*=UTF-8''%E8%AF%B7%E5%81%87%E6%B5%81%E7%A8%8B.bpmn" in chinese.headers["Content-Disposition"]
+    quoted = admin.get("/admin/processes/leave/3.bpmn").headers["Content-Disposition"]
+    assert quoted == 'attachment; filename="x\\"; filename=\\"evil.exe.bpmn"'  # one parameter, quoted

@@ -8,9 +8,10 @@ chain check. None of these pages shows a business document's content.
 from __future__ import annotations
 
 import functools
+import io
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, select
 
 from engine import audit
@@ -79,8 +80,8 @@ def download(process_id, version):
         if definition is None:
             abort(404)
         content, filename = definition.source.content, definition.filename
-    return Response(content, mimetype="application/xml",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+    # send_file quotes the name and adds an RFC 5987 filename* for a Chinese one.
+    return send_file(io.BytesIO(content), mimetype="application/xml", as_attachment=True, download_name=filename)
 
 
 @bp.route("/processes/<process_id>/edit")
