@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests.support import ROOT, require
 from tests.support import csrf_token as _token
 from tests.support import logged_in as _login
 from web import create_app, demo
@@ -169,14 +170,23 @@ def test_the_document_page_shows_where_it_is_and_the_sender_can_chase(app, gongw
     outsider = _login(app, "cz.drafter")
     assert outsider.get(f"/documents/{doc.id}").status_code == 404
     assert outsider.get(progress_url).status_code == 404
+    # The recipient reads the document, but how the sender works it inside is the sender's own business.
+    assert receiver.get(progress_url).status_code == 404
+    receiver_progress = re.search(r'data-progress="([^"]+)"', mine).group(1)
+    assert receiver_progress != progress_url and receiver.get(receiver_progress).status_code == 200
+    assert sender.get(receiver_progress).status_code == 404
 
 
 def test_browser_libraries_come_from_npm_and_nothing_else_is_served(app):
+    require((ROOT / "node_modules" / "bpmn-js" / "dist").is_dir(), "bpmn-js from npm (make installs it)")
     client = app.test_client()
     viewer = client.get("/vendor/bpmn-js/dist/bpmn-viewer.production.min.js")
     assert viewer.status_code == 200 and b"BpmnJS" in viewer.data
     assert client.get("/vendor/bpmn-js/package.json").status_code == 404
     assert client.get("/vendor/../pyproject.toml").status_code == 404
+    for climb in ("bpmn-js/dist/..%2fpackage.json", "bpmn-js/dist/%2e%2e/package.json",
+                  "bpmn-js/dist/../../diagram-js/package.json", "bpmn-js/dist/..%5c..%5cpackage.json"):
+        assert client.get(f"/vendor/{climb}").status_code == 404, climb
 
 
 def test_the_inbox_can_learn_of_arrivals_without_a_reload(app, gongwen, org):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import inbox
 from engine.errors import Conflict, Forbidden, NotFound
-from engine.models import Task, TaskState
+from engine.models import ProcessInstance, Task, TaskState
 from engine.organisation import works_in
 from handlers.documents.models import Document
 from handlers.exchange.holdings import can_read, document_for_instance
@@ -59,6 +59,19 @@ def readable_document(db: Session, document_id: int, person_id: int) -> Document
 def instance_document(db: Session, instance_id: int, person_id: int) -> Document:
     """The document an instance drafts or received, if readable as above; NotFound otherwise."""
     return _readable(db, document_for_instance(db, instance_id), person_id)
+
+
+def own_instance(db: Session, instance_id: int, person_id: int) -> ProcessInstance:
+    """An instance of the person's own unit whose document they may read; NotFound otherwise.
+
+    How a unit works a document internally (its steps, who holds them) is its own business:
+    the sender sees its receipts, never the recipient's process, and the other way round.
+    """
+    instance_document(db, instance_id, person_id)
+    instance = db.get(ProcessInstance, instance_id)
+    if instance is None or not works_in(db, person_id, {instance.owning_unit_id}):
+        raise NotFound(NO_DOCUMENT)
+    return instance
 
 
 def _readable(db: Session, document: Document | None, person_id: int) -> Document:

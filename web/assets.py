@@ -9,12 +9,16 @@ from flask.typing import ResponseReturnValue
 
 bp = Blueprint("assets", __name__)
 VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
-VENDOR_FILES = ("bpmn-js/dist/",)
+VENDOR_FOLDERS = ("bpmn-js/dist",)
 
 
 @bp.route("/vendor/<path:filename>")
 def vendor(filename: str) -> ResponseReturnValue:
-    """A file under one of ``VENDOR_FILES``; anything else in ``node_modules`` is a 404."""
-    if not filename.startswith(VENDOR_FILES):
+    """A file inside one of ``VENDOR_FOLDERS``; anything else in ``node_modules`` is a 404.
+
+    The file is looked up inside its folder, so ``..`` cannot climb out of it.
+    """
+    folder = next((f for f in VENDOR_FOLDERS if filename.startswith(f + "/")), None)
+    if folder is None:
         abort(404)
-    return send_from_directory(VENDOR, filename, max_age=86400)
+    return send_from_directory(VENDOR / folder, filename.removeprefix(folder + "/"), max_age=86400)

@@ -80,7 +80,7 @@ def instance_page(instance_id: int) -> ResponseReturnValue:
 @login_required
 def instance_progress(instance_id: int) -> ResponseReturnValue:
     with current_gongwen().db.session() as db:
-        or_404(access.instance_document, db, instance_id, g.person.id)
+        or_404(access.own_instance, db, instance_id, g.person.id)
         return current_gongwen().runtime.progress(db, instance_id)
 
 
