@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from . import clock
-from .db import is_sqlite
+from .db import Database, is_sqlite
 from .models import AuditEvent
 
 GENESIS = "0" * 64
@@ -46,6 +46,16 @@ def record(
         dict(action=action, actor_id=actor_id, unit_id=unit_id, instance_id=instance_id,
              detail=detail, at=clock.now())
     )
+
+
+def refusal(db: Database, action: str, *, actor_id: int | None = None, unit_id: int | None = None,
+            **detail: Any) -> None:
+    """Record a refusal that matters to security in a transaction of its own.
+
+    The request that was refused rolls back; the record of the refusal must not go with it.
+    """
+    with db.write() as session:
+        record(session, action, actor_id=actor_id, unit_id=unit_id, **detail)
 
 
 def _digest(prev_hash: str, at: datetime, action: str, actor_id, unit_id, instance_id, detail: dict) -> str:

@@ -36,13 +36,27 @@ from .models import (
 _hasher = PasswordHasher()  # argon2id with the library's recommended cost
 
 
+_dummy_hash: str | None = None  # verified for unknown logins, so that they take as long as known ones
+
+
 def use_password_hasher(hasher: PasswordHasher) -> None:
     """Replace the hasher (tests use a cheap one; production keeps the default)."""
-    global _hasher
-    _hasher = hasher
+    global _hasher, _dummy_hash
+    _hasher, _dummy_hash = hasher, None
+
+
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+# The password policy (等保 level 3: length and complexity): at least 8 characters of three of the four
+# kinds (lower case, upper case, digits, others such as punctuation or Chinese), or a passphrase of
+# at least 12 characters of two kinds; never the login, never a well-known password.
 MIN_PASSWORD_LENGTH = 8
+MIN_PASSPHRASE_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128
+_COMMON = frozenset({"12345678", "123456789", "1234567890", "11111111", "88888888", "password", "password1",
+                     "Password1", "Passw0rd", "P@ssw0rd", "P@ssword1", "qwerty123", "Qwerty123", "abc12345",
+                     "Abc12345", "Abc@1234", "Abcd1234", "admin123", "Admin123", "Admin@123", "1qaz2wsx",
+                     "1qaz@WSX", "Aa123456", "Aa123456!", "Gongwen123", "gongwen123"})
 
 
 def create_unit(session: Session, name: str, kind: UnitKind, *, parent: Unit | None = None,
@@ -75,16 +89,25 @@ def create_department(session: Session, unit: Unit, name: str, *, is_office: boo
     return department
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise GongwenError(f"密码至少 {MIN_PASSWORD_LENGTH} 位")
+def _check_password(password: str, login: str = "") -> None:
+    """Refuse a password the policy does not allow, saying what is missing."""
+    kinds = sum(any(test(c) for c in password)
+                for test in (str.islower, str.isupper, str.isdigit, lambda c: not (c.isascii() and c.isalnum())))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise GongwenError(f"密码不能超过 {MAX_PASSWORD_LENGTH} 位")
+    passphrase = len(password) >= MIN_PASSPHRASE_LENGTH and kinds >= 2
+    if not (passphrase or (len(password) >= MIN_PASSWORD_LENGTH and kinds >= 3)):
+        raise GongwenError(f"密码至少 {MIN_PASSWORD_LENGTH} 位，并含大写字母、小写字母、数字、符号中的三种"
+                           f"（或至少 {MIN_PASSPHRASE_LENGTH} 位、含其中两种）")
+    if password in _COMMON or (login and login.lower() in password.lower()):
+        raise GongwenError("密码过于常见或包含登录名，请换一个")
 
 
 def create_person(session: Session, login: str, name: str, password: str, *, unit: Unit | None = None,
                   department: Department | None = None, actor_id: int | None = None) -> Person:
     if session.scalar(select(Person.id).where(Person.login == login)) is not None:
         raise Conflict(f"登录名 {login} 已被使用")
-    _check_password(password)
+    _check_password(password, login)
     person = Person(login=login, name=name, unit=unit, department=department,
                     password_hash=_hasher.hash(password), status=PersonStatus.ACTIVE, failed_logins=0,
                     created_at=clock.now())
@@ -133,11 +156,8 @@ def move_person(session: Session, person: Person, unit: Unit, department: Depart
 
 def change_own_password(session: Session, person: Person, current: str, new: str) -> None:
     """A person replaces their own password; the current one must be given (a left-open session is not enough)."""
-    try:
-        _hasher.verify(person.password_hash, current)
-    except (VerificationError, InvalidHashError):
-        audit.record(session, "person.password_refused", actor_id=person.id, person_id=person.id)
-        raise Forbidden("当前密码不正确") from None
+    if not _verify(person.password_hash, current):
+        raise Forbidden("当前密码不正确")  # the caller audits the refusal in a transaction of its own
     if new == current:
         raise GongwenError("新密码不能与当前密码相同")
     set_password(session, person, new, actor_id=person.id)
@@ -151,10 +171,28 @@ def unlock(session: Session, person: Person, *, actor_id: int | None = None) -> 
 
 def set_password(session: Session, person: Person, password: str, *, actor_id: int | None = None) -> None:
     """A new password (the person's own, or an administrator's reset): every session and token ends."""
-    _check_password(password)
+    _check_password(password, person.login)
     person.password_hash = _hasher.hash(password)
     end_sessions(session, person, actor_id=actor_id)
     audit.record(session, "person.password", actor_id=actor_id, person_id=person.id)
+
+
+WRONG = "登录名或密码错误"
+MAX_LOGIN_LENGTH = 64
+
+
+def _dummy() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))
+    return _dummy_hash
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password[:MAX_PASSWORD_LENGTH])
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -169,27 +207,29 @@ def authenticate(session: Session, login: str, password: str) -> Login:
     """Check a login; five failures lock the account for fifteen minutes.
 
     Refusals are returned, not raised, so that the caller commits the failure count
-    and the audit event along with the refusal.
+    and the audit event along with the refusal. Whether an account exists, is frozen or is
+    locked is told only to someone who gave its password: every other attempt gets the same
+    answer after the same work (one password hash checked).
     """
-    person = session.scalar(select(Person).where(Person.login == login))
+    person = session.scalar(select(Person).where(Person.login == login[:MAX_LOGIN_LENGTH]))
     now = clock.now()
+    right = _verify(person.password_hash if person else _dummy(), password)
     if person is None:
-        audit.record(session, "login.fail", login=login, reason="unknown")
-        return Login(None, "登录名或密码错误")
+        audit.record(session, "login.fail", login=login[:MAX_LOGIN_LENGTH], reason="unknown")
+        return Login(None, WRONG)
+    if not right and person.status == PersonStatus.ACTIVE and not is_locked(person, now):
+        person.failed_logins += 1
+        if person.failed_logins >= MAX_FAILED_LOGINS:
+            person.locked_until, person.failed_logins = now + LOCKOUT, 0
+    if not right:
+        audit.record(session, "login.fail", actor_id=person.id, reason="password")
+        return Login(None, WRONG)
     if person.status == PersonStatus.FROZEN:
         audit.record(session, "login.fail", actor_id=person.id, reason="frozen")
         return Login(None, "账号已冻结，请联系系统管理员")
     if is_locked(person, now):
         audit.record(session, "login.fail", actor_id=person.id, reason="locked")
         return Login(None, f"密码错误次数过多，账号锁定至 {clock.local(person.locked_until):%H:%M}")
-    try:
-        _hasher.verify(person.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        person.failed_logins += 1
-        if person.failed_logins >= MAX_FAILED_LOGINS:
-            person.locked_until, person.failed_logins = now + LOCKOUT, 0
-        audit.record(session, "login.fail", actor_id=person.id, reason="password")
-        return Login(None, "登录名或密码错误")
     person.failed_logins, person.locked_until = 0, None
     if _hasher.check_needs_rehash(person.password_hash):
         person.password_hash = _hasher.hash(password)

@@ -15,7 +15,7 @@ from handlers.documents.models import Urgency
 from handlers.documents.typesetting.fonts import check_fonts
 from handlers.exchange.models import ReceiptStatus
 
-from .params import IdConverter
+from .params import IdConverter, refuse_nul
 
 csrf = CSRFProtect()
 _FORM_ALLOWANCE = 1024 * 1024
@@ -41,6 +41,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     )
     app.extensions["gongwen"] = gongwen
     app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul)
     app.jinja_loader = ChoiceLoader([FileSystemLoader(app.root_path + "/templates"), PackageLoader("forms")])
     app.jinja_env.filters["localtime"] = lambda at: f"{clock.local(at):%Y-%m-%d %H:%M}"
     app.jinja_env.filters["urgency_label"] = lambda rank: Urgency.of_rank(rank).label

@@ -19,7 +19,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from engine import clock, inbox, organisation
 from engine.deploy import deploy
-from engine.errors import DeployError, FormInvalid, GongwenError
+from engine.errors import DeployError, Forbidden, FormInvalid, GongwenError, NotFound
 from engine.models import ProcessInstance, Role, Task
 from engine.registry import FORMS
 from handlers.documents.drafting import start_outgoing
@@ -28,6 +28,7 @@ from handlers.exchange.receipts import receipt_overview
 from handlers.seals.verification import verify_document
 
 from . import access, current_gongwen
+from .errors import refused
 
 api = Api()
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="公文系统接口")
@@ -163,6 +164,8 @@ def _refused(err: GongwenError):
     """Refusals as JSON, shaped like flask-smorest's own errors: the sentence, and for forms and diagrams
     what exactly is wrong. A document or task out of reach (``web.access``) is a 404 like any missing one."""
     body: dict = {"code": err.status, "status": HTTP_STATUS_CODES[err.status], "message": str(err)}
+    if isinstance(err, (NotFound, Forbidden)):
+        refused("access.refused" if isinstance(err, NotFound) else "request.refused", status=err.status)
     if isinstance(err, FormInvalid):
         body["errors"] = err.errors
     elif isinstance(err, DeployError):

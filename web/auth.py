@@ -17,11 +17,12 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask.typing import ResponseReturnValue
 
 from engine import clock, inbox, organisation
-from engine.errors import GongwenError
+from engine.errors import Forbidden, GongwenError
 from engine.models import Person, PersonStatus
 from engine.organisation import roles_of
 
 from . import current_gongwen
+from .errors import refused
 
 bp = Blueprint("auth", __name__)
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -107,6 +108,9 @@ def password() -> ResponseReturnValue:
                     session["generation"] = person.session_generation  # this session goes on; all others end
                 flash("密码已修改，其他设备上的登录已退出")
                 return redirect(url_for("inbox.index"))
+            except Forbidden as err:
+                refused("person.password_refused")
+                error = str(err)
             except GongwenError as err:
                 error = str(err)
     return render_template("password.html", error=error), 422 if error else 200

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, g, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from engine import audit
 from engine.errors import NotFound
 from handlers.documents.attachments import ATTACHMENT_MAX_BYTES
 
@@ -33,6 +35,11 @@ def init_app(app: Flask, api_errors: Callable[[HTTPException], object]) -> None:
 
     @app.errorhandler(HTTPException)
     def page(err: HTTPException):
+        # The view's transactions have ended by now, so the refusal is written on its own.
+        if err.code == 403 or isinstance(err, CSRFError) or g.get("access_refused"):
+            action = "csrf.refused" if isinstance(err, CSRFError) else \
+                "access.refused" if g.get("access_refused") else "request.refused"
+            refused(action, status=err.code)
         if request.path.startswith("/api/"):
             return api_errors(err)
         code = err.code if err.code in _PAGES else 500
@@ -41,9 +48,20 @@ def init_app(app: Flask, api_errors: Callable[[HTTPException], object]) -> None:
         return render_template("error.html", code=code, heading=heading, advice=advice), code
 
 
+def refused(action: str, **detail) -> None:
+    """Audit a refusal of this request, in a transaction of its own: who, which path, never a body.
+
+    Call it once the request's own transactions have ended (SQLite has one writer at a time).
+    """
+    person = getattr(g, "person", None) or getattr(g, "api_person", None)
+    audit.refusal(current_gongwen().db, action, actor_id=person.id if person else None,
+                  method=request.method, path=request.path[:200], **detail)
+
+
 def or_404(check: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """What ``check`` (a ``web.access`` function) returns; its NotFound becomes the 404 page."""
+    """What ``check`` (a ``web.access`` function) returns; its NotFound becomes the 404 page (audited)."""
     try:
         return check(*args, **kwargs)
     except NotFound:
+        g.access_refused = True  # audited by the error page, once the view's transaction is over
         abort(404)

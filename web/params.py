@@ -11,6 +11,7 @@ import math
 import re
 from datetime import date
 
+from flask import abort, request
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**63 - 1
@@ -56,3 +57,25 @@ class IdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def refuse_nul() -> None:
+    """Before every request: a NUL character in any value is refused (400) before any code sees it.
+
+    No field may hold one, PostgreSQL cannot store one, and it hides the rest of a text.
+    """
+    files = ((k, [f.filename or ""]) for k, f in request.files.items())
+    values = [*request.args.lists(), *request.form.lists(), *files]
+    body = request.get_json(silent=True) if request.is_json else None
+    if any(_has_nul(k) or _has_nul(v) for k, v in values) or _has_nul(body):
+        abort(400, description="请求中含有不允许的字符（NUL）")

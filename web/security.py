@@ -19,6 +19,7 @@ from handlers.seals.register import issue_seal, revoke_seal
 
 from . import current_gongwen
 from .admin import requires
+from .errors import refused
 from .params import as_id
 
 bp = Blueprint("security", __name__, url_prefix="/admin/security")
@@ -81,6 +82,7 @@ def grant():
     except ValueError:
         flash("请选择角色")
     except GongwenError as err:
+        refused("role.grant_refused", login=form.get("login", "")[:64], role=form.get("role", "")[:32])
         flash(f"未授予：{err}")
     return _back(form.get("login", ""))
 
