@@ -165,8 +165,14 @@ class Runtime:
             task_row = session.connection().execute(select(table).where(table.c.id == task_id)).one_or_none()
             if task_row is None:
                 raise NotFound("没有这个任务")
+            spec = FORMS[task_row.form_key]
             try:
-                values = FORMS[task_row.form_key].load(data)
+                offered = None
+                if spec.choices is not None:  # a pick must be one the form offered this person
+                    unit_id = session.scalar(select(ProcessInstance.owning_unit_id)
+                                             .where(ProcessInstance.id == task_row.instance_id))
+                    offered = spec.offered(session, person_id, unit_id)
+                values = spec.load(data, offered=offered)
             except ValidationError as err:
                 messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
                 raise FormInvalid(messages) from None

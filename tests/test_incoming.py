@@ -396,3 +396,29 @@ def test_the_audit_trail_says_who_did_what_never_the_words_of_the_document(gongw
     assert document(gongwen, sent.id).version == 2 and len(trail) > 30
     for name, text in words.items():
         assert not [d for d in trail if text[2:8] in d], name
+
+
+@pytest.mark.parametrize("who", ["sysadmin", "auditor", "gy.leader", "lyg.leader", "dh.clerk"])
+def test_a_step_goes_only_to_someone_the_form_offered(gongwen, sealed, who):
+    """The probe sent 领导批示 and 传阅 to administrators and other units' people; a pick outside the
+    offered list (东海's leaders, or its people for reading) is refused and nothing moves."""
+    from engine.errors import FormInvalid
+
+    org = sealed
+    send(gongwen, org, main_to=("donghai_office",))
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    for department in (2**62, org.departments["guanyun_general"].id):
+        with pytest.raises(FormInvalid):  # no such department, or another unit's
+            act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": department, "deadline_days": 3})
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id,
+                                               "deadline_days": 3})
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "呈领导"})
+    handler, target = org.person("dh.handler"), org.person(who)
+    with pytest.raises(FormInvalid) as refused:
+        act(gongwen, handler, "承办人决定下一步", {"next": "instruct", "leader": target.id})
+    assert refused.value.errors == {"leader": ["不是可选的值"]}
+    if who != "dh.clerk":  # a colleague of the unit may read it
+        with pytest.raises(FormInvalid):
+            act(gongwen, handler, "承办人决定下一步", {"next": "circulate", "readers": [target.id]})
+    assert task_of(gongwen, handler, "承办人决定下一步")  # still waiting, nothing moved
+    act(gongwen, handler, "承办人决定下一步", {"next": "instruct", "leader": org.person("dh.leader").id})

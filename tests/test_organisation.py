@@ -57,6 +57,35 @@ def test_a_frozen_account_cannot_log_in_until_unfrozen(gongwen, org):
     assert _login(gongwen, "dh.clerk", DEMO_PASSWORD) == ""
 
 
+def test_a_wrong_password_gets_one_answer_whether_the_account_exists_is_locked_or_frozen(gongwen, org):
+    with gongwen.db.write() as s:
+        organisation.set_frozen(s, organisation.find_person(s, "dh.clerk"), True)
+    for _ in range(5):
+        _login(gongwen, "gy.clerk", "wrong-password")  # now locked
+    answers = {login: _login(gongwen, login, "wrong-password") for login in ("nobody.here", "dh.clerk", "gy.clerk")}
+    assert set(answers.values()) == {"登录名或密码错误"}, answers
+    assert "冻结" in _login(gongwen, "dh.clerk", DEMO_PASSWORD) and "锁定" in _login(gongwen, "gy.clerk", DEMO_PASSWORD)
+
+
+@pytest.mark.parametrize("password, allowed", [
+    ("12345678", False), ("password", False), ("Admin@123", False), ("short1A", False), ("alllowercase", False),
+    ("lyg.newcomer-2026", False),  # contains the login
+    ("Gongwen-26", True), ("a-long-passphrase", True), ("公文系统安全口令2026", True),
+])
+def test_the_password_policy(gongwen, org, password, allowed):
+    from engine.errors import GongwenError
+
+    def create():
+        with gongwen.db.write() as s:
+            organisation.create_person(s, "lyg.newcomer", "新同志", password)
+
+    if allowed:
+        create()
+    else:
+        with pytest.raises(GongwenError, match="密码"):
+            create()
+
+
 def _login(gongwen, login: str, password: str) -> str:
     with gongwen.db.write() as s:
         return organisation.authenticate(s, login, password).refusal
