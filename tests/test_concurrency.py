@@ -76,3 +76,18 @@ def test_the_same_task_completed_twice_at_once_is_done_once(gongwen, org, slow_s
     assert len(ready_for(gongwen, leader)) == 1
     with gongwen.db.session() as s:
         assert s.get(ProcessInstance, instance).revision == 2
+
+
+def test_the_last_two_recipients_signing_at_once_finish_the_senders_instance(gongwen, org, deployed, slow_steps):
+    """Each sign-for counts the pending receipts; two at once must not each see the other as pending."""
+    from tests.outgoing_support import act, send
+    from web import demo
+
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office", "guanyun_office"])
+    sent = send(gongwen, org, main_to=("donghai_office", "guanyun_office"))
+    outcomes = _together(lambda: act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"}),
+                         lambda: act(gongwen, org.person("gy.clerk"), "签收", {"decision": "sign"}))
+    assert outcomes == ["ok", "ok"]
+    with gongwen.db.session() as s:
+        assert s.get(ProcessInstance, sent.instance_id).status == InstanceStatus.COMPLETED

@@ -2,10 +2,10 @@
 
 Dispatch builds one ``Envelope`` per recipient: the sealed file, its metadata, the
 attachments, the sender, the recipient and the process that receives it there. A
-``Transport`` carries envelopes; ``LocalTransport`` starts the receiving process in this
-installation. Answers travel back the other way as ``Reply`` messages (see
-:mod:`.receipts`): a receiver never writes the sender's rows, so a transport to another
-installation (or a meeting notice's reply slips) plugs in here without touching either side.
+``Transport`` carries envelopes, and the recipients' ``Reply`` objects back (see :mod:`.replies`);
+``LocalTransport`` starts the receiving process in this installation and applies replies at once.
+A receiver never writes the sender's rows itself, so a transport to another installation (or a
+meeting notice's reply slips) plugs in here without touching either side.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
+
+from .replies import Reply, apply_reply
 
 if TYPE_CHECKING:
     from engine.runtime import Runtime
@@ -58,6 +60,9 @@ class Transport(Protocol):
     def deliver(self, session: Session, envelopes: list[Envelope]) -> list[int | None]:
         """Hand over ``envelopes``; returns the receiving instance of each where it is local, else None."""
 
+    def reply(self, session: Session, reply: Reply) -> int | None:
+        """Carry a recipient's reply back to the sender; the sender's receipt id if it is known here."""
+
 
 class LocalTransport:
     """Recipients in this installation: start their receiving process in the same transaction."""
@@ -66,6 +71,9 @@ class LocalTransport:
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
+
+    def reply(self, session: Session, reply: Reply) -> int | None:
+        return apply_reply(self.runtime, session, reply)
 
     def deliver(self, session: Session, envelopes: list[Envelope]) -> list[int | None]:
         with self.runtime.batch(session, len(envelopes)):
@@ -79,6 +87,6 @@ class LocalTransport:
 TRANSPORTS: dict[str, type] = {"local": LocalTransport}
 
 
-def transport_for(runtime: Runtime, recipient_unit_id: int) -> Transport:
-    """The transport that reaches ``recipient_unit_id``: every unit is in this installation today."""
+def transport_for(runtime: Runtime, unit_id: int | None) -> Transport:
+    """The transport that reaches ``unit_id`` (None: the sender of a reply): every unit is local today."""
     return TRANSPORTS["local"](runtime)

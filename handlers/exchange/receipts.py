@@ -1,99 +1,37 @@
 """The sender's receipts: one row per recipient and version, kept current by the recipients' replies.
 
-A recipient never writes these rows. Its process sends a ``Reply`` (signed, returned, overdue)
-through the outbox; :func:`record_reply` applies it on the sender's side, in a transaction
-of its own, and tells the sender's instance of a return and of the moment nobody is left to
-answer. The sender chases a recipient by hand (催签) and sees the overview of every receipt.
+A recipient never writes these rows: its process hands a ``Reply`` (signed, returned, overdue) to
+the transport with :func:`send_reply` (see :mod:`.replies`). The sender chases a recipient by hand
+(催签), hears a day after dispatch who has not signed, and sees the overview of every receipt.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
-from engine.background import JobContext, consumer
-from engine.db import is_sqlite
 from engine.errors import Refused
-from engine.models import Outbox, Person, Role, Unit
+from engine.models import Person, Role, Unit
 from engine.organisation import holders
 from engine.registry import HandlerContext, handler
 
 from ..documents.models import Document
 from ..notifications import tell
 from .deadlines import CHASE_INTERVAL
+from .envelope import transport_for
 from .models import Receipt, ReceiptStatus
+from .replies import Reply
 
-__all__ = ["ReceiptView", "Reply", "ReplyKind", "chase", "receipt_for", "receipt_overview", "send_reply"]
-
-
-class ReplyKind(enum.StrEnum):
-    SIGNED = "signed"
-    RETURNED = "returned"
-    OVERDUE = "overdue"
+__all__ = ["ReceiptView", "chase", "check_unsigned", "receipt_overview", "send_reply"]
 
 
-@dataclass(frozen=True)
-class Reply:
-    """What a recipient tells the sender about one delivery (named by document, unit and version)."""
-
-    document_id: int
-    unit_id: int
-    version: int | None      # None: the latest version sent to the unit (processes started before versions)
-    kind: ReplyKind
-    at: str                  # ISO time on the recipient's side
-    person_id: int | None = None
-    reason: str | None = None
-    verification: dict | None = None   # the report the clerk saw before signing
-
-
-def send_reply(ctx: HandlerContext, reply: Reply) -> None:
-    """Queue ``reply`` for the sender; applied after the recipient's step commits, at least once."""
-    ctx.outbox("exchange.reply", f"reply:{reply.document_id}:{reply.unit_id}:{reply.version}:{reply.kind}",
-               {**asdict(reply), "kind": reply.kind.value})
-
-
-def receipt_for(session: Session, document_id: int, unit_id: int, version: int | None, *,
-                lock: bool = False) -> Receipt | None:
-    """The receipt of one delivery (the latest version sent to the unit if ``version`` is None)."""
-    query = select(Receipt).where(Receipt.document_id == document_id, Receipt.unit_id == unit_id)
-    query = query.where(Receipt.version == version) if version is not None else \
-        query.order_by(Receipt.version.desc()).limit(1)
-    if lock and not is_sqlite(session):
-        query = query.with_for_update()
-    return session.scalar(query)
-
-
-@consumer("exchange.reply")
-def record_reply(job: JobContext, session: Session, item: Outbox) -> None:
-    """Apply a recipient's reply to the sender's receipt; a reply applied before changes nothing."""
-    reply = Reply(**{**item.payload, "kind": ReplyKind(item.payload["kind"])})
-    receipt = receipt_for(session, reply.document_id, reply.unit_id, reply.version, lock=True)
-    if receipt is None:
-        raise Refused(f"没有公文 {reply.document_id} 发往单位 {reply.unit_id} 的签收记录")
-    if reply.kind == ReplyKind.OVERDUE:
-        if receipt.status == ReceiptStatus.PENDING and receipt.overdue_since is None:
-            receipt.overdue_since = datetime.fromisoformat(reply.at)
-        return
-    if receipt.status != ReceiptStatus.PENDING:
-        return
-    receipt.status = ReceiptStatus(reply.kind.value)
-    receipt.signed_by_id, receipt.signed_at = reply.person_id, datetime.fromisoformat(reply.at)
-    receipt.verification = reply.verification
-    if reply.kind == ReplyKind.RETURNED:
-        receipt.return_reason = reply.reason
-        job.runtime.send_message(session, "退文", {"document_id": reply.document_id},
-                                 {"unit_id": reply.unit_id, "reason": reply.reason, "version": receipt.version})
-    session.flush()
-    pending = session.scalar(select(func.count()).select_from(Receipt).where(
-        Receipt.document_id == reply.document_id, Receipt.status == ReceiptStatus.PENDING))
-    if pending == 0:
-        version = session.scalar(select(Document.version).where(Document.id == reply.document_id))
-        job.runtime.send_message(session, "全部签收", {"document_id": reply.document_id}, {"version": version})
+def send_reply(ctx: HandlerContext, reply: Reply) -> int | None:
+    """Hand ``reply`` to the transport that reaches the sender; the sender's receipt id if known here."""
+    return transport_for(ctx.runtime, None).reply(ctx.session, reply)
 
 
 @handler("check_unsigned")

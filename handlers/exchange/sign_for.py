@@ -21,7 +21,8 @@ from ..documents.drafting import ensure_unclassified
 from ..documents.models import UNCLASSIFIED, Document, Urgency
 from ..notifications.tell import tell
 from ..seals.verification import verify_document
-from .receipts import Reply, ReplyKind, send_reply
+from .receipts import send_reply
+from .replies import Reply, ReplyKind, lock_document
 
 REQUIRED_ELEMENTS = {"doc_number": "发文字号", "title": "标题", "main_to_text": "主送机关", "signing_date": "成文日期"}
 
@@ -60,16 +61,17 @@ def check_before_signing(session: Session, files: FileStore, document: Document)
 def record_receipt(ctx: HandlerContext, document_id: int, unit_id: int, decision: str, reason: str,
                    person_id: int, version: int | None = None) -> dict:
     """The clerk signs (only a document that passes verification) or returns it with a reason."""
-    report = None
+    # Locked now, as the reply below locks it (one statement; ``document`` keeps it in the session).
+    document, report = lock_document(ctx.session, document_id), None
     if decision == "sign":
-        report = check_before_signing(ctx.session, ctx.files, ctx.session.get(Document, document_id))
+        report = check_before_signing(ctx.session, ctx.files, document)
         if not report["ok"]:
             raise Refused(f"验证未通过，不能签收，只能退回：{report['reason']}")
     kind = ReplyKind.SIGNED if decision == "sign" else ReplyKind.RETURNED
-    send_reply(ctx, Reply(document_id, unit_id, version, kind, ctx.now().isoformat(), person_id,
-                          reason=None if kind == ReplyKind.SIGNED else reason, verification=report))
+    receipt_id = send_reply(ctx, Reply(document_id, unit_id, version, kind, ctx.now().isoformat(), person_id,
+                                       reason=None if kind == ReplyKind.SIGNED else reason, verification=report))
     ctx.audit("receipt." + kind.value, actor_id=person_id, document_id=document_id, version=version)
-    return {"status": kind.value}
+    return {"status": kind.value, "receipt_id": receipt_id}
 
 
 @handler("escalate_sign_for")

@@ -21,7 +21,7 @@ from engine.registry import HandlerContext, handler
 from ..documents.drafting import start_outgoing
 from ..documents.models import Document
 from ..documents.numbering import allocate
-from ..exchange.receipts import receipt_for
+from ..exchange.replies import receipt_for
 from ..notifications.tell import tell
 from .models import IncomingRecord
 
@@ -31,7 +31,7 @@ def register_incoming(ctx: HandlerContext, document_id: int, unit_id: int, versi
                       receipt_id: int | None = None) -> dict:
     """登记: the unit's next incoming number of the year, and the office that proposes handling.
 
-    ``receipt_id`` is what processes started before envelopes carried a version pass instead.
+    ``receipt_id`` is the sender's receipt when the transport knew it; otherwise it is looked up.
     """
     if receipt_id is None:
         receipt_id = receipt_for(ctx.session, document_id, unit_id, version).id
