@@ -22,6 +22,7 @@ from . import audit, clock
 from .clock import SHANGHAI, UTC
 from .errors import GongwenError
 from .models import CalendarOverride, CalendarYear
+from .text import clean
 
 DEFAULT_OFFICE_HOURS = ((time(9), time(12)), (time(13, 30), time(17, 30)))
 
@@ -29,6 +30,7 @@ DEFAULT_OFFICE_HOURS = ((time(9), time(12)), (time(13, 30), time(17, 30)))
 def set_override(session: Session, day: date, is_workday: bool, note: str = "", *,
                  actor_id: int | None = None) -> None:
     """Declare ``day`` a working day or a day off, whatever the holiday package says (audited)."""
+    note = clean(note, field="说明", max_length=100, required=False)
     row = session.get(CalendarOverride, day) or CalendarOverride(day=day)
     row.is_workday, row.note = is_workday, note
     session.add(row)

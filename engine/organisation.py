@@ -8,6 +8,7 @@ cannot be combined with another administrator role or with any business role.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ from .models import (
     UnitKind,
     UnitStatus,
 )
+from .text import clean
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended cost
 
@@ -61,11 +63,13 @@ _COMMON = frozenset({"12345678", "123456789", "1234567890", "11111111", "8888888
 
 def create_unit(session: Session, name: str, kind: UnitKind, *, parent: Unit | None = None,
                 issuer_code: str | None = None, short_name: str | None = None, actor_id: int | None = None) -> Unit:
-    name = name.strip()
-    if not name:
-        raise GongwenError("单位名称不能为空")
+    name = clean(name, field="单位名称", max_length=100)
+    issuer_code = clean(issuer_code, field="机关代字", max_length=20, required=False)
+    short_name = clean(short_name, field="简称", max_length=50, required=False)
     if session.scalar(select(Unit.id).where(Unit.name == name, Unit.status == UnitStatus.ACTIVE)) is not None:
         raise Conflict(f"已有名为 {name} 的单位")
+    if issuer_code and (holder := session.scalar(select(Unit.name).where(Unit.issuer_code == issuer_code))):
+        raise Conflict(f"机关代字 {issuer_code} 已由{holder}使用")
     unit = Unit(name=name, kind=kind, parent=parent, issuer_code=issuer_code or None, short_name=short_name or None,
                 status=UnitStatus.ACTIVE)
     session.add(unit)
@@ -76,9 +80,7 @@ def create_unit(session: Session, name: str, kind: UnitKind, *, parent: Unit | N
 
 def create_department(session: Session, unit: Unit, name: str, *, is_office: bool = False,
                       actor_id: int | None = None) -> Department:
-    name = name.strip()
-    if not name:
-        raise GongwenError("部门名称不能为空")
+    name = clean(name, field="部门名称", max_length=100)
     if any(d.name == name for d in unit.departments):
         raise Conflict(f"{unit.name}已有{name}")
     department = Department(unit=unit, name=name, is_office=is_office)
@@ -105,6 +107,9 @@ def _check_password(password: str, login: str = "") -> None:
 
 def create_person(session: Session, login: str, name: str, password: str, *, unit: Unit | None = None,
                   department: Department | None = None, actor_id: int | None = None) -> Person:
+    login, name = clean(login, field="登录名", max_length=MAX_LOGIN_LENGTH), clean(name, field="姓名", max_length=50)
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", login):
+        raise GongwenError("登录名只能由字母、数字和 . _ - 组成")
     if session.scalar(select(Person.id).where(Person.login == login)) is not None:
         raise Conflict(f"登录名 {login} 已被使用")
     _check_password(password, login)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+from engine.errors import Refused
+from engine.text import clean
 
 REQUIRED = {"required": "必填", "null": "不能为空", "invalid": "格式不正确"}
 
@@ -43,11 +46,21 @@ class FormSchema(Schema):
 
 
 def text(label: str, max_length: int, *, required: bool = True) -> fields.String:
+    """Text a person types: at most ``max_length`` characters, no invisible control characters
+    (line breaks only in a multi-line field, one over 100 characters)."""
+    multiline = max_length > 100
     length = validate.Length(min=1 if required else 0, max=max_length,
                              error=f"长度应在 {1 if required else 0} 到 {max_length} 字之间")
+
+    def visible(value: str) -> None:
+        try:
+            clean(value, field=label, max_length=max_length, required=False, lines=multiline)
+        except Refused as err:
+            raise ValidationError(str(err)) from None
+
     extra = {} if required else {"load_default": ""}
-    return fields.String(required=required, validate=length, error_messages=REQUIRED,
-                         metadata={"label": label, "multiline": max_length > 100}, **extra)
+    return fields.String(required=required, validate=[length, visible], error_messages=REQUIRED,
+                         metadata={"label": label, "multiline": multiline}, **extra)
 
 
 def choice(label: str, options: dict[str, str]) -> fields.String:

@@ -62,6 +62,35 @@ def test_no_route_answers_500_to_hostile_ids_and_values(app, org, user):
     assert failures == []
 
 
+# Plausible values for every field, so that one hostile field at a time reaches the code behind it.
+PLAUSIBLE = {"unit_id": "{unit}", "department_id": "", "parent_id": "", "to_person_id": "{person}", "members": "{unit}",
+             "year": "2026", "next_seq": "200", "amount": "2", "urgency": "normal", "measure": "working_days",
+             "day": "2026-12-07", "kind": "county", "note": "说明", "name": "测试名称", "login": "lyg.tester",
+             "password": "Gongwen-2026", "role": "clerk", "reason": "lost", "code": "测政发", "decision": "approve",
+             "opinion": "同意", "title": "标题", "body": "正文", "q": "通知", "view": "todo", "frozen": "1",
+             "current": "gongwen-demo", "new": "Gongwen-2027", "repeat": "Gongwen-2027", "short_name": "简称",
+             "issuer_code": "测", "is_office": "1"}
+WORST = ["x" * 5000, "\u202e", "nan", "9" * 40, "²"]
+
+
+@pytest.mark.parametrize("user", ["sysadmin", "secadmin", "lyg.drafter"])
+def test_one_hostile_field_among_plausible_ones_is_refused_cleanly(app, gongwen, org, user):
+    client = logged_in(app, user)
+    plausible = {k: v.format(unit=org.unit("donghai_office").id, person=org.person("lyg.clerk").id)
+                 for k, v in PLAUSIBLE.items()}
+    failures = []
+    for path, methods in _paths(app, "1"):
+        if "POST" not in methods or path in ("/logout", "/password"):
+            continue
+        if client.post(path, data=plausible).status_code in (401, 403, 404, 405):
+            continue  # not this person's page: the first test covers refusals
+        for field, value in itertools.product(PLAUSIBLE, WORST):
+            response = client.post(path, data={**plausible, field: value})
+            if response.status_code >= 500:
+                failures.append((path, field, repr(value)[:20], response.status_code))
+    assert failures == []
+
+
 def test_malformed_json_to_the_api_is_a_400_not_an_empty_form(app, org):
     client = app.test_client()
     refused = client.post("/api/v1/auth/token", data="{not json", content_type="application/json")

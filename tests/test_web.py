@@ -475,7 +475,7 @@ def test_the_system_administrator_keeps_distribution_lists_that_drafters_pick_fr
     counties = [org.unit(k).id for k in ("donghai_office", "guanyun_office", "guannan_office")]
     empty = admin.post("/admin/system/lists", follow_redirects=True, data={
         "csrf_token": token, "unit_id": org.unit("city_office").id, "name": "各县政府办公室"})
-    assert "未生效：分发列表需要名称和至少一个单位" in empty.get_data(as_text=True)
+    assert "未生效：分发列表需要 1 到 5000 个单位" in empty.get_data(as_text=True)
     admin.post("/admin/system/lists", data={"csrf_token": token, "unit_id": org.unit("city_office").id,
                                             "name": "各县政府办公室", "members": counties})
     page = admin.get("/admin/system/").get_data(as_text=True)

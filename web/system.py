@@ -128,7 +128,7 @@ def add_unit():
 
     def change(db):
         create_unit(db, form.get("name", ""), UnitKind(form.get("kind", "")),
-                    parent=db.get(Unit, int(parent)) if parent.isdigit() else None,
+                    parent=db.get(Unit, parent_id) if (parent_id := as_id(parent)) else None,
                     issuer_code=form.get("issuer_code", "").strip(), short_name=form.get("short_name", "").strip(),
                     actor_id=g.person.id)
     return _act(f"已创建单位 {form.get('name', '')}", change, "units")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.errors import GongwenError, NotFound
 from engine.models import Unit
+from engine.text import clean
 
 from .models import DistributionList
 
@@ -18,12 +19,15 @@ def distribution_lists(session: Session, unit_id: int) -> list[tuple[int, str]]:
         select(DistributionList).where(DistributionList.owner_unit_id == unit_id).order_by(DistributionList.name))]
 
 
+MAX_UNITS = 5000
+
+
 def save_distribution_list(session: Session, owner: Unit, name: str, unit_ids: list[int], *,
                            actor_id: int | None = None) -> DistributionList:
     """Create or replace ``owner``'s list called ``name`` (e.g. 各县区政府) with ``unit_ids``, in order."""
-    name = name.strip()
-    if not name or not unit_ids:
-        raise GongwenError("分发列表需要名称和至少一个单位")
+    name = clean(name, field="分发列表名称", max_length=100)
+    if not unit_ids or len(unit_ids) > MAX_UNITS:
+        raise GongwenError(f"分发列表需要 1 到 {MAX_UNITS} 个单位")
     known = set(session.scalars(select(Unit.id).where(Unit.id.in_(unit_ids))))
     if missing := [u for u in unit_ids if u not in known]:
         raise NotFound(f"没有编号为 {missing[0]} 的单位")
