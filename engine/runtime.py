@@ -48,6 +48,9 @@ if TYPE_CHECKING:
     from .core import Gongwen
 
 log = logging.getLogger(__name__)
+# A workflow's saved state, in characters of JSON: a document's journey needs tens of KiB; more
+# than this is a diagram's script or a form piling data up, and the step is refused.
+MAX_STATE_CHARS = 2 * 1024 * 1024
 
 _LATEST = "gongwen.latest_definitions"
 
@@ -268,6 +271,9 @@ class Runtime:
         project_waits(workflow, ctx)
         send_thrown_messages(workflow, ctx)
         row.state = dump_state(workflow)
+        if len(row.state) > MAX_STATE_CHARS:
+            raise Refused(f"流程数据过大（{len(row.state) // 1024} KiB，上限 {MAX_STATE_CHARS // 1024} KiB），"
+                          "本次操作未生效；请精简表单内容，或请系统管理员检查流程图中的脚本")
         row.revision += 1
         row.updated_at = now
         if workflow.is_completed():

@@ -54,7 +54,7 @@ def text(label: str, max_length: int, *, required: bool = True) -> fields.String
 
     def visible(value: str) -> None:
         try:
-            clean(value, field=label, max_length=max_length, required=False, lines=multiline)
+            clean(value, field=label, max_length=len(value), required=False, lines=multiline)  # length: above
         except Refused as err:
             raise ValidationError(str(err)) from None
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.expressions import Evaluator, ExpressionError
 from engine.models import BpmnSource, Incident, InstanceStatus, ProcessDefinition, ProcessInstance
-from tests.support import bpmn, flows, ready_for, user_task
+from tests.support import bpmn, deploy_bytes, flows, ready_for, user_task
 
 ESCAPES = [
     "().__class__.__mro__[1].__subclasses__()",
@@ -108,3 +108,22 @@ def test_an_escape_that_bypassed_deploy_fails_the_task_and_harms_nothing(gongwen
     assert "下划线开头" in incident.error
     assert "leaked" not in row.state
     assert '"opinion":"同意"' in row.state  # the completed task's data is intact
+
+
+def test_a_step_that_would_save_an_oversized_workflow_state_is_refused_and_changes_nothing(gongwen, org,
+                                                                                            monkeypatch):
+    from engine import runtime
+    from engine.errors import Refused
+
+    deploy_bytes(gongwen, "t.bpmn", bpmn("<bpmn:startEvent id='s'/>" + user_task("approve", "审批")
+                                         + "<bpmn:endEvent id='e'/>" + flows("s", "approve", "e"),
+                                         lanes={"领导": ["s", "approve", "e"]}))
+    leader = org.person("lyg.leader")
+    instance = gongwen.runtime.start("t", owning_unit_id=leader.unit_id)
+    (task,) = ready_for(gongwen, leader)
+    monkeypatch.setattr(runtime, "MAX_STATE_CHARS", 2000)
+    with pytest.raises(Refused, match="流程数据过大"):
+        gongwen.runtime.complete(task.id, leader.id, {"decision": "approve", "opinion": "同意" * 250})
+    with gongwen.db.session() as s:
+        assert s.get(ProcessInstance, instance).status == InstanceStatus.RUNNING
+    assert [t.id for t in ready_for(gongwen, leader)] == [task.id]
