@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml package.json
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi; fi
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,server]'
+	$(PY) -m pip install -q -e '.[test]'
 	npm install --no-audit --no-fund --loglevel=error   # bpmn-js and bootstrap, served from node_modules/
 	touch $(STAMP)
 

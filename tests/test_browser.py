@@ -53,10 +53,11 @@ def server(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            urllib.request.urlopen(base + "/login", timeout=1)
+            answer = urllib.request.urlopen(base + "/login", timeout=1)
             break
         except OSError:
             time.sleep(0.2)
+    assert "werkzeug" not in answer.headers.get("Server", "").lower()  # a production server, not the dev one
     yield base
     process.terminate()
     process.wait(10)

@@ -175,15 +175,22 @@ def test_db_upgrade_creates_every_table_in_an_empty_database(tmp_path):
     engine.dispose()
 
 
-def test_serve_starts_the_scheduler_and_the_app_on_host_and_port(run, monkeypatch):
-    started, served = [], []
+def test_serve_runs_gunicorn_and_each_worker_its_scheduler_or_werkzeug_when_asked(run, monkeypatch):
+    from web.cli.run import _Gunicorn
+
+    started, served, apps = [], [], []
     monkeypatch.setattr(Scheduler, "start", lambda scheduler: started.append(scheduler.every_s))
     monkeypatch.setattr(flask.Flask, "run", lambda app, **options: served.append(options))
-    result = run("serve", "--host", "0.0.0.0", "--port", "5999")
-    assert result.exit_code == 0
-    assert result.output.startswith("公文系统已启动：http://0.0.0.0:5999/")
-    assert started == [10]
-    assert served == [{"host": "0.0.0.0", "port": 5999, "threaded": True, "use_reloader": False}]
+    monkeypatch.setattr(_Gunicorn, "run", lambda server: apps.append((server.options, server.load())))
+    result = run("serve", "--host", "0.0.0.0", "--port", "5999", "--workers", "3")
+    assert result.exit_code == 0 and result.output.startswith("公文系统已启动：http://0.0.0.0:5999/")
+    ((options, app),) = apps
+    assert options["bind"] == "0.0.0.0:5999" and options["workers"] == 3 and isinstance(app, flask.Flask)
+    assert started == [10] and served == []  # the scheduler started in the (here: one) worker
+
+    assert run("serve", "--dev", "--port", "5998").exit_code == 0
+    assert served == [{"host": "127.0.0.1", "port": 5998, "threaded": True, "use_reloader": False}]
+    assert run("serve", "--workers", "0").exit_code == 2
 
 
 def test_worker_needs_a_broker_and_passes_celery_its_options(run, monkeypatch):
