@@ -50,3 +50,25 @@ def test_a_refused_password_change_and_a_refused_grant_are_kept(app, gongwen, or
                                                  "unit_id": org.unit("city_office").id})
     (grant,) = _events(gongwen, "role.grant_refused")
     assert grant.detail["login"] == "auditor" and grant.actor_id == org.person("secadmin").id
+
+
+def test_guessing_a_password_is_slowed_down_per_login_and_audited(app, gongwen, org):
+    client = app.test_client()
+    token = csrf_token(client)
+    answers = [client.post("/login", data={"login": "lyg.clerk", "password": f"guess-{i}", "csrf_token": token})
+               .status_code for i in range(11)]
+    assert answers == [401] * 10 + [429]
+    assert "操作太频繁" in client.post("/login", data={"login": "lyg.clerk", "password": "x",
+                                                     "csrf_token": token}).get_data(as_text=True)
+    assert _events(gongwen, "rate.limited")
+    assert logged_in(app, "lyg.drafter")  # another login from the same address still gets in
+    api = [app.test_client().post("/api/v1/auth/token", json={"login": "dh.clerk", "password": "wrong"}).status_code
+           for _ in range(11)]
+    assert api == [401] * 10 + [429]
+
+
+def test_starting_documents_in_a_burst_is_limited_per_person(app, org):
+    drafter = logged_in(app, "lyg.drafter")
+    token = csrf_token(drafter, "/")
+    answers = [drafter.post("/documents/new", data={"csrf_token": token}).status_code for _ in range(31)]
+    assert answers.count(302) == 30 and answers[-1] == 429

@@ -48,7 +48,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     app.jinja_env.globals["ReceiptStatus"] = ReceiptStatus
     csrf.init_app(app)
 
-    from . import admin, api, assets, auth, documents, drafting, errors, headers, inbox, security, system, tasks
+    from . import admin, api, assets, auth, documents, drafting, errors, headers, inbox, limits, security, system, tasks
 
     for area in (auth, inbox, tasks, documents, drafting, assets, admin, security, system):
         app.register_blueprint(area.bp)
@@ -56,4 +56,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie
     errors.init_app(app, api.api.handle_http_exception)
     headers.init_app(app)
+    broker = gongwen.settings.broker_url or ""
+    limits.init_app(app, gongwen.settings.option(limits.RATE_LIMIT_STORAGE)
+                    or (broker if broker.startswith("redis") else ""))
     return app

@@ -26,6 +26,7 @@ _PAGES = {
     404: ("找不到这个页面", "要找的页面或事项不存在，或者不在您的办理范围内。"),
     405: ("请求方式不对", "请从页面上的按钮办理，不要直接输入地址。"),
     413: ("文件太大", "上传的文件超过了允许的大小（{max_mb} MB），请压缩或拆分后再上传。"),
+    429: ("操作太频繁", "短时间内的尝试次数过多，已暂停受理。请一分钟后再试。"),
     500: ("系统出错了", "您的操作没有生效，数据保持原样。请稍后再试；问题持续时请联系系统管理员。"),
 }
 
@@ -36,8 +37,8 @@ def init_app(app: Flask, api_errors: Callable[[HTTPException], object]) -> None:
     @app.errorhandler(HTTPException)
     def page(err: HTTPException):
         # The view's transactions have ended by now, so the refusal is written on its own.
-        if err.code == 403 or isinstance(err, CSRFError) or g.get("access_refused"):
-            action = "csrf.refused" if isinstance(err, CSRFError) else \
+        if err.code in (403, 429) or isinstance(err, CSRFError) or g.get("access_refused"):
+            action = "csrf.refused" if isinstance(err, CSRFError) else "rate.limited" if err.code == 429 else \
                 "access.refused" if g.get("access_refused") else "request.refused"
             refused(action, status=err.code)
         if request.path.startswith("/api/"):
