@@ -68,3 +68,28 @@ def test_attachments_are_checked_stored_once_and_printed_in_the_attachment_note(
 
     with gongwen.db.session() as session:
         assert list(layout(session, session.get(Document, doc.id)).attachments) == ["安全生产排查表", "联系人名单"]
+
+
+def test_the_configured_attachment_limit_governs_the_web_upload(gongwen, org, settings):
+    """GONGWEN_ATTACHMENT_MAX_BYTES is the limit the page enforces: a file over it is refused in Chinese,
+    a body far over it never reaches the page (413, the page says the configured size)."""
+    import dataclasses
+
+    from engine.core import Gongwen
+    from tests.support import csrf_token, logged_in
+    from web import create_app
+
+    small = Gongwen(dataclasses.replace(settings, environ={"GONGWEN_ATTACHMENT_MAX_BYTES": "4096"}))
+    app = create_app(small)
+    drafter = logged_in(app, "lyg.drafter")
+    doc = start(small, org.person("lyg.drafter"))
+    token = csrf_token(drafter, "/")
+    over = drafter.post(f"/documents/{doc.id}/attachments", follow_redirects=True, content_type="multipart/form-data",
+                        data={"csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * 5000), "big.pdf")})
+    assert "附件“big.pdf”有 4.9 KB，超过 4 KB 的上限" in over.get_data(as_text=True)
+    huge = drafter.post(f"/documents/{doc.id}/attachments", content_type="multipart/form-data",
+                        data={"csrf_token": token, "file": (io.BytesIO(b"0" * (2 * 1024 * 1024)), "huge.pdf")})
+    assert huge.status_code == 413 and "允许的大小（4 KB）" in huge.get_data(as_text=True)
+    with small.db.session() as db:
+        assert db.get(Document, doc.id).attachments == []
+    small.close()

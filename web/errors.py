@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine import audit
 from engine.errors import NotFound
-from handlers.documents.attachments import ATTACHMENT_MAX_BYTES
+from handlers.documents.attachments import ATTACHMENT_MAX_BYTES, size_text
 
 from . import current_gongwen
 
@@ -25,7 +25,7 @@ _PAGES = {
     403: ("没有权限", "您的角色不能打开这个页面。如需办理，请联系本单位的系统管理员。"),
     404: ("找不到这个页面", "要找的页面或事项不存在，或者不在您的办理范围内。"),
     405: ("请求方式不对", "请从页面上的按钮办理，不要直接输入地址。"),
-    413: ("文件太大", "上传的文件超过了允许的大小（{max_mb} MB），请压缩或拆分后再上传。"),
+    413: ("文件太大", "上传的文件超过了允许的大小（{max_size}），请压缩或拆分后再上传。"),
     429: ("操作太频繁", "短时间内的尝试次数过多，已暂停受理。请一分钟后再试。"),
     500: ("系统出错了", "您的操作没有生效，数据保持原样。请稍后再试；问题持续时请联系系统管理员。"),
 }
@@ -45,7 +45,7 @@ def init_app(app: Flask, api_errors: Callable[[HTTPException], object]) -> None:
             return api_errors(err)
         code = err.code if err.code in _PAGES else 500
         heading, advice = _PAGES[code]
-        advice = advice.format(max_mb=current_gongwen().settings.option(ATTACHMENT_MAX_BYTES) // 1048576)
+        advice = advice.format(max_size=size_text(current_gongwen().settings.option(ATTACHMENT_MAX_BYTES)))
         return render_template("error.html", code=code, heading=heading, advice=advice), code
 
 

@@ -23,6 +23,12 @@ from .models import Attachment, DocStatus, Document
 # The largest attachment accepted, in bytes (the web app's upload limit follows it).
 ATTACHMENT_MAX_BYTES = option("attachment_max_bytes", "GONGWEN_ATTACHMENT_MAX_BYTES", int, 50 * 1024 * 1024)
 
+def size_text(size: int) -> str:
+    """A file size as people read it: ``50 MB``, ``4 KB``."""
+    value, unit = (size / 1048576, "MB") if size >= 1048576 else (max(size / 1024, 0.1), "KB")
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
 _IMAGES = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -85,7 +91,7 @@ def add_attachment(session: Session, files: FileStore, document: Document, *, na
     name = clean(name, field="附件名称", max_length=100)
     filename = clean(re.split(r"[/\\]", filename or "")[-1], field="文件名", max_length=200)
     if len(content) > max_bytes:
-        raise Refused(f"附件“{filename}”有 {len(content) / 1048576:.1f} MB，超过 {max_bytes / 1048576:.0f} MB 的上限")
+        raise Refused(f"附件“{filename}”有 {size_text(len(content))}，超过 {size_text(max_bytes)} 的上限")
     media_type = sniff(content)
     if media_type is None:
         raise Refused(f"附件“{filename}”不是允许的格式（PDF、OFD、DOCX、WPS、TXT 或图片）")
