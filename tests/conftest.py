@@ -134,6 +134,25 @@ def deployed(gongwen, org):
 
 
 @pytest.fixture
+def sealed(gongwen, org) -> demo.DemoOrg:
+    """The demo organisation with seals for the city office, its finance bureau and the three counties."""
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office", "finance", "donghai_office",
+                                                          "guanyun_office", "guannan_office"])
+    return org
+
+
+@pytest.fixture
+def app(gongwen):
+    """The web app on the test's Gongwen."""
+    from web import create_app
+
+    app = create_app(gongwen)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
 def run(database_url, tmp_path):
     """Invoke the ``gongwen`` command line against the test database, as an administrator would."""
     env = {"GONGWEN_DATABASE_URL": database_url, "GONGWEN_FILES_DIR": str(tmp_path / "files"),

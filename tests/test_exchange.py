@@ -11,16 +11,8 @@ from handlers.exchange.models import Receipt, ReceiptStatus
 from handlers.exchange.replies import ReplyKind, apply_reply
 from handlers.seals.signing import SIGNERS
 from tests.outgoing_support import act, send
-from web import demo
 
 pytestmark = pytest.mark.usefixtures("deployed")
-
-
-@pytest.fixture
-def sealed(gongwen, org):
-    with gongwen.db.write() as session:
-        demo.issue_seals(session, gongwen.settings, org, ["city_office", "donghai_office", "guanyun_office"])
-    return org
 
 
 class RecordingTransport(envelope.LocalTransport):

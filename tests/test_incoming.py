@@ -19,18 +19,10 @@ from handlers.incoming.models import IncomingRecord
 from handlers.notifications.models import Notification
 from tests.outgoing_support import NOTICE, act, document, send, task_of
 from tests.support import ready_for
-from web import demo
 
 pytestmark = pytest.mark.usefixtures("deployed")
 COUNTIES = ("donghai_office", "guanyun_office", "guannan_office")
 SH = clock.SHANGHAI
-
-
-@pytest.fixture
-def sealed(gongwen, org):
-    with gongwen.db.write() as session:
-        demo.issue_seals(session, gongwen.settings, org, ["city_office", *COUNTIES])
-    return org
 
 
 def receipts(gongwen, document_id):

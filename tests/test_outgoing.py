@@ -11,16 +11,8 @@ from handlers.exchange.models import Receipt, ReceiptStatus
 from handlers.seals.register import verify
 from tests.outgoing_support import NOTICE, act, document, start, task_of, trail
 from tests.support import program, ready_for
-from web import demo
 
 pytestmark = pytest.mark.usefixtures("deployed")
-
-
-@pytest.fixture
-def sealed(gongwen, org):
-    with gongwen.db.write() as session:
-        demo.issue_seals(session, gongwen.settings, org, ["city_office", "finance", "donghai_office"])
-    return org
 
 
 def _draft(gongwen, org, **changes):

@@ -6,16 +6,8 @@ from sqlalchemy import select
 from engine.models import AuditEvent
 from tests.outgoing_support import start
 from tests.support import csrf_token, logged_in
-from web import create_app
 
 pytestmark = pytest.mark.usefixtures("deployed")
-
-
-@pytest.fixture
-def app(gongwen):
-    app = create_app(gongwen)
-    app.config["TESTING"] = True
-    return app
 
 
 def _events(gongwen, action: str) -> list[AuditEvent]:

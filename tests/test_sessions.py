@@ -5,16 +5,8 @@ import pytest
 from engine import organisation
 from engine.models import Person
 from tests.support import csrf_token, logged_in
-from web import create_app
 
 pytestmark = pytest.mark.usefixtures("deployed")
-
-
-@pytest.fixture
-def app(gongwen):
-    app = create_app(gongwen)
-    app.config["TESTING"] = True
-    return app
 
 
 def _copy(app, client):

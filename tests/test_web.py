@@ -9,17 +9,10 @@ import pytest
 from tests.support import ROOT, require
 from tests.support import csrf_token as _token
 from tests.support import logged_in as _login
-from web import create_app, demo
+from web import demo
 from web.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.usefixtures("deployed")
-
-
-@pytest.fixture
-def app(gongwen):
-    app = create_app(gongwen)
-    app.config["TESTING"] = True
-    return app
 
 
 def test_login_refuses_a_wrong_password_in_chinese(app, org):
