@@ -9,6 +9,7 @@ command line, which audit it.
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -78,33 +79,14 @@ def _act(done: str, change, anchor: str, **back):
     return redirect(url_for("system.overview", **back) + f"#{anchor}")
 
 
-def _ids(texts: list[str]) -> list[int]:
-    ids = as_ids(texts)
-    if ids is None:
-        raise ValueError("not ids")
-    return ids
+T = TypeVar("T")
 
 
-def _number(text: str | None) -> int:
-    """A whole number as a form field may hold it (a year, a sequence), else ``ValueError``."""
-    value = as_id(text)
+def _given(value: T | None) -> T:
+    """A parsed form value, or ``ValueError`` (which ``_act`` reports as "请检查填写的内容")."""
     if value is None:
-        raise ValueError("not a number")
+        raise ValueError("a missing or malformed value")
     return value
-
-
-def _amount(text: str | None) -> float:
-    value = as_number(text, 0, 1e6)
-    if value is None:
-        raise ValueError("not an amount")
-    return value
-
-
-def _day(text: str | None) -> date:
-    day = as_day(text)
-    if day is None:
-        raise ValueError("not a day")
-    return day
 
 
 def _unit(db) -> Unit:
@@ -175,7 +157,7 @@ def save_list():
     form = request.form
     return _act(f"已保存分发列表 {form.get('name', '')}",
                 lambda db: save_distribution_list(db, _unit(db), form.get("name", ""),
-                                                  _ids(form.getlist("members")), actor_id=g.person.id),
+                                                  _given(as_ids(form.getlist("members"))), actor_id=g.person.id),
                 "lists")
 
 
@@ -191,8 +173,8 @@ def delete_list(list_id):
 def numbers():
     form = request.form
     return _act(f"已设定 {form.get('code', '')}〔{form.get('year', '')}〕的下一个文号",
-                lambda db: set_next(db, form["code"].strip(), _number(form.get("year")),
-                                    _number(form.get("next_seq")), actor_id=g.person.id), "numbers")
+                lambda db: set_next(db, form["code"].strip(), _given(as_id(form.get("year"))),
+                                    _given(as_id(form.get("next_seq"))), actor_id=g.person.id), "numbers")
 
 
 @bp.post("/calendar")
@@ -200,7 +182,7 @@ def numbers():
 def calendar():
     form = request.form
     return _act(f"已调整 {form.get('day', '')}",
-                lambda db: set_override(db, _day(form.get("day")), form["kind"] == "workday",
+                lambda db: set_override(db, _given(as_day(form.get("day"))), form["kind"] == "workday",
                                         form.get("note", "").strip(), actor_id=g.person.id), "calendar")
 
 
@@ -209,7 +191,7 @@ def calendar():
 def calendar_year():
     year = request.form.get("year", "")
     return _act(f"{year} 年放假安排已标记为录入",
-                lambda db: mark_year_entered(db, _number(year), actor_id=g.person.id), "calendar")
+                lambda db: mark_year_entered(db, _given(as_id(year)), actor_id=g.person.id), "calendar")
 
 
 @bp.post("/deadlines")
@@ -217,8 +199,8 @@ def calendar_year():
 def deadlines():
     form = request.form
     return _act(f"已设定{URGENCIES.get(form.get('urgency', ''), '')}的签收时限",
-                lambda db: set_deadline(db, form["urgency"], _amount(form.get("amount")), form["measure"],
-                                        actor_id=g.person.id), "deadlines")
+                lambda db: set_deadline(db, form["urgency"], _given(as_number(form.get("amount"), 0, 1e6)),
+                                        form["measure"], actor_id=g.person.id), "deadlines")
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
