@@ -556,3 +556,15 @@ def test_a_process_file_name_is_quoted_when_downloaded_and_a_chinese_one_works(a
     assert "filename*=UTF-8''%E8%AF%B7%E5%81%87%E6%B5%81%E7%A8%8B.bpmn" in chinese.headers["Content-Disposition"]
     quoted = admin.get("/admin/processes/leave/3.bpmn").headers["Content-Disposition"]
     assert quoted == 'attachment; filename="x\\"; filename=\\"evil.exe.bpmn"'  # one parameter, quoted
+
+
+def test_starting_leave_when_the_process_cannot_start_says_so_instead_of_a_500(app, gongwen, org, monkeypatch):
+    from engine.errors import StepFailed
+
+    def broken(*args, **kwargs):
+        raise StepFailed("流程无法继续，本次操作未生效：测试")
+
+    monkeypatch.setattr(gongwen.runtime, "start", broken)
+    clerk = _login(app, "lyg.clerk")
+    page = clerk.post("/leave/new", data={"csrf_token": _token(clerk, "/")}, follow_redirects=True)
+    assert page.status_code == 200 and "未能发起请假：流程无法继续" in page.get_data(as_text=True)

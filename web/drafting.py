@@ -30,6 +30,9 @@ def _first_task(instance_id: int) -> ResponseReturnValue:
     """The new instance's first ready task, opened."""
     with current_gongwen().db.session() as db:
         first = db.scalar(select(Task.id).where(Task.instance_id == instance_id, Task.state == TaskState.READY))
+    if first is None:  # the process went on without anyone (or stopped on an incident the administrator sees)
+        flash("已发起，当前没有需要您办理的步骤")
+        return redirect(url_for("inbox.index", view="doing"))
     return redirect(url_for("tasks.task", task_id=first))
 
 
@@ -54,9 +57,13 @@ def start_leave() -> ResponseReturnValue:
     person = g.person
     if person.unit_id is None:
         abort(403)
-    instance_id = current_gongwen().runtime.start("leave", owning_unit_id=person.unit_id, initiator_id=person.id,
-                                                  data={"department_id": person.department_id},
-                                                  title=f"{person.name}的请假申请")
+    try:
+        instance_id = current_gongwen().runtime.start("leave", owning_unit_id=person.unit_id, initiator_id=person.id,
+                                                      data={"department_id": person.department_id},
+                                                      title=f"{person.name}的请假申请")
+    except GongwenError as err:
+        flash(f"未能发起请假：{err}")
+        return redirect(url_for("inbox.index"))
     return _first_task(instance_id)
 
 
