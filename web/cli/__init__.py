@@ -10,6 +10,7 @@ its Gongwen. Each command group lives in a module of its own, registered at the 
 - ``calendar.py``    ``calendar set|entered``
 - ``documents.py``   ``verify``, ``numbers next``, ``receipts``, ``deadline``
 - ``archive.py``     ``archive export|check``
+- ``backup.py``      ``backup``, ``restore``
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def main(verbose: bool) -> None:
 
 
 # The command modules import gongwen_from() from this one, so they can only be imported once it exists.
-from . import archive, calendar, db, documents, operations, run, users  # noqa: E402
+from . import archive, backup, calendar, db, documents, operations, run, users  # noqa: E402
 
 main.add_command(db.db)
 main.add_command(db.deploy_cmd)
@@ -73,3 +74,5 @@ main.add_command(documents.numbers)
 main.add_command(documents.receipts_cmd)
 main.add_command(documents.deadline_cmd)
 main.add_command(archive.archive)
+main.add_command(backup.backup_cmd)
+main.add_command(backup.restore_cmd)
