@@ -36,7 +36,7 @@ EVERY_COMMAND = {
     "db upgrade", "deploy", "demo", "serve", "tick", "worker", "audit verify",
     "users create", "users freeze", "users unfreeze", "users grant", "incidents list", "incidents retry",
     "messages dead", "calendar set", "calendar entered", "verify", "numbers next", "receipts",
-    "archive export", "archive check", "deadline",
+    "archive export", "archive check", "deadline", "backup", "restore",
 }
 
 
