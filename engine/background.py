@@ -240,4 +240,9 @@ class CeleryBackground:
         self.app = celery_app(gongwen)
 
     def submit(self, job: str) -> None:
-        self.app.send_task("gongwen.job", args=(job,))
+        # Called after the commit: the work is already in the database, so a broker that cannot be
+        # reached must not fail the request that committed it. The beat's next sweep finds the work.
+        try:
+            self.app.send_task("gongwen.job", args=(job,))
+        except Exception:
+            log.exception("background job %s not submitted to the broker; the next sweep will do it", job)
