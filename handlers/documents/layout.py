@@ -14,8 +14,11 @@ from engine.registry import HandlerContext, handler
 
 from .drafting import recipients, unit_names
 from .models import DocStatus, DocType, Document, Urgency
-from .typesetting.redhead import RedHeadDocument, render
+from .typesetting import RENDERERS
+from .typesetting.redhead import RedHeadDocument
 
+# The official form documents are issued in; an OFD renderer would be chosen here.
+OUTPUT_FORMAT = "pdf"
 _NAME_ONLY = {DocType.LETTER, DocType.MINUTES}  # 信函 and 纪要 carry the organ's name without "文件"
 
 
@@ -61,18 +64,19 @@ def preview(session: Session, document: Document, values: dict) -> bytes:
                      cc_text=unit_names(session, cc), body=[p for p in values.get("body", "").splitlines() if p],
                      note=values.get("note") or None, signers=[], copy_number=None, doc_number=None)
     issuers = list(dict.fromkeys([document.issuing_unit_id, *values.get("co_issuers", [])]))
-    return render(layout(session, draft, issuers, [a.name for a in document.attachments])).pdf
+    return RENDERERS[OUTPUT_FORMAT].render(layout(session, draft, issuers, [a.name for a in document.attachments])).pdf
 
 
 @handler("typeset")
 def typeset(ctx: HandlerContext, document_id: int) -> dict:
-    """Render the numbered document as a GB/T 9704 red-header PDF and store it."""
+    """Render the numbered document in its official form (the GB/T 9704 red-header PDF) and store it."""
     document = ctx.session.get(Document, document_id)
     if document.direction.value == "upward" and not document.signers:
         raise Refused("上行文须标注签发人，但没有签发记录")
     document.printed_on = clock.local_today()
-    rendered = render(layout(ctx.session, document))
-    document.pdf_sha256 = ctx.files.put(ctx.session, rendered.pdf, "application/pdf")
+    renderer = RENDERERS[OUTPUT_FORMAT]
+    rendered = renderer.render(layout(ctx.session, document))
+    document.pdf_sha256 = ctx.files.put(ctx.session, rendered.pdf, renderer.media_type)
     document.seal_boxes = [asdict(box) for box in rendered.seal_boxes]
     document.status = DocStatus.TYPESET
     ctx.audit("document.typeset", document_id=document.id, pdf=document.pdf_sha256, pages=rendered.pages)
