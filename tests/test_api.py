@@ -1,11 +1,12 @@
 """The REST API: tokens, tasks with their JSON Schema, documents, deployment; every cross-unit call is a 404."""
 
 import io
+import re
 
 import pytest
 
 from tests.outgoing_support import NOTICE, document, send
-from tests.support import ROOT
+from tests.support import ROOT, logged_in
 from web import create_app, demo
 
 pytestmark = pytest.mark.usefixtures("deployed")
@@ -147,3 +148,37 @@ def test_the_openapi_document_describes_bodies_and_answers(client):
     assert "multipart/form-data" in paths["/api/v1/definitions"]["post"]["requestBody"]["content"]
     for path in ("/api/v1/documents/{document_id}/receipts", "/api/v1/documents/{document_id}/verification"):
         assert "schema" in paths[path]["get"]["responses"]["200"]["content"]["application/json"], path
+
+
+def test_an_id_past_the_id_columns_is_a_404_in_chinese_not_a_500(client):
+    """bench/api_fuzz.py found it: ids from 2**31 to 2**63 - 1 passed the routes and overflowed PostgreSQL's
+    integer id columns (a 500). Every id column is an ``integer``, so the routes stop at 2**31 - 1."""
+    drafter = as_(client, "lyg.drafter")
+    for document_id in (2**31, 2**31 + 7, 1480247111576241, 2**63 - 1, 2**63):
+        for end in ("", "/pdf", "/verification", "/receipts"):
+            answer = client.get(f"/api/v1/documents/{document_id}{end}", headers=drafter)
+            assert answer.status_code == 404, (document_id, end, answer.status_code)
+            assert "不在您的办理范围内" in answer.get_json()["message"]
+    assert client.get(f"/api/v1/documents/{2**31 - 1}", headers=drafter).get_json()["message"] == "没有这份公文"
+    page = logged_in(client.application, "lyg.drafter")
+    assert page.get(f"/documents/{2**31}").status_code == 404
+    assert page.get(f"/instances/{2**40}").status_code == 404
+    spec = client.get("/api/v1/openapi.json").get_json()
+    (parameter,) = spec["paths"]["/api/v1/documents/{document_id}"]["parameters"]
+    assert parameter["schema"]["maximum"] == 2**31 - 1  # so that generated ids stay in range
+
+
+def test_every_api_refusal_says_why_in_chinese(client):
+    drafter = as_(client, "lyg.drafter")
+    refusals = [client.get("/api/v1/no-such-endpoint", headers=drafter),
+                client.delete("/api/v1/tasks", headers=drafter),
+                client.post("/api/v1/auth/token", data="{not json", content_type="application/json"),
+                client.post("/api/v1/auth/token", json={"login": 1}),
+                client.get("/api/v1/tasks", headers=drafter, query_string={"q": "\x00"})]
+    assert [r.status_code for r in refusals] == [404, 405, 400, 422, 400]
+    for refusal in refusals:
+        assert re.search(r"[\u4e00-\u9fff]", refusal.get_json()["message"]), refusal.get_json()
+    assert "NUL" in refusals[-1].get_json()["message"]  # the refusal's own sentence, not the status's
+    assert refusals[3].get_json()["errors"]["json"]  # webargs's details are kept
+    limited = [client.post("/api/v1/auth/token", json={"login": "dh.clerk", "password": "wrong"}) for _ in range(11)]
+    assert limited[-1].status_code == 429 and "频繁" in limited[-1].get_json()["message"]

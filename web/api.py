@@ -10,6 +10,7 @@ endpoint returns its form as JSON Schema.
 from __future__ import annotations
 
 import functools
+import re
 
 from flask import Response, g, request
 from flask_smorest import Api, Blueprint, abort
@@ -30,7 +31,32 @@ from handlers.seals.verification import verify_document
 from . import access, current_gongwen
 from .errors import refused
 
-api = Api()
+# The sentence of an API answer whose refusal brought none in Chinese: a path or id that matches no route,
+# a method the route lacks, a rate limit, a body webargs could not read or validate, an unexpected error.
+_MESSAGES = {
+    400: "请求无效：请求体或参数无法读取",
+    404: "没有这个接口或事项，或者不在您的办理范围内",
+    405: "这个接口不接受这种请求方式",
+    413: "请求体太大",
+    422: "请求的内容不符合要求，详见 errors",
+    429: "请求过于频繁，已暂停受理，请一分钟后再试",
+    500: "系统出错了，操作没有生效，数据保持原样",
+}
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+class _Api(Api):
+    def handle_http_exception(self, error):
+        """flask-smorest's JSON answer, always with a ``message`` in Chinese: the one given to ``abort``, else
+        the error's description where it is ours (Chinese, e.g. the NUL refusal), else the status's sentence."""
+        data = getattr(error, "data", None) or {}
+        if "message" not in data and error.code in _MESSAGES:
+            own = error.description if _CHINESE.search(str(error.description or "")) else None
+            error.data = {**data, "message": own or _MESSAGES[error.code]}
+        return super().handle_http_exception(error)
+
+
+api = _Api()
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="公文系统接口")
 
 

@@ -1,8 +1,9 @@
 """Values from requests, parsed the one strict way: ids, numbers and days that a page offered.
 
-Every id in a URL or form is a positive 63-bit integer written in ASCII digits (``²`` is a digit
-to Python, not to us); every number is finite and inside the range the field allows; every day is
-an ISO date in a plausible year. Anything else is ``None`` (or, for a URL, a 404), never a 500.
+Every id in a URL or form is a positive integer that the id columns hold (PostgreSQL's 32-bit
+``integer``) written in ASCII digits (``²`` is a digit to Python, not to us); every number is finite
+and inside the range the field allows; every day is an ISO date in a plausible year. Anything else
+is ``None`` (or, for a URL, a 404), never a 500.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date
 from flask import abort, request
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # every id column is an Integer: PostgreSQL refuses a larger value (a 500), SQLite would not
 _DIGITS = re.compile(r"[0-9]{1,19}")
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 
@@ -52,7 +53,7 @@ def as_day(text: str | None) -> date | None:
 
 
 class IdConverter(IntegerConverter):
-    """``<int:...>`` in every route: an id past 2**63 - 1 matches no route (404) instead of overflowing."""
+    """``<int:...>`` in every route: an id past MAX_ID matches no route (404) instead of overflowing."""
 
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)
