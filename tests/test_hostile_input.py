@@ -9,7 +9,7 @@ from web import create_app
 
 pytestmark = pytest.mark.usefixtures("deployed")
 
-HOSTILE_IDS = ["9223372036854775808", "18446744073709551616" * 2, "0"]
+HOSTILE_IDS = ["2147483648", "9223372036854775808", "18446744073709551616" * 2, "0"]
 HOSTILE_VALUES = ["", "²", "abc", "-1", "nan", "inf", "1e308", "9999-12-31", "0000-00-00", "9" * 40,
                   "\x00", "\u202e", "x" * 5000, "/\t/evil.example", "'; DROP TABLE person; --"]
 FIELDS = ["unit_id", "department_id", "parent_id", "to_person_id", "members", "year", "next_seq", "amount",
