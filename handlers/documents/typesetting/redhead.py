@@ -58,7 +58,7 @@ from ._layout import (
 )
 from .fonts import FontSet, load_fonts
 
-__all__ = ["RedHeadDocument", "RenderedPdf", "SealBox", "render"]
+__all__ = ["ISSUERS_SEPARATOR", "RedHeadDocument", "RenderedPdf", "SealBox", "render"]
 
 _MARK_SIZE = 42                      # 初号
 _MARK_LEAD = 1.25                    # stacked joint marks, in mark sizes
