@@ -109,12 +109,12 @@ def ensure_can_act(session: Session, task: Task, person_id: int) -> None:
     grants = _active_person(session, person_id)
     if not grants:
         raise Forbidden("管理员及无业务角色的人员不能办理业务")
-    if task.assignee_id is not None:
-        if task.assignee_id != person_id:
-            raise Conflict("这个任务已由他人签收办理")
+    if task.assignee_id == person_id:
         return
-    if not _reaches(task, person_id, grants):
+    if not _reaches(task, person_id, grants):  # before "taken": an outsider must not learn the task exists
         raise Forbidden("您无权办理这个任务")
+    if task.assignee_id is not None:
+        raise Conflict("这个任务已由他人签收办理")
 
 
 def claim(session: Session, task_id: uuid.UUID | str, person_id: int) -> None:

@@ -101,3 +101,11 @@ def test_an_administrator_named_by_a_diagram_receives_no_business_task(gongwen, 
         task = db.scalar(select(Task).where(Task.name == "阅知"))
     with pytest.raises(Forbidden, match="管理员"):
         gongwen.runtime.complete(task.id, person.id, {"decision": "approve", "opinion": "已阅"})
+
+
+def test_an_outsider_claiming_a_task_someone_took_is_not_told_that_it_exists(gongwen, org, started):
+    (task,) = ready_for(gongwen, org.person("lyg.clerk"))
+    with gongwen.db.write() as db:
+        inbox.claim(db, task.id, org.person("lyg.clerk").id)
+    with pytest.raises(Forbidden), gongwen.db.write() as db:
+        inbox.claim(db, task.id, org.person("dh.clerk").id)  # another unit's clerk

@@ -37,7 +37,8 @@ def document_page(document_id: int) -> ResponseReturnValue:
         waiting = db.execute(select(Task.name, Task.assignee_id, Task.candidate_person_id, Task.candidate_role,
                                     Task.due_at).where(Task.instance_id == instance_id,
                                                        Task.state == TaskState.READY)).all()
-        names = dict(db.execute(select(Person.id, Person.name)).all()) if waiting else {}
+        people = {w.assignee_id or w.candidate_person_id for w in waiting} - {None}
+        names = dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(people))).all()) if people else {}
         overview = receipt_overview(db, document_id) if access.issuing_side(db, document, g.person.id) else None
     waits = [(name, names.get(assignee or person) or (role.label if role else ""), due)
              for name, assignee, person, role, due in waiting]
