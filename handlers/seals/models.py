@@ -29,6 +29,20 @@ class CertificateAuthority(Base):
     created_at: Mapped[datetime] = mapped_column()
 
 
+class TimestampAuthority(Base):
+    """Gongwen's own RFC 3161 time-stamping authority: a certificate from the root with the timeStamping purpose."""
+
+    __tablename__ = "timestamp_authority"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    ca_id: Mapped[int] = mapped_column(ForeignKey("certificate_authority.id"))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    key_blob: Mapped[bytes] = mapped_column(LargeBinary)                # encrypted private key
+    valid_to: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+
+
 class SealStatus(enum.StrEnum):
     ACTIVE = "active"
     REVOKED = "revoked"
@@ -56,6 +70,9 @@ class Seal(Base):
     status: Mapped[SealStatus] = mapped_column(str_enum(SealStatus, "seal_status"), default=SealStatus.ACTIVE)
     revoked_at: Mapped[datetime | None] = mapped_column()
     revoke_reason: Mapped[str | None] = mapped_column(String(20))
+    # From when the key is distrusted (key compromise): seals made after it fail even with a
+    # timestamp. None: only what is sealed after ``revoked_at`` is refused.
+    invalid_since: Mapped[datetime | None] = mapped_column()
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("seal.id"))
     created_at: Mapped[datetime] = mapped_column()
 
