@@ -23,8 +23,10 @@ from __future__ import annotations
 import enum
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
@@ -40,6 +42,7 @@ __all__ = [
     "Issued",
     "KeyBox",
     "KeyBoxError",
+    "Revocation",
     "RevocationReason",
     "build_crl",
     "create_issuing_ca",
@@ -227,17 +230,28 @@ def issue_seal_certificate(
     return Issued(builder.sign(issuer.private_key, hashes.SHA256()), key)
 
 
+class Revocation(NamedTuple):
+    """One CRL entry: which certificate, when it was revoked, why, and (key compromise) distrusted since when."""
+
+    serial: int
+    revoked_at: datetime
+    reason: str
+    invalid_since: datetime | None = None
+
+
 def build_crl(
     issuer: Issued,
-    revoked: list[tuple[int, datetime, str]],
+    revoked: Sequence[Revocation | tuple],
     number: int,
     now: datetime,
     next_update: datetime,
 ) -> x509.CertificateRevocationList:
-    """CRL number ``number`` of ``issuer`` listing ``(serial, revoked at, reason)`` entries.
+    """CRL number ``number`` of ``issuer`` listing its :class:`Revocation` entries (or plain tuples of them).
 
-    ``reason`` is a key of :data:`REVOCATION_REASONS`. Verifiers reject the CRL after
-    ``next_update``, so publish a new one (higher ``number``) before then, even if nothing changed.
+    ``reason`` is a key of :data:`REVOCATION_REASONS`; ``invalid_since`` becomes the entry's
+    invalidityDate (RFC 5280 §5.3.2), which a verifier uses to refuse signatures timestamped after
+    it. Verifiers reject the CRL after ``next_update``, so publish a new one (higher ``number``)
+    before then, even if nothing changed.
     """
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -247,12 +261,15 @@ def build_crl(
         .add_extension(x509.CRLNumber(number), critical=False)
         .add_extension(_aki(issuer), critical=False)
     )
-    for serial, when, reason in revoked:
+    for serial, when, reason, invalid_since in (Revocation(*entry) for entry in revoked):
         if reason not in REVOCATION_REASONS:
             raise ValueError(f"未知的吊销原因：{reason}（可选：{'、'.join(REVOCATION_REASONS)}）")
         entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
         if (flag := RevocationReason(reason).flag) is not None:
             entry = entry.add_extension(x509.CRLReason(flag), critical=False)
+        if invalid_since is not None:
+            naive_utc = invalid_since.astimezone(UTC).replace(tzinfo=None)  # what the extension takes
+            entry = entry.add_extension(x509.InvalidityDate(naive_utc), critical=False)
         builder = builder.add_revoked_certificate(entry.build())
     return builder.sign(issuer.private_key, hashes.SHA256())
 

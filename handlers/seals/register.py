@@ -97,10 +97,10 @@ def publish_crl(session: Session, box: pki.KeyBox, ca: CertificateAuthority) -> 
     """Sign and store ``ca``'s next CRL, listing every seal (or CA) it revoked."""
     now = clock.now()
     if ca.parent_id is None:
-        revoked: list[tuple[int, datetime, str]] = []
+        revoked: list[pki.Revocation] = []
     else:
         seals = session.scalars(select(Seal).where(Seal.ca_id == ca.id, Seal.status == SealStatus.REVOKED)).all()
-        revoked = [(int(s.serial, 16), s.revoked_at, s.revoke_reason) for s in seals]
+        revoked = [pki.Revocation(int(s.serial, 16), s.revoked_at, s.revoke_reason, s.invalid_since) for s in seals]
     ca.crl_number += 1
     crl = pki.build_crl(_issued(box, ca), revoked, ca.crl_number, now, now + CRL_LIFETIME)
     ca.crl_der, ca.crl_published_at = crl.public_bytes(Encoding.DER), now
@@ -138,16 +138,30 @@ def issue_seal(session: Session, settings: Settings, unit: Unit, *, name: str | 
     return seal
 
 
-def revoke_seal(session: Session, settings: Settings, seal: Seal, reason: str, *, actor_id: int | None = None) -> None:
-    """Revoke ``seal`` for ``reason`` (lost, damaged, dissolved, renamed) and publish the CRL at once."""
+def revoke_seal(session: Session, settings: Settings, seal: Seal, reason: str, *,
+                invalid_since: datetime | None = None, actor_id: int | None = None) -> None:
+    """Revoke ``seal`` for ``reason`` (lost, damaged, dissolved, renamed) and publish the CRL at once.
+
+    Documents sealed (by their timestamp) before the revocation keep verifying. For a lost seal
+    (key compromise) ``invalid_since`` says from when the key is distrusted: documents sealed
+    after that moment fail too. It may not lie in the future or before the seal was issued.
+    """
     if reason not in pki.REVOCATION_REASONS:
         raise Refused(f"吊销原因应为：{'、'.join(pki.REVOCATION_REASONS)}")
     if seal.status == SealStatus.REVOKED:
         raise Conflict(f"印章 {seal.code} 已经吊销")
-    seal.status, seal.revoked_at, seal.revoke_reason = SealStatus.REVOKED, clock.now(), reason
+    now = clock.now()
+    if invalid_since is not None:
+        if reason != pki.RevocationReason.LOST:
+            raise Refused("只有印章遗失或私钥泄露时才能指定失效起始时间")
+        if invalid_since.utcoffset() is None or not seal.valid_from <= invalid_since <= now:
+            raise Refused(f"失效起始时间应在印章制发（{clock.local(seal.valid_from):%Y-%m-%d %H:%M}）与现在之间")
+    seal.status, seal.revoked_at, seal.revoke_reason = SealStatus.REVOKED, now, reason
+    seal.invalid_since = invalid_since
     session.flush()
     publish_crl(session, keybox(settings), session.get(CertificateAuthority, seal.ca_id))
-    audit.record(session, "seal.revoke", actor_id=actor_id, unit_id=seal.unit_id, seal=seal.code, reason=reason)
+    audit.record(session, "seal.revoke", actor_id=actor_id, unit_id=seal.unit_id, seal=seal.code, reason=reason,
+                 invalid_since=invalid_since.isoformat() if invalid_since else None)
 
 
 def active_seal(session: Session, unit: Unit) -> Seal:
