@@ -14,10 +14,15 @@ from tests.outgoing_support import NOTICE, act, document, start, task_of
 pytestmark = pytest.mark.usefixtures("deployed")
 
 
+HEADS = {"dh.drafter": "dh.leader", "cz.clerk": "cz.signer", "lyg.sealer": "lyg.signer"}  # the units' principals
+
+
 def _apply(gongwen, org, keeper_login: str, request: dict):
+    """Apply for a seal as ``keeper_login`` and have the unit's head approve it, up to the issuing office."""
     keeper = org.person(keeper_login)
     gongwen.runtime.start("seal", owning_unit_id=keeper.unit_id, initiator_id=keeper.id)
     act(gongwen, keeper, "填写印章申请", request)
+    act(gongwen, org.person(HEADS[keeper_login]), "单位负责人审核", {"decision": "approve"})
 
 
 def _seals(gongwen, unit) -> list[Seal]:
@@ -68,11 +73,12 @@ def test_a_city_department_seal_is_issued_by_the_city_office(gongwen, org):
 
 def test_applications_that_make_no_sense_are_refused(gongwen, org):
     with pytest.raises(FormInvalid) as invalid:
-        _apply(gongwen, org, "dh.drafter", {"action": "revoke", "explanation": "x"})
+        _apply(gongwen, org, "dh.drafter", {"action": "return", "explanation": "x"})
     assert set(invalid.value.errors) == {"seal_code"}
     keeper = org.person("dh.drafter")
-    with pytest.raises(Refused, match="没有编号为 GW-404 的印章"):
+    with pytest.raises(FormInvalid) as invalid:  # not a seal of the unit in use: not offered
         act(gongwen, keeper, "填写印章申请", {"action": "renew", "seal_code": "GW-404", "explanation": "x"})
+    assert invalid.value.errors == {"seal_code": ["不是可选的值"]}
 
 
 def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_clock):
@@ -96,7 +102,7 @@ def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_cloc
                             "有非发文机关的签章：连云港市人民政府办公室")
 
     (seal,) = _seals(gongwen, org.unit("city_office"))
-    _apply(gongwen, org, "lyg.sealer", {"action": "revoke", "seal_code": seal.code, "reason": "damaged",
+    _apply(gongwen, org, "lyg.sealer", {"action": "reissue", "seal_code": seal.code, "reason": "damaged",
                                         "explanation": "介质损坏"})
     act(gongwen, org.person("js.leader"), "签发单位审批", {"decision": "approve"})
     fixed_clock.advance(timedelta(minutes=1))
@@ -105,7 +111,7 @@ def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_cloc
     assert not report.ok and report.reason.startswith("未被吊销")
 
 
-def test_renewal_and_renaming_replace_the_seal_and_an_expired_one_cannot_seal(gongwen, org, fixed_clock):
+def test_renewal_and_renaming_supersede_without_revoking_and_an_expired_seal_cannot_seal(gongwen, org, fixed_clock):
     from engine.models import Unit
     from handlers.seals.register import active_seal
 
@@ -114,13 +120,16 @@ def test_renewal_and_renaming_replace_the_seal_and_an_expired_one_cannot_seal(go
     (first,) = _seals(gongwen, org.unit("finance"))
     _apply(gongwen, org, "cz.clerk", {"action": "renew", "seal_code": first.code, "explanation": "到期换发"})
     act(gongwen, org.person("lyg.leader"), "签发单位审批", {"decision": "approve"})
-    _apply(gongwen, org, "cz.clerk", {"action": "change", "seal_code": _seals(gongwen, org.unit("finance"))[1].code,
+    _apply(gongwen, org, "cz.clerk", {"action": "rename", "seal_code": _seals(gongwen, org.unit("finance"))[1].code,
                                       "name": "连云港市财政局（国资）", "explanation": "单位更名"})
     act(gongwen, org.person("lyg.leader"), "签发单位审批", {"decision": "approve"})
     renewed_old, renamed_old, current = _seals(gongwen, org.unit("finance"))
+    # Neither is revoked: what they sealed keeps verifying, and no CRL lists them.
     assert (renewed_old.status, renamed_old.status, renamed_old.revoke_reason) == (
-        SealStatus.SUPERSEDED, SealStatus.REVOKED, "renamed")
-    assert current.name == "连云港市财政局（国资）" and current.status == SealStatus.ACTIVE
+        SealStatus.SUPERSEDED, SealStatus.SUPERSEDED, None)
+    assert _crl_serials(gongwen, current.ca_id) == set()
+    assert (current.name, current.status, current.replaces_id) == (
+        "连云港市财政局（国资）", SealStatus.ACTIVE, renamed_old.id)
 
     fixed_clock.advance(timedelta(days=5 * 365 + 2))
     with pytest.raises(Refused, match="已过期，不能用印"), gongwen.db.session() as session:

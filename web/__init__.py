@@ -48,9 +48,24 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     app.jinja_env.globals["ReceiptStatus"] = ReceiptStatus
     csrf.init_app(app)
 
-    from . import admin, api, assets, auth, documents, drafting, errors, headers, inbox, limits, security, system, tasks
+    from . import (
+        admin,
+        api,
+        assets,
+        auth,
+        documents,
+        drafting,
+        errors,
+        headers,
+        inbox,
+        limits,
+        seals,
+        security,
+        system,
+        tasks,
+    )
 
-    for area in (auth, inbox, tasks, documents, drafting, assets, admin, security, system):
+    for area in (auth, inbox, tasks, documents, drafting, seals, assets, admin, security, system):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

@@ -26,7 +26,7 @@ from .tasks import form_data
 bp = Blueprint("drafting", __name__)
 
 
-def _first_task(instance_id: int) -> ResponseReturnValue:
+def first_task(instance_id: int) -> ResponseReturnValue:
     """The new instance's first ready task, opened."""
     with current_gongwen().db.session() as db:
         first = db.scalar(select(Task.id).where(Task.instance_id == instance_id, Task.state == TaskState.READY))
@@ -48,7 +48,7 @@ def new_document() -> ResponseReturnValue:
     except GongwenError as err:
         flash(str(err))
         return redirect(url_for("inbox.index"))
-    return _first_task(instance_id)
+    return first_task(instance_id)
 
 
 @bp.route("/leave/new", methods=["POST"])
@@ -64,7 +64,7 @@ def start_leave() -> ResponseReturnValue:
     except GongwenError as err:
         flash(f"未能发起请假：{err}")
         return redirect(url_for("inbox.index"))
-    return _first_task(instance_id)
+    return first_task(instance_id)
 
 
 @bp.post("/documents/<int:document_id>/attachments")

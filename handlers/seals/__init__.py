@@ -2,8 +2,10 @@
 
 - :mod:`.pki`, :mod:`.seal_image`, :mod:`.pades`: pure libraries (no database): the CA hierarchy and
   key boxes, the drawn seal, PAdES signing and verifying.
-- :mod:`.register`: CAs, seals, CRLs and seal requests in the database.
+- :mod:`.register`: CAs, seals and CRLs in the database.
+- :mod:`.applications`: a unit's applications for its seals (the ``seal`` process's steps), and their list.
+- :mod:`.history`: each seal's history, for the register page.
 - :mod:`.signing`: the ``Signer`` interface and the sealing step.  :mod:`.verification`: a sealed document.
 """
 
-from . import register, signing  # noqa: F401  (registrations)
+from . import applications, register, signing  # noqa: F401  (registrations)

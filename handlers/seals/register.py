@@ -23,7 +23,6 @@ from engine.background import JobContext, periodic
 from engine.config import Settings
 from engine.errors import Conflict, NotFound, Refused
 from engine.models import Unit, UnitKind
-from engine.registry import HandlerContext, handler
 
 from . import pki
 from .models import CertificateAuthority, Seal, SealStatus
@@ -207,42 +206,3 @@ def verify(session: Session, pdf: bytes, expected_signers: list[str] | None = No
     """Verify ``pdf`` against the register, at the time of Gongwen's clock."""
     return verifier(session).verify(pdf, expected_signers, now=clock.now())
 
-
-def _seal_of(session: Session, unit_id: int, code: str | None) -> Seal:
-    seal = session.scalar(select(Seal).where(Seal.code == code, Seal.unit_id == unit_id))
-    if seal is None:
-        raise Refused(f"本单位没有编号为 {code} 的印章")
-    return seal
-
-
-@handler("check_seal_request")
-def check_seal_request(ctx: HandlerContext, unit_id: int, application: dict) -> dict:
-    """Check the application against the register and find the office that must approve it."""
-    unit = ctx.session.get(Unit, unit_id)
-    if application["action"] != "apply":
-        seal = _seal_of(ctx.session, unit_id, application["seal_code"])
-        if seal.status == SealStatus.REVOKED:
-            raise Refused(f"印章 {seal.code} 已经吊销，只能申请新印章")
-    elif ctx.session.scalar(select(Seal.id).where(Seal.unit_id == unit_id, Seal.status == SealStatus.ACTIVE)):
-        raise Refused(f"{unit.name}已有在用的印章；需要新印章请申请换发或补发")
-    office = issuing_office_for(ctx.session, unit)
-    return {"issuing_office_id": office.id, "issuing_office": office.name}
-
-
-@handler("execute_seal_request")
-def execute_seal_request(ctx: HandlerContext, unit_id: int, application: dict) -> dict:
-    """Carry out the approved application: issue, renew, rename, revoke, or revoke and reissue."""
-    unit, action = ctx.session.get(Unit, unit_id), application["action"]
-    actor = application.get("completed_by")
-    old = None if action == "apply" else _seal_of(ctx.session, unit_id, application["seal_code"])
-    if action in ("revoke", "reissue"):
-        revoke_seal(ctx.session, ctx.settings, old, application["reason"], actor_id=actor)
-    elif action == "change":
-        revoke_seal(ctx.session, ctx.settings, old, "renamed", actor_id=actor)
-    elif action == "renew":
-        old.status = SealStatus.SUPERSEDED
-    if action == "revoke":
-        return {"revoked": old.code}
-    name = application.get("name") or (old.name if old else unit.name)
-    seal = issue_seal(ctx.session, ctx.settings, unit, name=name.strip(), replaces=old, actor_id=actor)
-    return {"issued": seal.code, "replaces": old.code if old else None}
