@@ -33,6 +33,7 @@ from .models import (
     UnitKind,
     UnitStatus,
 )
+from .registry import DEPARTURES
 from .text import clean
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended cost
@@ -138,9 +139,12 @@ def end_sessions(session: Session, person: Person, *, actor_id: int | None = Non
 
 
 def set_frozen(session: Session, person: Person, frozen: bool, *, actor_id: int | None = None) -> None:
+    """Freeze (or thaw) an account; freezing ends its sessions and what it held (``DEPARTURES``)."""
     person.status = PersonStatus.FROZEN if frozen else PersonStatus.ACTIVE
     if frozen:
         end_sessions(session, person, actor_id=actor_id)
+        for depart in DEPARTURES:
+            depart(session, person, actor_id)
     else:
         person.failed_logins, person.locked_until = 0, None
     audit.record(session, "person.freeze" if frozen else "person.unfreeze", actor_id=actor_id, person_id=person.id)
@@ -148,9 +152,13 @@ def set_frozen(session: Session, person: Person, frozen: bool, *, actor_id: int 
 
 def move_person(session: Session, person: Person, unit: Unit, department: Department | None = None, *,
                 actor_id: int | None = None) -> None:
-    """Move ``person`` to ``unit``: the roles they held in other units end with the move."""
+    """Move ``person`` to ``unit``: the roles they held in other units, and what else they held there
+    (``DEPARTURES``), end with the move."""
     if department is not None and department.unit_id != unit.id:
         raise GongwenError(f"{department.name}不属于{unit.name}")
+    if person.unit_id is not None and person.unit_id != unit.id:
+        for depart in DEPARTURES:
+            depart(session, person, actor_id)
     for grant in list(person.grants):
         if grant.unit_id is not None and grant.unit_id != unit.id:
             revoke_role(session, grant, actor_id=actor_id)

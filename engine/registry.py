@@ -121,6 +121,16 @@ def form(key: str, schema: type, template: str, title: str = "", choices: Choice
     FORMS[key] = spec = FormSpec(key, schema, template, title, choices)
     return spec
 
+# fn(session, person, actor_id): in the transaction that freezes a person's account or moves them to
+# another unit; ends what they held there (their signing certificate).
+Departure = Callable[[Session, Any, int | None], None]
+DEPARTURES: list[Departure] = []
+
+
+def on_departure(fn: Departure) -> Departure:
+    DEPARTURES.append(fn)
+    return fn
+
 
 def instance_search(fn: InstanceSearch) -> InstanceSearch:
     """Register ``fn(text)``: the inbox's text search also finds the instances it selects."""

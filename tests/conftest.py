@@ -123,8 +123,11 @@ def gongwen(settings, fixed_clock) -> Iterator[Gongwen]:
 
 @pytest.fixture
 def org(gongwen) -> demo.DemoOrg:
+    """The demo organisation; its leaders hold personal certificates, as 签发 and 批示 require."""
     with gongwen.db.write() as session:
-        return demo.seed(session)
+        org = demo.seed(session)
+        demo.issue_personal_certificates(session, gongwen.settings, org)
+        return org
 
 
 @pytest.fixture

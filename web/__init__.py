@@ -53,6 +53,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         api,
         assets,
         auth,
+        certificates,
         documents,
         drafting,
         errors,
@@ -65,7 +66,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         tasks,
     )
 
-    for area in (auth, inbox, tasks, documents, drafting, seals, assets, admin, security, system):
+    for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

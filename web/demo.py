@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from engine.config import Settings
 from engine.models import Department, Person, Role, Unit, UnitKind
 from engine.organisation import create_department, create_person, create_unit, grant_role
+from handlers.seals import personal
 from handlers.seals.register import issue_seal
 
 DEMO_PASSWORD = "gongwen-demo"
@@ -129,3 +130,10 @@ def issue_seals(session: Session, settings: Settings, org: DemoOrg, unit_keys: l
     """Give the demo's issuing units their electronic seals (all of them by default)."""
     for key in unit_keys or [k for k, u in org.units.items() if u.issuer_code]:
         issue_seal(session, settings, org.units[key])
+
+
+def issue_personal_certificates(session: Session, settings: Settings, org: DemoOrg) -> None:
+    """Give every demo leader who signs off (签发) or instructs (批示) a personal signing certificate."""
+    for person in org.people.values():
+        if any(g.role in (Role.SIGNING_LEADER, Role.LEADER) for g in person.grants):
+            personal.issue(session, settings, person)

@@ -14,7 +14,7 @@ from engine.errors import GongwenError
 from engine.models import ROLE_LABELS, Department, Person, Role, RoleGrant, Unit
 from engine.organisation import find_person, grant_role, revoke_role, unlock
 from handlers.seals.models import CertificateAuthority, Seal, SealStatus
-from handlers.seals.pki import REVOCATION_REASONS, RevocationReason
+from handlers.seals.pki import REVOCATION_REASONS
 from handlers.seals.register import issue_seal, revoke_seal
 
 from . import current_gongwen
@@ -48,7 +48,7 @@ def overview():
         names = {u.id: u.name for u in units}
         return render_template("admin/security.html", locked=locked, person=person, grants=grants, units=units,
                                departments=departments, seals=seals, authorities=authorities, names=names,
-                               roles=ROLE_LABELS, reasons={r.value: r.label for r in RevocationReason},
+                               roles=ROLE_LABELS, reasons={v: r.label for v, r in REVOCATION_REASONS.items()},
                                login=login, now=clock.now())
 
 

@@ -6,6 +6,7 @@
 - :mod:`.applications`: a unit's applications for its seals (the ``seal`` process's steps), and their list.
 - :mod:`.history`: each seal's history, for the register page.
 - :mod:`.signing`: the ``Signer`` interface and the sealing step.  :mod:`.verification`: a sealed document.
+- :mod:`.personal`: people's signing certificates.
 """
 
-from . import applications, register, signing  # noqa: F401  (registrations)
+from . import applications, personal, register, signing  # noqa: F401  (registrations)

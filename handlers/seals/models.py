@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, str_enum
@@ -77,3 +78,50 @@ class Seal(Base):
     created_at: Mapped[datetime] = mapped_column()
 
     unit: Mapped[Unit] = relationship()
+
+
+class CertificateStatus(enum.StrEnum):
+    REQUESTED = "requested"     # applied for, waiting for the security officer
+    DECLINED = "declined"       # the security officer turned the application down
+    ACTIVE = "active"
+    SUSPENDED = "suspended"     # reported lost (挂失): on the CRL as certificateHold until lifted or revoked
+    REVOKED = "revoked"
+
+
+class PersonalCertificate(Base):
+    """A person's signing certificate (个人签名证书), from application to revocation.
+
+    The certificate, serial and key exist from issue on; the key is encrypted like a seal's and
+    only opened inside the step that signs the holder's opinion.
+    """
+
+    __tablename__ = "personal_certificate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))    # the holder's unit, named in the subject
+    ca_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_authority.id"))
+    status: Mapped[CertificateStatus] = mapped_column(str_enum(CertificateStatus, "certificate_status"))
+    serial: Mapped[str | None] = mapped_column(String(64))
+    certificate_pem: Mapped[str | None] = mapped_column(Text)
+    key_blob: Mapped[bytes | None] = mapped_column(LargeBinary)     # encrypted private key
+    requested_at: Mapped[datetime | None] = mapped_column()
+    issued_at: Mapped[datetime | None] = mapped_column()
+    valid_to: Mapped[datetime | None] = mapped_column()
+    suspended_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    reason: Mapped[str | None] = mapped_column(String(20))          # a pki.RevocationReason value
+
+
+class OpinionSignature(Base):
+    """The detached CMS signature of one completed 签发 or 批示: what was signed, with which certificate."""
+
+    __tablename__ = "opinion_signature"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("task.id"), unique=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("personal_certificate.id"))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)             # the canonical JSON that was signed
+    signature: Mapped[bytes] = mapped_column(LargeBinary)           # CMS SignedData, DER, detached
+    signed_at: Mapped[datetime] = mapped_column()

@@ -16,6 +16,10 @@ dissolved  cessationOfOperation       the unit no longer exists
 renamed    affiliationChanged         the unit's name in the certificate subject is now wrong
 other      (no reason code)           RFC 5280 §5.3.1: omit rather than encode "unspecified"
 ========== ========================== =====================================================
+
+Personal signing certificates (``issue_personal_certificate``) add two: ``suspended``
+(certificateHold: reported lost, 挂失, and may be lifted again) and ``left`` (cessationOfOperation:
+the holder left, moved or was frozen). :data:`REVOCATION_REASONS` stays the seal reasons only.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "build_crl",
     "create_issuing_ca",
     "create_root_ca",
+    "issue_personal_certificate",
     "issue_seal_certificate",
     "load_certificate",
     "load_crl",
@@ -62,11 +67,16 @@ class RevocationReason(enum.StrEnum):
     DISSOLVED = "dissolved"
     RENAMED = "renamed"
     OTHER = "other"
+    # Personal certificates only; listed after the seal reasons so that of_flag() still names a
+    # seal's reason first where two share a code.
+    SUSPENDED = "suspended"
+    LEFT = "left"
 
     @property
     def label(self) -> str:
         return {"lost": "印章遗失或私钥泄露", "damaged": "印章损坏，已更换", "dissolved": "单位已撤销",
-                "renamed": "单位已更名", "other": "其他原因"}[self.value]
+                "renamed": "单位已更名", "other": "其他原因", "suspended": "证书已挂失，暂停使用",
+                "left": "持有人离职、调离或账号冻结"}[self.value]
 
     @property
     def flag(self) -> x509.ReasonFlags | None:
@@ -84,9 +94,13 @@ _REASON_FLAGS = {
     RevocationReason.DISSOLVED: x509.ReasonFlags.cessation_of_operation,
     RevocationReason.RENAMED: x509.ReasonFlags.affiliation_changed,
     RevocationReason.OTHER: None,
+    RevocationReason.SUSPENDED: x509.ReasonFlags.certificate_hold,
+    RevocationReason.LEFT: x509.ReasonFlags.cessation_of_operation,
 }
-# The reasons by value, for callers that check a submitted string.
-REVOCATION_REASONS = {r.value: r for r in RevocationReason}
+_REASONS_BY_VALUE = {r.value: r for r in RevocationReason}
+# The reasons a seal may be revoked for, by value, for callers that check a submitted string.
+REVOCATION_REASONS = {r.value: r for r in RevocationReason
+                      if r not in (RevocationReason.SUSPENDED, RevocationReason.LEFT)}
 
 DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")  # id-kp-documentSigning, RFC 9336
 
@@ -95,6 +109,7 @@ _ISSUING_LIFETIME = timedelta(days=10 * 365)
 # serialNumber is a PrintableString (RFC 5280 appendix A); refuse what it cannot carry.
 _SEAL_ID = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]{1,64}")
 _SEAL_OU = "电子印章"
+_PERSON_OU = "个人签名证书"
 _NAME_LIMIT = 64  # characters in O (ub-organization-name, RFC 5280 appendix A)
 _CN_BYTES = 64    # cryptography's cap on CN, in UTF-8 bytes
 
@@ -215,18 +230,40 @@ def issue_seal_certificate(
                  issuer.certificate.subject,
                  key.public_key(), now, not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
-                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                          encipher_only=False, decipher_only=False),
-            critical=True,
-        )
+        .add_extension(_signer_key_usage(), critical=True)
         # The verifier accepts only certificates made for signing documents.
         .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
         .add_extension(_aki(issuer), critical=False)
     )
     if crl_url:
         builder = builder.add_extension(_crl_dp(crl_url), critical=False)
+    return Issued(builder.sign(issuer.private_key, hashes.SHA256()), key)
+
+
+def issue_personal_certificate(issuer: Issued, person_name: str, unit_name: str, person_code: str,
+                               now: datetime, not_after: datetime) -> Issued:
+    """A person's signing certificate (个人签名证书), with a new key, for signing 签发 and 批示 opinions.
+
+    Subject ``C=CN, O=<unit>, OU=个人签名证书, CN=<name>, serialNumber=<person_code>``: the name
+    says who signed (cut to the 64 bytes a CN holds), the code (printable ASCII, e.g. ``GW-P-000012``)
+    which account, since two people may share a name. Key usage digitalSignature + nonRepudiation
+    and the documentSigning purpose, as for seals: an opinion is a statement its signer stands by.
+    """
+    if not _SEAL_ID.fullmatch(person_code):
+        raise ValueError(f"人员编号只能由字母、数字和 -./:() 等可打印字符组成（不超过 64 个）：{person_code!r}")
+    if not person_name:
+        raise ValueError("证书中的姓名不能为空")
+    if not now < not_after <= issuer.certificate.not_valid_after_utc:
+        raise ValueError("个人证书的截止时间必须晚于签发时间，且不超过签发机构证书的有效期")
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        _builder(_name(unit_name, cn=_common_name(person_name, truncate=True), ou=_PERSON_OU, serial=person_code),
+                 issuer.certificate.subject, key.public_key(), now, not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_signer_key_usage(), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        .add_extension(_aki(issuer), critical=False)
+    )
     return Issued(builder.sign(issuer.private_key, hashes.SHA256()), key)
 
 
@@ -248,7 +285,7 @@ def build_crl(
 ) -> x509.CertificateRevocationList:
     """CRL number ``number`` of ``issuer`` listing its :class:`Revocation` entries (or plain tuples of them).
 
-    ``reason`` is a key of :data:`REVOCATION_REASONS`; ``invalid_since`` becomes the entry's
+    ``reason`` is a :class:`RevocationReason` value; ``invalid_since`` becomes the entry's
     invalidityDate (RFC 5280 §5.3.2), which a verifier uses to refuse signatures timestamped after
     it. Verifiers reject the CRL after ``next_update``, so publish a new one (higher ``number``)
     before then, even if nothing changed.
@@ -262,8 +299,8 @@ def build_crl(
         .add_extension(_aki(issuer), critical=False)
     )
     for serial, when, reason, invalid_since in (Revocation(*entry) for entry in revoked):
-        if reason not in REVOCATION_REASONS:
-            raise ValueError(f"未知的吊销原因：{reason}（可选：{'、'.join(REVOCATION_REASONS)}）")
+        if reason not in _REASONS_BY_VALUE:
+            raise ValueError(f"未知的吊销原因：{reason}（可选：{'、'.join(_REASONS_BY_VALUE)}）")
         entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(when)
         if (flag := RevocationReason(reason).flag) is not None:
             entry = entry.add_extension(x509.CRLReason(flag), critical=False)
@@ -344,6 +381,13 @@ def _builder(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurve
 def _ca_key_usage() -> x509.KeyUsage:
     return x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                         encipher_only=False, decipher_only=False)
+
+
+def _signer_key_usage() -> x509.KeyUsage:
+    """digitalSignature + nonRepudiation (content_commitment): what pyhanko requires of a signer by default."""
+    return x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                         data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
                          encipher_only=False, decipher_only=False)
 
 

@@ -25,7 +25,7 @@ from engine.errors import Conflict, NotFound, Refused
 from engine.models import Unit, UnitKind
 
 from . import pki
-from .models import CertificateAuthority, Seal, SealStatus
+from .models import CertificateAuthority, CertificateStatus, PersonalCertificate, Seal, SealStatus
 from .pades import Verifier
 from .seal_image import draw_seal, seal_diameter_mm
 
@@ -93,13 +93,19 @@ def ensure_ca(session: Session, box: pki.KeyBox, office: Unit) -> CertificateAut
 
 
 def publish_crl(session: Session, box: pki.KeyBox, ca: CertificateAuthority) -> None:
-    """Sign and store ``ca``'s next CRL, listing every seal (or CA) it revoked."""
+    """Sign and store ``ca``'s next CRL, listing every seal (or CA) it revoked and every personal certificate
+    it revoked or holds suspended."""
     now = clock.now()
     if ca.parent_id is None:
         revoked: list[pki.Revocation] = []
     else:
         seals = session.scalars(select(Seal).where(Seal.ca_id == ca.id, Seal.status == SealStatus.REVOKED)).all()
         revoked = [pki.Revocation(int(s.serial, 16), s.revoked_at, s.revoke_reason, s.invalid_since) for s in seals]
+        held = session.scalars(select(PersonalCertificate).where(
+            PersonalCertificate.ca_id == ca.id,
+            PersonalCertificate.status.in_((CertificateStatus.SUSPENDED, CertificateStatus.REVOKED)))).all()
+        # A certificate revoked after being reported lost is distrusted from the report on.
+        revoked += [pki.Revocation(int(c.serial, 16), c.suspended_at or c.revoked_at, c.reason) for c in held]
     ca.crl_number += 1
     crl = pki.build_crl(_issued(box, ca), revoked, ca.crl_number, now, now + CRL_LIFETIME)
     ca.crl_der, ca.crl_published_at = crl.public_bytes(Encoding.DER), now
