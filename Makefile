@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # poppler: pdfsig/pdftoppm/pdftotext for checking sealed PDFs; the fonts are embedded in every PDF.
+# The Song, Kai and Hei packages are the fonts' fallbacks; the faces used are Fandol's (FONTS_BUILD below).
 # chromium: the browser tests drive Debian's Chromium with Playwright.
 APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei chromium
 
@@ -20,13 +21,18 @@ test: $(STAMP) services
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 
-$(STAMP): pyproject.toml package.json
+# The Fandol faces (仿宋, 宋, 楷, 黑), unpacked from Debian's texlive-lang-chinese without installing
+# it (it pulls all of TeX Live) and converted to TrueType, once; see handlers/documents/typesetting/fonts_build.py.
+FONTS_BUILD := handlers/documents/typesetting/fonts_build.py
+
+$(STAMP): pyproject.toml package.json $(FONTS_BUILD)
 	@if [ -n "$(APT_PACKAGES)" ]; then missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; fi; fi
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	npm install --no-audit --no-fund --loglevel=error   # bpmn-js and bootstrap, served from node_modules/
+	$(PY) -m handlers.documents.typesetting.fonts_build   # into var/fonts (GONGWEN_FONT_DIR); skips faces there
 	touch $(STAMP)
 
 # PostgreSQL and Redis for the tests: started when they are installed but down.

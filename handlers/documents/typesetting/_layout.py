@@ -154,7 +154,7 @@ def _set(runs: Sequence[tuple[str, str]], first_x: float, rest_x: float, right: 
     return lines
 
 
-def _title_lines(title: str, font: str) -> list[Line]:
+def _title_lines(title: str, font: str, bold: bool) -> list[Line]:
     """Centred 二号 lines, balanced so a long title is not a full line over a stub."""
     advances = [_advance(font, ch) * _TITLE_SIZE for ch in title]
     spans = _wrap(title, advances, WIDTH, WIDTH)
@@ -165,7 +165,7 @@ def _title_lines(title: str, font: str) -> list[Line]:
             spans = balanced
             break
         limit = min(limit + _TITLE_SIZE / 2, WIDTH)
-    return [Line(((title[s:e], font),), LEFT + (WIDTH - sum(advances[s:e])) / 2, _TITLE_SIZE, 0.0, True)
+    return [Line(((title[s:e], font),), LEFT + (WIDTH - sum(advances[s:e])) / 2, _TITLE_SIZE, 0.0, bold)
             for s, e in spans]
 
 
@@ -242,7 +242,7 @@ def _unsealed_signature(organs: Sequence[str], date: str, font: str) -> Signatur
 def flow(doc: RedHeadDocument, fonts: FontSet) -> list[Line | Signature]:
     """Everything after the red rule, in reading order, as lines and the signature block."""
     indent = LEFT + 2 * CHAR
-    flow: list[Line | Signature] = list(_title_lines(doc.title, fonts.song))
+    flow: list[Line | Signature] = list(_title_lines(doc.title, fonts.xiaobiaosong, fonts.faux_bold))
     if doc.main_to:
         main_to = doc.main_to if doc.main_to.endswith("：") else doc.main_to + "："
         flow += [_BLANK, *_set([(main_to, fonts.fangsong)], LEFT, LEFT)]

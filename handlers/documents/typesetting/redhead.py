@@ -10,7 +10,8 @@ centred vertically, so "空二行" in the standard means two empty line boxes.
 
 Where the standard leaves a choice, or the free fonts force one:
 
-- 小标宋 is imitated by the Song face drawn with fill + stroke (faux bold).
+- 小标宋 is the configured face (FandolSong Bold by default); only the regular Song fallback is
+  thickened with fill + stroke (faux bold).
 - The issuer mark is 初号 (42 pt), compressed horizontally only when wider than the 版心. A
   joint document whose marks all end in "文件" gets the names stacked, spread to one width, with
   a single "文件" to their right; other joint marks are stacked, each centred. Four or more
@@ -70,7 +71,8 @@ _THICK, _THIN = 0.35 * mm, 0.25 * mm  # 版记 rules
 _RED = (0.9, 0.0, 0.0)               # #E60000, what CMYK 0/80/80/0 looks like on screen
 _BOLD = 0.03                         # faux-bold stroke, of the font size
 _EM_DESCENT = 0.12                   # ideographic em box below the baseline (UMing and the Adobe-GB1 convention)
-_DASH_TOP = 0.39                     # top of "—" above the baseline in UMing, of the font size
+_DASH_TOP = 0.31                     # top of "—" above the baseline in FandolSong (UMing: 0.39), of the font size
+_NUMBER_TRACK = 2.0                  # Song's space is 1/3 em: a little tracking keeps "— 1 —" from reading "—1—"
 _PAGE_NUMBER_DROP = 7 * mm           # top of the page number's dashes below the 版心
 _URGENCIES = ("", "加急", "特急")
 _JOINT_SUFFIX = "文件"
@@ -152,8 +154,9 @@ def _draw_line(c: canvas.Canvas, line: Line, top: float, color: tuple[float, ...
                    color=color)
 
 
-def _draw_mark(c: canvas.Canvas, marks: Sequence[str], font: str) -> float:
-    """The red issuer mark with its top 35 mm below the 版心 top; returns its bottom y."""
+def _draw_mark(c: canvas.Canvas, marks: Sequence[str], font: str, bold: bool) -> float:
+    """The red issuer mark with its top 35 mm below the 版心 top; returns its bottom y. ``bold``
+    thickens a regular face that stands in for 小标宋."""
     suffix = _JOINT_SUFFIX
     if len(marks) > 1 and all(m.endswith(suffix) and len(m) > len(suffix) for m in marks):
         names = [m[: -len(suffix)] for m in marks]
@@ -171,13 +174,13 @@ def _draw_mark(c: canvas.Canvas, marks: Sequence[str], font: str) -> float:
         y = top - k * lead - (1 - _EM_DESCENT) * size
         if suffix:
             spread = (stack - width) / (len(name) - 1) if len(name) > 1 else 0.0
-            _draw_runs(c, left, y, [(name, font)], size, spread, scale, True, _RED)
+            _draw_runs(c, left, y, [(name, font)], size, spread, scale, bold, _RED)
         else:
-            _draw_runs(c, LEFT + (WIDTH - width * scale) / 2, y, [(name, font)], size, 0.0, scale, True, _RED)
+            _draw_runs(c, LEFT + (WIDTH - width * scale) / 2, y, [(name, font)], size, 0.0, scale, bold, _RED)
     height = (len(names) - 1) * lead + size
     if suffix:
         y = top - (height - size) / 2 - (1 - _EM_DESCENT) * size
-        _draw_runs(c, left + (stack + size / 2) * scale, y, [(suffix, font)], size, 0.0, scale, True, _RED)
+        _draw_runs(c, left + (stack + size / 2) * scale, y, [(suffix, font)], size, 0.0, scale, bold, _RED)
     return top - height
 
 
@@ -186,7 +189,7 @@ def _draw_header(c: canvas.Canvas, doc: RedHeadDocument, fonts: FontSet) -> floa
     corner = [(doc.copy_number, fonts.fangsong), (doc.urgency, fonts.hei)]
     for k, (text, font) in enumerate((t, f) for t, f in corner if t):
         _draw_line(c, Line(((text, font),), LEFT), TOP - k * PITCH)
-    top = _draw_mark(c, doc.issuer_marks, fonts.song) - 2 * PITCH
+    top = _draw_mark(c, doc.issuer_marks, fonts.xiaobiaosong, fonts.faux_bold) - 2 * PITCH
     if doc.signers:
         rows = ["　".join(doc.signers[i:i + 2]) for i in range(0, len(doc.signers), 2)]
         names_x = RIGHT - CHAR - max(run_width(row, fonts.kai) for row in rows)
@@ -230,8 +233,9 @@ def _draw_colophon(c: canvas.Canvas, lines: list[tuple[int, Line]], count: int, 
 def _draw_page_number(c: canvas.Canvas, number: int, font: str) -> None:
     """"— N —" in 4号 Song 7 mm under the 版心: odd pages right, even pages left, 1 字 in."""
     text = f"— {number} —"
-    x = RIGHT - CHAR - run_width(text, font, SMALL_SIZE, 0) if number % 2 else LEFT + CHAR
-    _draw_runs(c, x, BOTTOM - _PAGE_NUMBER_DROP - _DASH_TOP * SMALL_SIZE, [(text, font)], SMALL_SIZE)
+    x = RIGHT - CHAR - run_width(text, font, SMALL_SIZE, _NUMBER_TRACK) if number % 2 else LEFT + CHAR
+    _draw_runs(c, x, BOTTOM - _PAGE_NUMBER_DROP - _DASH_TOP * SMALL_SIZE, [(text, font)], SMALL_SIZE,
+               _NUMBER_TRACK)
 
 
 def _check(doc: RedHeadDocument) -> None:
