@@ -61,6 +61,7 @@ class FormSpec:
     template: str
     title: str = ""
     choices: Choices | None = None
+    signed: bool = False  # the person's completion is signed with their certificate (签发, 批示)
 
     def load(self, data: Mapping[str, Any], *, offered: Mapping[str, list[tuple[Any, str]]] | None = None
              ) -> dict[str, Any]:
@@ -114,17 +115,33 @@ def handler(name: str, *, savepoint: bool = True) -> Callable[[Handler], Handler
     return register
 
 
-def form(key: str, schema: type, template: str, title: str = "", choices: Choices | None = None) -> FormSpec:
-    """Register a form under ``key``, the ``formKey`` property a user task names."""
+def form(key: str, schema: type, template: str, title: str = "", choices: Choices | None = None, *,
+         signed: bool = False) -> FormSpec:
+    """Register a form under ``key``, the ``formKey`` property a user task names.
+
+    ``signed``: completing it runs every :data:`COMPLETION_SIGNERS` hook in the step.
+    """
     if key in FORMS and FORMS[key].schema is not schema:
         raise ValueError(f"form {key!r} is registered twice")
-    FORMS[key] = spec = FormSpec(key, schema, template, title, choices)
+    FORMS[key] = spec = FormSpec(key, schema, template, title, choices, signed)
     return spec
+
+
+# fn(ctx, task_row, person_id, data): inside the step completing a ``signed`` form, after the form is
+# valid and the person may act; signs what they decided (``data``, plain JSON). Raising ``Refused``
+# refuses the step and changes nothing.
+CompletionSigner = Callable[[Any, Any, int, dict], None]
+COMPLETION_SIGNERS: list[CompletionSigner] = []
 
 # fn(session, person, actor_id): in the transaction that freezes a person's account or moves them to
 # another unit; ends what they held there (their signing certificate).
 Departure = Callable[[Session, Any, int | None], None]
 DEPARTURES: list[Departure] = []
+
+
+def completion_signer(fn: CompletionSigner) -> CompletionSigner:
+    COMPLETION_SIGNERS.append(fn)
+    return fn
 
 
 def on_departure(fn: Departure) -> Departure:

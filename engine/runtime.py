@@ -33,7 +33,7 @@ from .inbox import ensure_can_act
 from .messages import correlation_key, enqueue, send_message, send_thrown_messages
 from .models import Incident, InstanceStatus, ProcessDefinition, ProcessInstance, Task, TaskState, Timer
 from .projections import BATCH, Batch, project_tasks, project_waits, ready_ids, waits
-from .registry import FORMS
+from .registry import COMPLETION_SIGNERS, FORMS
 from .step import (
     Completion,
     ScriptEngine,
@@ -189,6 +189,9 @@ class Runtime:
                     raise Conflict("这个任务当前不能办理，请刷新待办")
                 # Who did it and for which unit travel with the form's data (e.g. into MI outputs).
                 values.update(completed_by=person_id, completed_for_unit=task_row.candidate_unit_id)
+                if spec.signed:
+                    for sign in COMPLETION_SIGNERS:
+                        sign(ctx, task_row, person_id, to_plain(values))
                 spiff_task.task_spec.add_data_from_form(spiff_task, values)
                 spiff_task.run()
                 ctx.completion = Completion(task_id, person_id, to_plain(values))

@@ -80,7 +80,7 @@ def _decide_choices(session, person_id: int, unit_id: int) -> dict:
 form("incoming_route", Route, "forms/incoming_route.html", "分办", _route_choices)
 form("incoming_propose", Propose, "forms/incoming_propose.html", "拟办")
 form("incoming_decide", Decide, "forms/incoming_decide.html", "承办人决定下一步", _decide_choices)
-form("incoming_instruct", Instruct, "forms/incoming_instruct.html", "领导批示")
+form("incoming_instruct", Instruct, "forms/incoming_instruct.html", "领导批示", signed=True)  # with their certificate
 form("incoming_handle", Handle, "forms/incoming_handle.html", "办理",
      lambda session, person_id, unit_id: {"readers": choices.people(session, unit_id)})
 form("incoming_read", Read, "forms/incoming_read.html", "传阅")

@@ -97,8 +97,9 @@ form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿", _draft_choi
 form("outgoing_review", decision("审核意见", APPROVE), "forms/outgoing_decision.html", "审核")
 form("outgoing_countersign", decision("会签意见", {"agree": "同意", "disagree": "不同意"}, reason_for=("disagree",)),
      "forms/outgoing_decision.html", "会签")
+# 签发 is signed with the leader's personal certificate (handlers.seals.opinions).
 form("outgoing_sign_off", decision("签发意见", {"approve": "同意签发", "return": "退回修改"}),
-     "forms/outgoing_decision.html", "签发")
+     "forms/outgoing_decision.html", "签发", signed=True)
 form("outgoing_proofread", decision("校对结果", {"ok": "校对无误", "return": "需要更正"}),
      "forms/outgoing_decision.html", "校对")
 form("outgoing_correct", Correction, "forms/outgoing_correct.html", "更正")

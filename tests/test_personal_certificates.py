@@ -1,18 +1,21 @@
 """Personal signing certificates (个人签名证书): applied for, issued by the security officer, reported lost,
-lifted, revoked."""
+lifted, revoked; 签发 and 批示 signed with them and verified in the opinion trail."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from cryptography import x509
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine import organisation
 from engine.background import deliver_outbox
 from engine.errors import Refused
-from engine.models import AuditEvent
+from engine.models import AuditEvent, Task, TaskState
 from handlers.seals import personal
-from handlers.seals.models import CertificateAuthority, CertificateStatus, PersonalCertificate
+from handlers.seals.models import CertificateAuthority, CertificateStatus, OpinionSignature, PersonalCertificate
+from tests.outgoing_support import NOTICE, act, start, task_of
 from tests.support import csrf_token, logged_in
 
 pytestmark = pytest.mark.usefixtures("deployed")
@@ -28,6 +31,125 @@ def _crl_entry(gongwen, certificate: PersonalCertificate) -> x509.RevokedCertifi
     with gongwen.db.session() as db:
         crl = x509.load_der_x509_crl(db.get(CertificateAuthority, certificate.ca_id).crl_der)
     return crl.get_revoked_certificate_by_serial_number(int(certificate.serial, 16))
+
+
+def _to_sign_off(gongwen, org):
+    """A city-office notice waiting at 签发 for lyg.signer."""
+    drafter = org.person("lyg.drafter")
+    start(gongwen, drafter)
+    act(gongwen, drafter, "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
+    act(gongwen, org.person("lyg.head"), "部门审核", {"decision": "approve"})
+    act(gongwen, org.person("lyg.reviewer"), "办公室核稿", {"decision": "approve"})
+    return task_of(gongwen, org.person("lyg.signer"), "签发")
+
+
+def _trail_page(app, login: str, task_id) -> str:
+    return logged_in(app, login).get(f"/tasks/{task_id}").get_data(as_text=True)
+
+
+def _revoke_own(gongwen, login_id: int) -> None:
+    with gongwen.db.write() as db:
+        personal.revoke(db, gongwen.settings, personal.current(db, login_id), "other")
+
+
+def test_a_signer_without_a_certificate_applies_is_issued_one_and_the_trail_shows_the_verified_signature(
+        gongwen, org, app):
+    signer = org.person("lyg.signer")
+    _revoke_own(gongwen, signer.id)
+    task = _to_sign_off(gongwen, org)
+    client = logged_in(app, "lyg.signer")
+    page = client.post(f"/tasks/{task.id}", data={"csrf_token": csrf_token(client, f"/tasks/{task.id}"),
+                                                  "decision": "approve", "opinion": "同意印发"}).get_data(as_text=True)
+    assert NEEDS in page and "申请" in page
+    with gongwen.db.session() as db:
+        assert db.get(Task, task.id).state == TaskState.READY
+        assert db.scalar(select(AuditEvent.id).where(AuditEvent.action == "task.refused",
+                                                     AuditEvent.actor_id == signer.id))
+
+    applied = client.post("/certificate/apply", data={"csrf_token": csrf_token(client, "/certificate")},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "已提交申请" in applied and "已申请，待签发" in applied
+    officer = logged_in(app, "secadmin")
+    listing = officer.get("/admin/security/certificates").get_data(as_text=True)
+    assert "lyg.signer" in listing and "已申请，待签发" in listing and "同意印发" not in listing
+    issued = officer.post("/admin/security/certificates/issue", follow_redirects=True,
+                          data={"csrf_token": csrf_token(officer, "/admin/security/certificates"),
+                                "login": "lyg.signer"}).get_data(as_text=True)
+    certificate = _certificate(gongwen, signer.id)
+    assert f"已为 {signer.name} 签发个人签名证书（序列号 {certificate.serial}）" in issued
+    cert = x509.load_pem_x509_certificate(certificate.certificate_pem.encode())
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == signer.name
+    assert cert.subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)[0].value == "连云港市人民政府办公室"
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and usage.content_commitment
+
+    act(gongwen, signer, "签发", {"decision": "approve", "opinion": "同意印发"})
+    proofread = task_of(gongwen, org.person("lyg.drafter"), "校对")
+    trail = _trail_page(app, "lyg.drafter", proofread.id)
+    assert f"同意印发 <span class=\"ok\">已签名（证书 {certificate.serial}，验证通过）</span>" in trail
+    assert trail.count("已签名") == 1  # 部门审核 and 核稿 are not signed steps
+
+
+def test_a_changed_opinion_or_signature_fails_verification_in_the_trail(gongwen, org, app):
+    task = _to_sign_off(gongwen, org)
+    act(gongwen, org.person("lyg.signer"), "签发", {"decision": "approve", "opinion": "同意印发"})
+    proofread = task_of(gongwen, org.person("lyg.drafter"), "校对")
+    with gongwen.db.write() as db:  # someone with database access rewrites the leader's words
+        db.execute(update(Task).where(Task.id == task.id).values(
+            form_data={**db.get(Task, task.id).form_data, "opinion": "不同意"}))
+    assert "签名验证未通过：意见记录与签名内容不一致" in _trail_page(app, "lyg.drafter", proofread.id)
+    with gongwen.db.write() as db:
+        db.execute(update(Task).where(Task.id == task.id).values(
+            form_data={**db.get(Task, task.id).form_data, "opinion": "同意印发"}))
+        row = db.scalar(select(OpinionSignature).where(OpinionSignature.task_id == task.id))
+        row.signature = bytes(row.signature[:-8]) + b"\x00" * 8
+    assert "签名验证未通过：签名" in _trail_page(app, "lyg.drafter", proofread.id)
+    with gongwen.db.write() as db:
+        db.scalar(select(OpinionSignature).where(OpinionSignature.task_id == task.id)).signature = b"\x30\x03junk"
+    assert "签名验证未通过：签名数据已损坏" in _trail_page(app, "lyg.drafter", proofread.id)
+
+
+def test_a_lost_certificate_is_suspended_at_once_its_earlier_signatures_stand_and_lifting_restores_it(
+        gongwen, org, app, fixed_clock):
+    signer = org.person("lyg.signer")
+    _to_sign_off(gongwen, org)
+    act(gongwen, signer, "签发", {"decision": "approve", "opinion": "同意"})
+    proofread = task_of(gongwen, org.person("lyg.drafter"), "校对")
+    fixed_clock.advance(timedelta(hours=1))
+
+    client = logged_in(app, "lyg.signer")
+    lost = client.post("/certificate/report-lost", data={"csrf_token": csrf_token(client, "/certificate")},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "证书已挂失，即时停止使用" in lost
+    certificate = _certificate(gongwen, signer.id)
+    assert "验证通过" in _trail_page(app, "lyg.drafter", proofread.id)  # signed an hour before the loss
+
+    second = _to_sign_off(gongwen, org)
+    with pytest.raises(Refused, match="已挂失"):
+        act(gongwen, signer, "签发", {"decision": "approve"})
+    officer = logged_in(app, "secadmin")
+    lifted = officer.post(f"/admin/security/certificates/{certificate.id}/lift", follow_redirects=True,
+                          data={"csrf_token": csrf_token(officer, "/admin/security/certificates")})
+    assert "已解除挂失" in lifted.get_data(as_text=True)
+    assert _crl_entry(gongwen, certificate) is None
+    act(gongwen, signer, "签发", {"decision": "approve"})
+    with gongwen.db.session() as db:
+        assert db.get(Task, second.id).state == TaskState.COMPLETED
+
+
+def test_a_signature_made_after_the_certificate_was_revoked_fails(gongwen, org, app, fixed_clock):
+    """Verified as of the signing time: revocation before it fails, revocation after it does not."""
+    signer = org.person("lyg.signer")
+    task = _to_sign_off(gongwen, org)
+    act(gongwen, signer, "签发", {"decision": "approve", "opinion": "同意"})
+    proofread = task_of(gongwen, org.person("lyg.drafter"), "校对")
+    fixed_clock.advance(timedelta(minutes=5))
+    _revoke_own(gongwen, signer.id)
+    assert "验证通过" in _trail_page(app, "lyg.drafter", proofread.id)
+    with gongwen.db.write() as db:  # as if the signature had been made after the revocation
+        row = db.scalar(select(OpinionSignature).where(OpinionSignature.task_id == task.id))
+        row.signed_at += timedelta(minutes=10)
+    assert "签名验证未通过" in _trail_page(app, "lyg.drafter", proofread.id)
 
 def test_a_holder_reports_a_lost_certificate_it_is_suspended_at_once_and_the_officer_lifts_it(gongwen, org, app):
     signer = org.person("lyg.signer")
@@ -70,6 +192,28 @@ def test_freezing_or_moving_a_person_revokes_their_certificate_and_the_crl_follo
         organisation.set_frozen(db, db.get(type(leader), leader.id), False)
     with gongwen.db.session() as db, pytest.raises(Refused, match=NEEDS):
         personal.signing_certificate(db, leader.id)  # thawing does not bring it back: apply again
+
+
+def test_an_instruction_is_signed_and_refused_without_a_certificate(gongwen, sealed):
+    from tests.outgoing_support import send
+
+    org = sealed
+    send(gongwen, org, main_to=("donghai_office",))
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id,
+                                               "deadline_days": 3})
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "呈领导"})
+    leader = org.person("dh.leader")
+    act(gongwen, org.person("dh.handler"), "承办人决定下一步", {"next": "instruct", "leader": leader.id})
+    _revoke_own(gongwen, leader.id)
+    with pytest.raises(Refused, match=NEEDS):
+        act(gongwen, leader, "领导批示", {"instruction": "请抓紧落实"})
+    with gongwen.db.write() as db:
+        personal.issue(db, gongwen.settings, db.get(type(leader), leader.id))
+    act(gongwen, leader, "领导批示", {"instruction": "请抓紧落实"})
+    with gongwen.db.session() as db:
+        signed = db.scalars(select(OpinionSignature)).all()
+    assert any("请抓紧落实".encode() in bytes(s.payload) for s in signed)
 
 
 @pytest.mark.parametrize("who", ["sysadmin", "auditor", "lyg.drafter", "lyg.signer"])
@@ -152,4 +296,3 @@ def test_a_name_too_long_for_a_certificate_is_cut_and_a_unit_name_too_long_is_re
     issued = officer.post("/admin/security/certificates/issue", data={"csrf_token": token, "login": "long.name"},
                           follow_redirects=True)
     assert "已为 " + "欧阳" * 25 + " 签发个人签名证书" in issued.get_data(as_text=True)
-

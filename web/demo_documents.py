@@ -48,7 +48,7 @@ from handlers.documents.drafting import start_outgoing
 from handlers.documents.models import Document, Urgency
 from handlers.exchange.deadlines import sign_for_window
 
-from .demo import DemoOrg, issue_seals
+from .demo import DemoOrg, issue_personal_certificates, issue_seals
 
 PACE = timedelta(minutes=10)  # between two steps of one document's story
 # How long after a timer falls due the story sweeps: ``gongwen serve`` sweeps every 10 s, and
@@ -246,6 +246,7 @@ def seed_documents(gongwen: Gongwen, org: DemoOrg) -> dict[str, int]:
         story.begin(datetime.combine(earlier, time(8, 30), clock.SHANGHAI))
         with gongwen.db.write() as session:
             issue_seals(session, gongwen.settings, org)
+            issue_personal_certificates(session, gongwen.settings, org)
         for state, tell, at in stories:
             story.begin(at)
             tell(story)

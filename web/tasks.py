@@ -22,6 +22,7 @@ from handlers.documents.drafting import draft_values
 from handlers.documents.models import Document
 from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.sign_for import check_before_signing
+from handlers.seals.opinions import trail_signatures
 
 from . import access, current_gongwen
 from .auth import login_required
@@ -39,6 +40,7 @@ def task(task_id: uuid.UUID) -> ResponseReturnValue:
         row = or_404(access.actionable_task, db, task_id, g.person.id)
         instance = db.get(ProcessInstance, row.instance_id)
         trail = inbox.trail(db, row.instance_id)
+        signatures = trail_signatures(db, [step for step, _ in trail])
         document = document_for_instance(db, row.instance_id)
         attachments = list(document.attachments) if document is not None else []
         report = check_before_signing(db, gongwen.files, document) \
@@ -62,8 +64,8 @@ def task(task_id: uuid.UUID) -> ResponseReturnValue:
         except GongwenError as err:
             flash(str(err))
     return render_template(spec.template, task=row, instance=instance, form=spec, values=values, errors=errors,
-                           trail=trail, document=document, attachments=attachments, report=report,
-                           choices=choices, colleagues=colleagues), 422 if errors else 200
+                           trail=trail, signatures=signatures, document=document, attachments=attachments,
+                           report=report, choices=choices, colleagues=colleagues), 422 if errors else 200
 
 
 @bp.post("/tasks/<uuid:task_id>/<any(claim, unclaim, delegate):action>")

@@ -6,7 +6,8 @@
 - :mod:`.applications`: a unit's applications for its seals (the ``seal`` process's steps), and their list.
 - :mod:`.history`: each seal's history, for the register page.
 - :mod:`.signing`: the ``Signer`` interface and the sealing step.  :mod:`.verification`: a sealed document.
-- :mod:`.personal`: people's signing certificates.
+- :mod:`.personal`: people's signing certificates; :mod:`.opinions`: the signed 签发 and 批示 opinions,
+  with :mod:`.detached` (pure) making and checking their CMS signatures.
 """
 
-from . import applications, personal, register, signing  # noqa: F401  (registrations)
+from . import applications, opinions, personal, register, signing  # noqa: F401  (registrations)
