@@ -296,3 +296,37 @@ def test_a_name_too_long_for_a_certificate_is_cut_and_a_unit_name_too_long_is_re
     issued = officer.post("/admin/security/certificates/issue", data={"csrf_token": token, "login": "long.name"},
                           follow_redirects=True)
     assert "已为 " + "欧阳" * 25 + " 签发个人签名证书" in issued.get_data(as_text=True)
+
+
+def test_two_requests_racing_leave_one_certificate_and_a_clear_refusal(gongwen, org, app, monkeypatch):
+    """A double click: the second request does not see the first's row yet; the database keeps one."""
+    officer = logged_in(app, "secadmin")
+    token = csrf_token(officer, "/admin/security/certificates")
+    before = _certificate(gongwen, org.person("lyg.signer").id)
+    monkeypatch.setattr(personal, "current", lambda session, person_id: None)
+    page = officer.post("/admin/security/certificates/issue", data={"csrf_token": token, "login": "lyg.signer"},
+                        follow_redirects=True)
+    assert page.status_code == 200 and "未签发：该人员已有申请中或有效的个人签名证书" in page.get_data(as_text=True)
+    client = logged_in(app, "lyg.signer")
+    page = client.post("/certificate/apply", data={"csrf_token": csrf_token(client, "/certificate")},
+                       follow_redirects=True)
+    assert page.status_code == 200 and "未申请：该人员已有申请中或有效的个人签名证书" in page.get_data(as_text=True)
+    with gongwen.db.session() as db:
+        rows = db.scalars(select(PersonalCertificate).where(
+            PersonalCertificate.person_id == org.person("lyg.signer").id)).all()
+    assert [(r.serial, r.status) for r in rows] == [(before.serial, CertificateStatus.ACTIVE)]
+
+
+def test_the_api_refuses_a_sign_off_without_a_certificate_and_changes_nothing(gongwen, org, app):
+    signer = org.person("lyg.signer")
+    _revoke_own(gongwen, signer.id)
+    task = _to_sign_off(gongwen, org)
+    client = app.test_client()
+    bearer = client.post("/api/v1/auth/token", json={"login": "lyg.signer", "password": "gongwen-demo"}).get_json()
+    response = client.post(f"/api/v1/tasks/{task.id}/complete", json={"decision": "approve"},
+                           headers={"Authorization": f"Bearer {bearer['token']}"})
+    assert 400 <= response.status_code < 500 and NEEDS in response.get_json()["message"]
+    with gongwen.db.session() as db:
+        assert db.get(Task, task.id).state == TaskState.READY
+        assert db.scalar(select(OpinionSignature.id)) is None
+

@@ -6,7 +6,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, str_enum
@@ -88,6 +88,9 @@ class CertificateStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
+_IN_FORCE = "status IN ('requested', 'active', 'suspended')"
+
+
 class PersonalCertificate(Base):
     """A person's signing certificate (个人签名证书), from application to revocation.
 
@@ -96,6 +99,9 @@ class PersonalCertificate(Base):
     """
 
     __tablename__ = "personal_certificate"
+    # At most one requested, active or suspended per person, even when two requests race (a double click).
+    __table_args__ = (Index("uq_personal_certificate_in_force", "person_id", unique=True,
+                            postgresql_where=text(_IN_FORCE), sqlite_where=text(_IN_FORCE)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)

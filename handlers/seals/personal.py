@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
@@ -66,7 +67,7 @@ def apply(session: Session, person: Person) -> PersonalCertificate:
     certificate = PersonalCertificate(person_id=person.id, unit_id=unit.id, status=CertificateStatus.REQUESTED,
                                       requested_at=clock.now())
     session.add(certificate)
-    session.flush()
+    _flush_one_in_force(session)
     audit.record(session, "personal_certificate.apply", actor_id=person.id, unit_id=unit.id, person_id=person.id)
     return certificate
 
@@ -94,10 +95,18 @@ def issue(session: Session, settings: Settings, person: Person, *, actor_id: int
     certificate.serial = format(issued.certificate.serial_number, "x")
     certificate.certificate_pem, certificate.key_blob = _pem(issued.certificate), box.seal(issued.private_key)
     certificate.issued_at, certificate.valid_to = now, not_after
-    session.flush()
+    _flush_one_in_force(session)
     audit.record(session, "personal_certificate.issue", actor_id=actor_id, unit_id=unit.id, person_id=person.id,
                  serial=certificate.serial)
     return certificate
+
+
+def _flush_one_in_force(session: Session) -> None:
+    """Flush; a second certificate in force for the same person (two requests racing) is a conflict."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("该人员已有申请中或有效的个人签名证书，请刷新后再试") from None
 
 
 def decline(session: Session, certificate: PersonalCertificate, *, actor_id: int | None = None) -> None:

@@ -14,6 +14,7 @@ revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
+IN_FORCE = "status IN ('requested', 'active', 'suspended')"
 
 
 def upgrade() -> None:
@@ -41,6 +42,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('personal_certificate', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_personal_certificate_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('uq_personal_certificate_in_force', ['person_id'], unique=True,
+                              postgresql_where=sa.text(IN_FORCE), sqlite_where=sa.text(IN_FORCE))
     op.create_table(
         'opinion_signature',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -65,5 +68,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_opinion_signature_instance_id'))
     op.drop_table('opinion_signature')
     with op.batch_alter_table('personal_certificate', schema=None) as batch_op:
+        batch_op.drop_index('uq_personal_certificate_in_force', postgresql_where=sa.text(IN_FORCE),
+                            sqlite_where=sa.text(IN_FORCE))
         batch_op.drop_index(batch_op.f('ix_personal_certificate_person_id'))
     op.drop_table('personal_certificate')
