@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.errors import Refused
-from engine.models import Unit, UnitKind
+from engine.files import FileStore
+from engine.models import StoredFile, Unit, UnitKind
 from engine.registry import HandlerContext, handler
 
 from .drafting import recipients, unit_names
@@ -29,11 +30,22 @@ def _printing_office(session: Session, unit: Unit) -> Unit:
     return office or unit
 
 
+def _bound(session: Session, files: FileStore | None, document: Document) -> list[bytes | None]:
+    """The attachments' PDFs, by position, which the renderer binds after the body (GB/T 9704 7.3.7)
+    so the seal covers them; other formats stay separate files. Nothing without a file store."""
+    if files is None:
+        return []
+    return [files.get(a.sha256) if session.get(StoredFile, a.sha256).media_type == "application/pdf" else None
+            for a in document.attachments]
+
+
 def layout(session: Session, document: Document, issuer_ids: list[int] | None = None,
-           attachments: list[str] | None = None) -> RedHeadDocument:
-    """The document as the red-header renderer sees it (for a preview, a draft not yet saved)."""
+           attachments: list[str] | None = None, files: FileStore | None = None) -> RedHeadDocument:
+    """The document as the red-header renderer sees it (for a preview, a draft not yet saved);
+    with ``files``, its PDF attachments are bound into it."""
     units = [session.get(Unit, i) for i in (issuer_ids or [i.unit_id for i in document.issuers])]
     suffix = "" if document.doc_type in _NAME_ONLY else "文件"
+    bound = _bound(session, files, document) if attachments is None else []
     attachments = [a.name for a in document.attachments] if attachments is None else attachments
     return RedHeadDocument(
         issuer_marks=[f"{u.name}{suffix}" for u in units],
@@ -44,6 +56,7 @@ def layout(session: Session, document: Document, issuer_ids: list[int] | None = 
         signing_organs=[u.name for u in units],
         date=document.signing_date or clock.local_today(),
         attachments=attachments,
+        attachment_files=bound,
         copy_number=document.copy_number,
         urgency=document.urgency.mark,
         signers=list(document.signers),
@@ -75,7 +88,7 @@ def typeset(ctx: HandlerContext, document_id: int) -> dict:
         raise Refused("上行文须标注签发人，但没有签发记录")
     document.printed_on = clock.local_today()
     renderer = RENDERERS[OUTPUT_FORMAT]
-    rendered = renderer.render(layout(ctx.session, document))
+    rendered = renderer.render(layout(ctx.session, document, files=ctx.files))
     document.pdf_sha256 = ctx.files.put(ctx.session, rendered.pdf, renderer.media_type)
     document.seal_boxes = [asdict(box) for box in rendered.seal_boxes]
     document.status = DocStatus.TYPESET

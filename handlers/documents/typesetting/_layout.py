@@ -40,11 +40,17 @@ _SEAL_PITCH = SEAL + 8 * mm          # centre to centre of joint seals when the 
 _SEALS_PER_ROW = 3
 _SEAL_ROW_LINES = 5                  # 51 mm between rows of joint seals: no two seals touch
 _SEAL_DROP = 0.25 * PITCH            # seal centre below the organ's line top: name and date sit just below it
+_MIN_PITCH = 0.85 * PITCH            # closest lines may come to keep the signature with its text (7.3.5)
 
 _NOSTART = frozenset("，。、；：？！）》」』”’〕】〉〗…—%·,.;:?!)]}")
 _NOEND = frozenset("（《「『“‘〔【〈〖([{")
 _HEADING_1 = re.compile(r"[一二三四五六七八九十百]+、")
 _HEADING_2 = re.compile(r"（[一二三四五六七八九十百]+）")
+_NUMBER_MARKS = frozenset(",.:")  # inside a number: 3,487 and 3.5 and 9:30 stay on one line
+# A title line may end after these words and marks (and around the 的 before the document type):
+# without a dictionary, these are the places where no word is cut (GB/T 9704 7.3.1: 词意完整).
+_TITLE_AFTER = frozenset("、，；：》和与及暨并")
+_TITLE_BEFORE = frozenset("《（")
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Line:
     size: float = SIZE
     track: float = TRACK
     bold: bool = False
+    body: bool = False   # a line of the 正文 itself, which the signature may not be without
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,9 @@ class Signature:
     seals: tuple[tuple[float, float], ...]
     depth: float
 
+
+Page = list[tuple[float, Line | Signature]]
+"""The items on one page, each with the y of its top."""
 
 _BLANK = Line((), LEFT)
 _advances: dict[str, dict[str, float]] = {}
@@ -106,6 +116,8 @@ def _breakable(text: str, i: int) -> bool:
     before, after = text[i - 1], text[i]
     if after in _NOSTART or before in _NOEND:
         return False
+    if before in _NUMBER_MARKS and i >= 2 and text[i - 2].isdigit() and after.isdigit():
+        return False
     return not (before.isascii() and before.isalnum() and after.isascii() and after.isalnum())
 
 
@@ -137,7 +149,7 @@ def _wrap(text: str, advances: list[float], first: float, rest: float) -> list[t
 
 
 def _set(runs: Sequence[tuple[str, str]], first_x: float, rest_x: float, right: float = RIGHT,
-         size: float = SIZE, track: float = TRACK) -> list[Line]:
+         size: float = SIZE, track: float = TRACK, body: bool = False) -> list[Line]:
     """Break a paragraph into lines and justify all but the last to the right edge."""
     text = "".join(t for t, _ in runs)
     fonts = [font for t, font in runs for _ in t]
@@ -150,21 +162,54 @@ def _set(runs: Sequence[tuple[str, str]], first_x: float, rest_x: float, right: 
         spread = slack / (end - start - 1) if k < len(spans) - 1 and slack > 0.01 and end - start > 1 else 0.0
         line_runs = tuple(("".join(text[i] for i in group), font)
                           for font, group in itertools.groupby(range(start, end), fonts.__getitem__))
-        lines.append(Line(line_runs, x, size, track + spread))
+        lines.append(Line(line_runs, x, size, track + spread, body=body))
     return lines
 
 
+def _title_breaks(title: str) -> set[int]:
+    """Where a title may break without cutting a word: around "关于" (after the issuer's name,
+    before the matter), after a joining word or mark, before a quotation, around "的", after a date."""
+    breaks = set()
+    for i, ch in enumerate(title):
+        if title.startswith("关于", i):
+            breaks |= {i, i + 2}
+        if ch in _TITLE_AFTER:
+            breaks.add(i + 1)
+        if ch in _TITLE_BEFORE or ch == "的":
+            breaks.add(i)
+        if ch == "的" or (ch in "年月日" and i and title[i - 1].isdigit()):
+            breaks.add(i + 1)
+    return {i for i in breaks if 0 < i < len(title) and _breakable(title, i)}
+
+
+def _balanced(advances: list[float], count: int, cuts: Sequence[int]) -> list[tuple[int, int]] | None:
+    """``count`` line spans breaking only at ``cuts``, each within the 版心, as even as they can be
+    (least sum of squared slack); None when none fit."""
+    ends = sorted({*cuts, len(advances)})
+    sums = list(itertools.accumulate(advances, initial=0.0))
+    best: dict[tuple[int, int], tuple[float, list[tuple[int, int]]]] = {(0, 0): (0.0, [])}
+    for lines in range(1, count + 1):
+        for (_, start), (cost, spans) in [item for item in best.items() if item[0][0] == lines - 1]:
+            for end in ends:
+                width = sums[end] - sums[start]
+                if end <= start or width > WIDTH + 0.01:
+                    continue
+                candidate = (cost + (WIDTH - width) ** 2, [*spans, (start, end)])
+                if candidate[0] < best.get((lines, end), (float("inf"),))[0]:
+                    best[(lines, end)] = candidate
+    found = best.get((count, len(advances)))
+    return found[1] if found else None
+
+
 def _title_lines(title: str, font: str, bold: bool) -> list[Line]:
-    """Centred 二号 lines, balanced so a long title is not a full line over a stub."""
+    """Centred 二号 lines, broken between words where the title allows (one more line rather than
+    a word cut), balanced so a long title is not a full line over a stub."""
     advances = [_advance(font, ch) * _TITLE_SIZE for ch in title]
-    spans = _wrap(title, advances, WIDTH, WIDTH)
-    limit = sum(advances) / len(spans) if spans else WIDTH
-    while len(spans) > 1 and limit < WIDTH:
-        balanced = _wrap(title, advances, limit, limit)
-        if len(balanced) == len(spans):
-            spans = balanced
-            break
-        limit = min(limit + _TITLE_SIZE / 2, WIDTH)
+    fewest = len(_wrap(title, advances, WIDTH, WIDTH))
+    words = sorted(_title_breaks(title))
+    anywhere = [i for i in range(1, len(title)) if _breakable(title, i)]
+    spans = (_balanced(advances, fewest, words) or _balanced(advances, fewest + 1, words)
+             or _balanced(advances, fewest, anywhere) or _wrap(title, advances, WIDTH, WIDTH))
     return [Line(((title[s:e], font),), LEFT + (WIDTH - sum(advances[s:e])) / 2, _TITLE_SIZE, 0.0, bold)
             for s, e in spans]
 
@@ -239,16 +284,19 @@ def _unsealed_signature(organs: Sequence[str], date: str, font: str) -> Signatur
     return Signature(2 + len(organs), tuple(texts), (), _ink_depth(1 + len(organs)))
 
 
-def flow(doc: RedHeadDocument, fonts: FontSet) -> list[Line | Signature]:
-    """Everything after the red rule, in reading order, as lines and the signature block."""
+def flow(doc: RedHeadDocument, fonts: FontSet, main_to: bool = True) -> list[Line | Signature]:
+    """Everything after the red rule, in reading order, as lines and the signature block;
+    ``main_to`` False leaves the 主送 out (it goes into the 版记)."""
     indent = LEFT + 2 * CHAR
     flow: list[Line | Signature] = list(_title_lines(doc.title, fonts.xiaobiaosong, fonts.faux_bold))
-    if doc.main_to:
+    if doc.main_to and main_to:
         main_to = doc.main_to if doc.main_to.endswith("：") else doc.main_to + "："
         flow += [_BLANK, *_set([(main_to, fonts.fangsong)], LEFT, LEFT)]
+    else:
+        flow.append(_BLANK)   # the 正文 keeps its distance from the title when no 主送 stands between
     for paragraph in doc.body:
         if paragraph.strip():
-            flow += _set(_paragraph_runs(paragraph.strip(), fonts), indent, LEFT)
+            flow += _set(_paragraph_runs(paragraph.strip(), fonts), indent, LEFT, body=True)
     if doc.attachments:
         flow += [_BLANK, *_attachment_lines(doc.attachments, fonts.fangsong)]
     sign = _sealed_signature if doc.sealed else _unsealed_signature
@@ -291,37 +339,71 @@ def extent(item: Line | Signature) -> float:
     return _ink_depth(0, item.size) if isinstance(item, Line) else item.depth
 
 
-def paginate(flow: list[Line | Signature], first_top: float) -> list[list[tuple[float, Line | Signature]]]:
-    """Place items top-down, each with its top y; a page never starts with an empty line, and
-    the signature block takes the last text line along rather than stand alone on a page."""
-    pages: list[list[tuple[float, Line | Signature]]] = [[]]
+def paginate(flow: list[Line | Signature], first_top: float) -> list[Page]:
+    """Place items top-down, each with its top y; a page never starts with an empty line, and the
+    signature block goes where :func:`_settle` says."""
+    pages: list[Page] = [[]]
+    tops = [first_top]
     top = first_top
     for item in flow:
         if item is _BLANK and not pages[-1]:
             continue
+        if isinstance(item, Signature):
+            _settle(pages, tops, item)
+            top = pages[-1][-1][0] - item.lines * PITCH
+            continue
         if top - extent(item) < BOTTOM - 0.01:
-            carried = [pages[-1].pop()[1]] if isinstance(item, Signature) and pages[-1] else []
             pages.append([])
+            tops.append(TOP)
             top = TOP
-            for moved in carried:
-                pages[-1].append((top, moved))
-                top -= PITCH
+            if item is _BLANK:
+                continue
         pages[-1].append((top, item))
-        top -= PITCH if isinstance(item, Line) else item.lines * PITCH
+        top -= PITCH
     return pages
 
 
-def colophon(doc: RedHeadDocument, font: str) -> tuple[list[tuple[int, Line]], int, int]:
+def _settle(pages: list[Page], tops: list[float], block: Signature) -> None:
+    """Put the signature block on the page of the last line of 正文, so that no page holds a seal
+    without text (7.3.5): lines after it that ran onto a new page come back, and when the block
+    does not fit below them the page's lines close up (down to :data:`_MIN_PITCH`); failing
+    that, the block takes the lines from the last line of 正文 on along to a new page."""
+    k = len(pages) - 1
+    if k and not shows_body(pages[k]) and shows_body(pages[k - 1]):
+        k -= 1
+    items = [item for page in pages[k:] for _, item in page]
+    del pages[k + 1:], tops[k + 1:]
+    page_top = tops[k]
+    pitch = min(PITCH, (page_top - block.depth - BOTTOM) / len(items)) if items else PITCH
+    if pitch >= _MIN_PITCH:
+        pages[k][:] = [(page_top - n * pitch, item) for n, item in enumerate(items)]
+        pages[k].append((page_top - len(items) * pitch, block))
+        return
+    last = max((n for n, item in enumerate(items) if getattr(item, "body", False)), default=len(items) - 1)
+    last = last if last > 0 else len(items)   # all of a page cannot move: the block goes alone
+    kept, carried = items[:last], items[last:]
+    while carried and carried[0] is _BLANK:
+        carried.pop(0)
+    pages[k][:] = [(page_top - n * PITCH, item) for n, item in enumerate(kept)]
+    pages.append([(TOP - n * PITCH, item) for n, item in enumerate(carried)])
+    pages[-1].append((TOP - len(carried) * PITCH, block))
+    tops.append(TOP)
+
+
+def colophon(doc: RedHeadDocument, font: str, main_to: bool = False) -> tuple[list[tuple[int, Line]], int, int]:
     """版记 lines as (line index from the top of the 版记, line), the number of line boxes, and
-    the index of the line above which the thin rule goes (0 when there is none)."""
+    the index of the line above which the thin rule goes (0 when there is none). ``main_to``
+    puts the 主送 there too, a line above the 抄送 and set like it (7.4.2)."""
     lines: list[tuple[int, Line]] = []
     count = 0
-    if doc.cc:
-        cc = "抄送：" + doc.cc + ("" if doc.cc.endswith("。") else "。")
+    listed = [("主送：", doc.main_to.rstrip("："))] if main_to and doc.main_to else []
+    listed += [("抄送：", doc.cc)] if doc.cc else []
+    for label, names in listed:
         x = LEFT + CHAR
-        wrapped = _set([(cc, font)], x, x + run_advance("抄送：", font, SMALL_SIZE, 0), RIGHT - CHAR, SMALL_SIZE, 0.0)
-        lines += enumerate(wrapped)
-        count = len(wrapped)
+        text = label + names + ("" if names.endswith("。") else "。")
+        wrapped = _set([(text, font)], x, x + run_advance(label, font, SMALL_SIZE, 0), RIGHT - CHAR, SMALL_SIZE, 0.0)
+        lines += ((count + k, line) for k, line in enumerate(wrapped))
+        count += len(wrapped)
     thin = count
     if doc.printed_by or doc.printed_on:
         if doc.printed_by:
@@ -332,3 +414,19 @@ def colophon(doc: RedHeadDocument, font: str) -> tuple[list[tuple[int, Line]], i
             lines.append((count, Line(((issued, font),), x, SMALL_SIZE, 0.0)))
         count += 1
     return lines, count, thin if 0 < thin < count else 0
+
+
+def shows_body(page: Page) -> bool:
+    """Whether a page carries a line of 正文 (page 1 must, 7.3.2)."""
+    return any(getattr(item, "body", False) for _, item in page)
+
+
+def colophon_sheet(pages: int, fits: bool) -> tuple[int, int, int]:
+    """Where the 版记 goes after ``pages`` pages of body and attachments: on the last even page
+    (the back of the last sheet, 7.4), sharing the last page only when ``fits`` and that is even.
+    Returns the 版记 page's index, the pages in all, and how many pages from the first are
+    numbered: a blank page before the 版记 page and the 版记 page itself are not (7.5)."""
+    if fits and pages % 2 == 0:
+        return pages - 1, pages, pages
+    index = pages if pages % 2 else pages + 1   # 0-based: an odd index is an even page
+    return index, index + 1, pages + 1 if index == pages else pages

@@ -15,14 +15,16 @@ Where the standard leaves a choice, or the free fonts force one:
 - The issuer mark is 初号 (42 pt), compressed horizontally only when wider than the 版心. A
   joint document whose marks all end in "文件" gets the names stacked, spread to one width, with
   a single "文件" to their right; other joint marks are stacked, each centred. Four or more
-  issuers get a smaller face so that the stack stays within 60 mm and page 1 keeps its body.
-- Lines break between any two characters (no dictionary, so a title cannot be split at word
-  boundaries); closing punctuation never starts a line, a single one hangs in the right margin
-  (Word's default 允许标点溢出边界), and title lines are balanced to similar lengths.
+  issuers get a smaller face so that the stack stays within 60 mm, and any mark gets smaller
+  (0.8, 0.6) when page 1 would otherwise show no 正文 or the seal would leave its text.
+- Body lines break between any two characters except inside numbers and Latin words; closing
+  punctuation never starts a line, a single one hangs in the right margin (Word's default
+  允许标点溢出边界). Title lines break only between words (see :mod:`._layout`) and are balanced.
 - Seals are 42 mm; a joint document puts at most three in a row, the last one over the date,
   and moves the 附注 down when a seal would cover it.
 - A line fits on a page when its glyphs do: the grid's last line box may end below the 版心.
-- The 版记 goes on the last page, not the last even page: an electronic document has no sheets.
+- The 版记 goes on the last even page, as in print; PDF attachments are bound before it
+  (:mod:`.binding`).
 """
 
 from __future__ import annotations
@@ -49,19 +51,24 @@ from ._layout import (
     TRACK,
     WIDTH,
     Line,
+    Page,
     Signature,
     colophon,
+    colophon_sheet,
     extent,
     flow,
     paginate,
     run_advance,
     run_width,
+    shows_body,
 )
+from .binding import Placement, bind, page_count
 from .fonts import FontSet, load_fonts
 
 __all__ = ["ISSUERS_SEPARATOR", "RedHeadDocument", "RenderedPdf", "SealBox", "render"]
 
 _MARK_SIZE = 42                      # 初号
+_MARK_SCALES = (1.0, 0.8, 0.6)       # smaller marks tried when page 1 would lack 正文 or the seal its text
 _MARK_LEAD = 1.25                    # stacked joint marks, in mark sizes
 _MARK_STACK = 60 * mm                # tallest joint stack: four or more issuers get a smaller face
 _MARK_DROP = 35 * mm                 # mark top below the 版心 top
@@ -92,6 +99,7 @@ class RedHeadDocument:
     signing_organs: list[str]        # 发文机关署名, one per issuer
     date: datetime.date              # 成文日期
     attachments: Sequence[str] = ()  # 附件说明 names
+    attachment_files: Sequence[bytes | None] = ()  # their PDFs, by position, to bind after the body; None: separate
     copy_number: str | None = None   # 份号
     urgency: str = ""                # "" | "加急" | "特急"
     signers: Sequence[str] = ()      # 签发人 of an upward document
@@ -154,15 +162,15 @@ def _draw_line(c: canvas.Canvas, line: Line, top: float, color: tuple[float, ...
                    color=color)
 
 
-def _draw_mark(c: canvas.Canvas, marks: Sequence[str], font: str, bold: bool) -> float:
+def _draw_mark(c: canvas.Canvas, marks: Sequence[str], font: str, bold: bool, shrink: float) -> float:
     """The red issuer mark with its top 35 mm below the 版心 top; returns its bottom y. ``bold``
-    thickens a regular face that stands in for 小标宋."""
+    thickens a regular face that stands in for 小标宋; ``shrink`` scales the face down."""
     suffix = _JOINT_SUFFIX
     if len(marks) > 1 and all(m.endswith(suffix) and len(m) > len(suffix) for m in marks):
         names = [m[: -len(suffix)] for m in marks]
     else:
         names, suffix = list(marks), ""
-    size = min(_MARK_SIZE, _MARK_STACK / (1 + (len(names) - 1) * _MARK_LEAD))
+    size = min(_MARK_SIZE, _MARK_STACK / (1 + (len(names) - 1) * _MARK_LEAD)) * shrink
     lead = size * _MARK_LEAD
     widths = [run_width(name, font, size, 0) for name in names]
     stack = max(widths)
@@ -184,12 +192,12 @@ def _draw_mark(c: canvas.Canvas, marks: Sequence[str], font: str, bold: bool) ->
     return top - height
 
 
-def _draw_header(c: canvas.Canvas, doc: RedHeadDocument, fonts: FontSet) -> float:
-    """版头 on page 1; returns the y of the red rule."""
+def _draw_header(c: canvas.Canvas, doc: RedHeadDocument, fonts: FontSet, mark_scale: float = 1.0) -> float:
+    """版头 on page 1, the issuer mark ``mark_scale`` of its usual size; returns the y of the red rule."""
     corner = [(doc.copy_number, fonts.fangsong), (doc.urgency, fonts.hei)]
     for k, (text, font) in enumerate((t, f) for t, f in corner if t):
         _draw_line(c, Line(((text, font),), LEFT), TOP - k * PITCH)
-    top = _draw_mark(c, doc.issuer_marks, fonts.xiaobiaosong, fonts.faux_bold) - 2 * PITCH
+    top = _draw_mark(c, doc.issuer_marks, fonts.xiaobiaosong, fonts.faux_bold, mark_scale) - 2 * PITCH
     if doc.signers:
         rows = ["　".join(doc.signers[i:i + 2]) for i in range(0, len(doc.signers), 2)]
         names_x = RIGHT - CHAR - max(run_width(row, fonts.kai) for row in rows)
@@ -238,12 +246,44 @@ def _draw_page_number(c: canvas.Canvas, number: int, font: str) -> None:
                _NUMBER_TRACK)
 
 
+def _attachment_frames(doc: RedHeadDocument, first: int) -> list[tuple[str, Placement]]:
+    """Each page of the bound attachments from page index ``first`` on: the "附件N" it shows on
+    its first line ("" on the pages after an attachment's first) and what goes under it."""
+    frames = []
+    for number, source in enumerate(doc.attachment_files, 1):
+        for k in range(page_count(source) if source else 0):
+            mark = (f"附件{number}" if len(doc.attachments) > 1 else "附件") if k == 0 else ""
+            frames.append((mark, Placement(first + len(frames), source, k)))
+    return frames
+
+
 def _check(doc: RedHeadDocument) -> None:
     """Refuse what cannot be typeset rather than print a wrong document."""
     if not doc.issuer_marks or not doc.signing_organs:
         raise ValueError("红头文件需要发文机关标志和发文机关署名")
     if doc.urgency not in _URGENCIES:
         raise ValueError(f"紧急程度只能是“加急”或“特急”：{doc.urgency}")
+
+
+def _arrange(doc: RedHeadDocument, fonts: FontSet) -> tuple[list[Page], float, bool]:
+    """The pages after the red rule, the issuer mark's scale and whether the 主送 went into the 版记.
+
+    Page 1 must show 正文 (7.3.2) and the seal's page too (7.3.5). When the first layout breaks
+    either, a smaller issuer mark (the standard leaves its size free) makes room on page 1; only
+    when that is not enough does the 主送 list move into the 版记.
+    """
+    scratch = canvas.Canvas(io.BytesIO())   # measures the header without drawing it on the document
+    has_body = any(p.strip() for p in doc.body)
+    attempt: tuple[list[Page], float, bool] = ([], 1.0, False)
+    for moved in (False, True) if doc.main_to and has_body else (False,):
+        for scale in _MARK_SCALES:
+            first_top = _draw_header(scratch, doc, fonts, scale) - 2 * PITCH
+            attempt = paginate(flow(doc, fonts, main_to=not moved), first_top), scale, moved
+            pages = attempt[0]
+            sealed = next(page for page in pages if any(isinstance(item, Signature) for _, item in page))
+            if not has_body or (shows_body(pages[0]) and shows_body(sealed)):
+                return attempt
+    return attempt
 
 
 def render(doc: RedHeadDocument) -> RenderedPdf:
@@ -260,22 +300,32 @@ def render(doc: RedHeadDocument) -> RenderedPdf:
     # Every issuing organ, so a verifier can tell who must have sealed the document.
     c.setKeywords(ISSUERS_SEPARATOR.join(doc.signing_organs))
     c.setCreator("Gongwen")
-    pages = paginate(flow(doc, fonts), _draw_header(c, doc, fonts) - 2 * PITCH)
-    colophon_lines, count, thin = colophon(doc, fonts.fangsong)
+    pages, mark_scale, moved = _arrange(doc, fonts)
+    _draw_header(c, doc, fonts, mark_scale)
+    frames = _attachment_frames(doc, len(pages))
+    colophon_lines, count, thin = colophon(doc, fonts.fangsong, moved)
     last_bottom = min(top - extent(item) for top, item in pages[-1])
-    if count and last_bottom < BOTTOM + count * PITCH - 0.01:
-        pages.append([])
+    fits = not frames and last_bottom >= BOTTOM + count * PITCH - 0.01
+    total = numbered = len(pages) + len(frames)
+    colophon_page = -1
+    if count:
+        colophon_page, total, numbered = colophon_sheet(total, fits)
+    marks = {placement.page: mark for mark, placement in frames if mark}
     seal_boxes: list[SealBox] = []
-    for number, page in enumerate(pages):
+    for number in range(total):
         if number:
             c.showPage()
-        for top, item in page:
+        for top, item in pages[number] if number < len(pages) else ():
             if isinstance(item, Line):
                 _draw_line(c, item, top)
             else:
                 seal_boxes += _draw_signature(c, item, top, number, fonts.fangsong)
-        _draw_page_number(c, number + 1, fonts.song)
-    if count:
-        _draw_colophon(c, colophon_lines, count, thin)
+        if number in marks:   # "附件N" in 3号黑体 on the first line, flush left (7.3.7)
+            _draw_line(c, Line(((marks[number], fonts.hei),), LEFT), TOP)
+        if number < numbered:
+            _draw_page_number(c, number + 1, fonts.song)
+        if number == colophon_page:
+            _draw_colophon(c, colophon_lines, count, thin)
     c.save()
-    return RenderedPdf(buffer.getvalue(), len(pages), seal_boxes)
+    pdf = bind(buffer.getvalue(), [placement for _, placement in frames]) if frames else buffer.getvalue()
+    return RenderedPdf(pdf, total, seal_boxes)
