@@ -7,6 +7,7 @@ import io
 import itertools
 
 import pytest
+from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -16,7 +17,7 @@ from handlers.documents.models import Document
 from handlers.documents.typesetting import RENDERERS
 from handlers.documents.typesetting.redhead import render
 from tests.outgoing_support import NOTICE, act, start
-from tests.test_redhead import BOTTOM, LEFT, LINE, TOP, document, overlaps, text, word, words
+from tests.test_redhead import BOTTOM, LEFT, LINE, TOP, document, overlaps, poppler, text, word, words
 
 ORGANS = ["连云港市人民政府", "连云港市财政局", "连云港市教育局"]
 RECIPIENTS = "，".join(f"{name}人民政府" for name in (
@@ -159,13 +160,20 @@ def test_pdf_attachments_are_bound_after_the_body_with_their_mark_and_page_numbe
     assert annex[0] >= LEFT and annex[3] <= TOP - LINE + 0.5
 
 
+def black_png(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (width, height), 0).save(buffer, "PNG", dpi=(150, 150))
+    return buffer.getvalue()
+
+
 @pytest.mark.usefixtures("deployed")
-def test_typesetting_binds_the_pdf_attachments_and_leaves_other_files_separate(gongwen, org):
+def test_typesetting_binds_pdf_and_image_attachments_and_leaves_other_files_separate(gongwen, org):
     drafter = org.person("lyg.drafter")
     doc = start(gongwen, drafter)
     with gongwen.db.write() as session:
         document = session.get(Document, doc.id)
         for name, filename, content in (("任务分解表", "tasks.pdf", attachment_pdf(1)),
+                                        ("现场照片", "scan.png", black_png(600, 300)),
                                         ("联系人名单", "names.txt", "张三 13800000000".encode())):
             add_attachment(session, gongwen.files, document, name=name, filename=filename, content=content,
                            max_bytes=1 << 20)
@@ -175,4 +183,15 @@ def test_typesetting_binds_the_pdf_attachments_and_leaves_other_files_separate(g
     pages = page_texts(pdf)
     annex = next(k for k, page in enumerate(pages) if "Annex page 1" in page)
     assert "附件1" in pages[annex] and "2026年" in pages[annex - 1]   # right after the signed body
+    assert "附件2" in pages[annex + 1] and "附件3" not in "".join(pages)
     assert "张三" not in "".join(pages)
+    # the scan, 600 × 300 px at 150 dpi, is drawn at its size (101.6 × 50.8 mm) under the 附件2 line
+    png = poppler(pdf, "pdftoppm", "-r", "50", "-png", "-f", str(annex + 2), "-l", str(annex + 2), "-")
+    image = Image.open(io.BytesIO(png)).convert("L")
+    dark = [[image.getpixel((x, y)) < 60 for x in range(image.width)] for y in range(image.height)]
+    rows = [y for y, row in enumerate(dark) if sum(row) > 50]             # text lines are never this dark
+    columns = [x for x in range(image.width) if sum(dark[y][x] for y in rows) > 20]
+    mm = 25.4 / 50
+    assert (columns[-1] + 1 - columns[0]) * mm == pytest.approx(101.6, abs=1.5)
+    assert (rows[-1] + 1 - rows[0]) * mm == pytest.approx(50.8, abs=1.5)
+    assert rows[0] * mm >= 37 + 225 / 22 - 1                              # below the 版心's first line

@@ -16,6 +16,7 @@ from engine.registry import HandlerContext, handler
 from .drafting import recipients, unit_names
 from .models import DocStatus, DocType, Document, Urgency
 from .typesetting import RENDERERS
+from .typesetting.binding import image_as_pdf
 from .typesetting.redhead import RedHeadDocument
 
 # The official form documents are issued in; an OFD renderer would be chosen here.
@@ -31,12 +32,21 @@ def _printing_office(session: Session, unit: Unit) -> Unit:
 
 
 def _bound(session: Session, files: FileStore | None, document: Document) -> list[bytes | None]:
-    """The attachments' PDFs, by position, which the renderer binds after the body (GB/T 9704 7.3.7)
-    so the seal covers them; other formats stay separate files. Nothing without a file store."""
+    """The attachments as PDFs, by position, which the renderer binds after the body (GB/T 9704
+    7.3.7) so the seal covers them: PDFs as they are, images as a page; other formats (OFD, Word,
+    text) stay separate files. Nothing without a file store."""
     if files is None:
         return []
-    return [files.get(a.sha256) if session.get(StoredFile, a.sha256).media_type == "application/pdf" else None
-            for a in document.attachments]
+    bound: list[bytes | None] = []
+    for attachment in document.attachments:
+        media_type = session.get(StoredFile, attachment.sha256).media_type
+        if media_type == "application/pdf":
+            bound.append(files.get(attachment.sha256))
+        elif media_type.startswith("image/"):
+            bound.append(image_as_pdf(files.get(attachment.sha256)))
+        else:
+            bound.append(None)
+    return bound
 
 
 def layout(session: Session, document: Document, issuer_ids: list[int] | None = None,

@@ -1,8 +1,9 @@
-"""Binding PDF attachments into the red-header PDF, after the body and before the 版记 (GB/T 9704 7.3.7).
+"""Binding attachments into the red-header PDF, after the body and before the 版记 (GB/T 9704 7.3.7).
 
 The renderer draws each attachment page's frame: "附件N" on the first line of the first page and
 the page number; :func:`bind` then lays the attachment's own page under that frame, scaled to
 fit the 版心 below the first line, so that the attachment is inside the file the seal signs.
+PDFs are bound as they are, images (scans) as a page of their own (:func:`image_as_pdf`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from PIL import Image
 from pypdf import PdfReader, PdfWriter, Transformation
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
 
 from ._layout import HEIGHT, LEFT, PITCH, TOP, WIDTH
+
+_SCAN_DPI = 150  # an image that does not say its resolution is taken as a scan at this one
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,24 @@ def page_count(pdf: bytes) -> int:
         return len(reader.pages)
     except Exception:  # an uploaded file that only starts like a PDF can fail anywhere in pypdf
         return 0
+
+
+def image_as_pdf(image: bytes) -> bytes | None:
+    """A one-page PDF of an image at its own resolution, to bind like a PDF attachment; None for
+    an image that cannot be read (it stays a separate file)."""
+    try:
+        with Image.open(io.BytesIO(image)) as picture:
+            picture.load()
+            dpi = picture.info.get("dpi", (_SCAN_DPI, _SCAN_DPI))[0] or _SCAN_DPI
+            size = (picture.width * 72 / dpi, picture.height * 72 / dpi)
+            page_image = picture.convert("RGB") if picture.mode not in ("RGB", "L") else picture.copy()
+    except Exception:  # an upload that only starts like an image can fail anywhere in Pillow
+        return None
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=size, invariant=1)
+    page.drawImage(ImageReader(page_image), 0, 0, *size)
+    page.save()
+    return buffer.getvalue()
 
 
 def bind(pdf: bytes, placements: Sequence[Placement]) -> bytes:

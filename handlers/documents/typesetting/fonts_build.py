@@ -29,7 +29,7 @@ _MAX_ERROR = 1.0  # font units (of 1000 per em): where cubic curves become quadr
 
 def to_truetype(source: Path, target: Path) -> None:
     """Write the CFF-outlined OpenType font ``source`` as a glyf-outlined TrueType font ``target``."""
-    font = TTFont(source)
+    font = TTFont(source, recalcTimestamp=False)  # the same fonts, so the same PDFs, on every machine
     order = font.getGlyphOrder()
     glyphs = font.getGlyphSet()
     glyf = newTable("glyf")
