@@ -152,10 +152,16 @@ def gongwen_on(url: str, files_dir: Path, **settings: Any) -> Iterator[Gongwen]:
         gongwen.close()
 
 
-def seed(gongwen: Gongwen) -> demo.DemoOrg:
-    """The demo organisation and the deployed workflows/ folder (passwords hashed cheaply, see configure_process)."""
+def seed(gongwen: Gongwen, *, certificates: bool = True) -> demo.DemoOrg:
+    """The demo organisation and the deployed workflows/ folder (passwords hashed cheaply, see configure_process).
+
+    ``certificates``: its leaders get their personal certificates now, as 签发 and 批示 need; not for the
+    demo's stories (``seed_documents``), which issue them, with the CA, on the days they tell.
+    """
     with gongwen.db.write() as session:
         org = demo.seed(session)
+        if certificates:
+            demo.issue_personal_certificates(session, gongwen.settings, org)
     with gongwen.db.write() as session:
         deploy(session, collect([ROOT / "workflows"]))
     return org
