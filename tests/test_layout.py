@@ -113,6 +113,7 @@ def test_colophon_page_counts_for_one_three_and_five_pages_of_text():
     ("关于做好全市2026年度防汛抗旱和城市内涝防治工作的通知",
      ("做好", "全市", "2026", "年度", "防汛", "抗旱", "城市", "内涝")),
     ("连云港市人民政府办公室关于做好防汛抗旱工作的通知", ("办公室", "关于", "做好", "防汛", "抗旱", "工作")),
+    ("连云港市人民政府办公室关于进一步加强城镇燃气安全管理的通知", ("办公室", "关于进一步", "城镇", "燃气", "安全")),
 ])
 def test_title_lines_break_between_words_not_inside_them(title, terms):
     page = text(render(document(title=title)).pdf, "-f", "1", "-l", "1")

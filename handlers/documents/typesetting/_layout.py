@@ -167,12 +167,13 @@ def _set(runs: Sequence[tuple[str, str]], first_x: float, rest_x: float, right: 
 
 
 def _title_breaks(title: str) -> set[int]:
-    """Where a title may break without cutting a word: around "关于" (after the issuer's name,
-    before the matter), after a joining word or mark, before a quotation, around "的", after a date."""
+    """Where a title may break without cutting a word: before "关于" (after the issuer's name; 关于
+    stays with the matter it introduces), after a joining word or mark, before a quotation, around
+    "的", after a date."""
     breaks = set()
     for i, ch in enumerate(title):
         if title.startswith("关于", i):
-            breaks |= {i, i + 2}
+            breaks.add(i)
         if ch in _TITLE_AFTER:
             breaks.add(i + 1)
         if ch in _TITLE_BEFORE or ch == "的":
