@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.registry import form
 from handlers.seals.applications import ACTIONS, REISSUE_REASONS, RETURN_REASONS
+from handlers.seals.explanation import uploaded_by
 from handlers.seals.models import Seal, SealStatus
 
 from .fields import FormSchema, choice, text
@@ -28,12 +29,14 @@ ACTION_REASONS = {"reissue": REISSUE_REASONS, "return": RETURN_REASONS}
 _NAMED = ("apply", "rename")  # the actions that may name the new seal
 
 
-def seals_in_use(session: Session, person_id: int, unit_id: int) -> dict[str, list[tuple[str, str]]]:
-    """The applying unit's seals in use: the only ones an application may be about."""
+def what_an_applicant_picks(session: Session, person_id: int, unit_id: int) -> dict[str, list[tuple[str, str]]]:
+    """The applying unit's seals in use (the only ones an application may be about), and the files the
+    applicant uploaded (the only ones it may name)."""
     rows = session.execute(select(Seal.code, Seal.name).where(Seal.unit_id == unit_id,
                                                               Seal.status == SealStatus.ACTIVE)
                            .order_by(Seal.id)).all()
-    return {"seal_code": [(code, f"{code}（{name}）") for code, name in rows]}
+    return {"seal_code": [(code, f"{code}（{name}）") for code, name in rows],
+            "explanation_file": [(sha256, "") for sha256 in uploaded_by(session, person_id)]}
 
 
 class SealRequest(FormSchema):
@@ -42,6 +45,9 @@ class SealRequest(FormSchema):
     name = text("新印章名称（申请新印章或更名时填写，默认为单位名称）", 64, required=False)
     reason = fields.String(load_default=None, metadata={"label": "补发或缴回的原因", "options": REASONS})
     explanation = text("情况说明（补发须写明遗失或损坏的经过）", 500)
+    # Set by the page from the uploaded file (web/seals.py), never typed: a file's SHA-256 and name.
+    explanation_file = fields.String(load_default=None, metadata={"label": "情况说明附件"})
+    explanation_file_name = text("附件文件名", 200, required=False)
 
     @validates_schema
     def _what_the_action_needs(self, data, **kwargs):
@@ -60,6 +66,8 @@ class SealRequest(FormSchema):
             raise ValidationError("只有申请新印章或更名换发时填写印章名称", field_name="name")
         if action == "rename" and not data.get("name", "").strip():
             raise ValidationError("请填写更名后的印章名称", field_name="name")
+        if data.get("explanation_file_name") and not data.get("explanation_file"):
+            raise ValidationError("没有附件", field_name="explanation_file_name")
 
 
 def _moment(value: str) -> None:
@@ -94,7 +102,7 @@ class SealIssuing(FormSchema):
         return data
 
 
-form("seal_request", SealRequest, "forms/seal_request.html", "印章申请", choices=seals_in_use)
+form("seal_request", SealRequest, "forms/seal_request.html", "印章申请", choices=what_an_applicant_picks)
 form("seal_head_decision", decision("审核意见", {"approve": "同意", "return": "退回"}), "forms/seal_decision.html",
      "印章申请审核")
 form("seal_approval", SealIssuing, "forms/seal_decision.html", "印章审批")

@@ -196,3 +196,43 @@ def test_a_notice_from_draft_to_a_county_clerk_and_a_new_process_version(browser
     assert drafter.page.locator("h1").inner_text() == "起草公文稿"
     for person in (drafter, head, signer, clerk, sealer, admin):
         person.close()
+
+
+def test_a_county_renews_its_seal_from_the_browser_and_the_register_shows_both(browser, server, tmp_path):
+    title = "东海县人民政府办公室电子印章申请"
+
+    def open_task(person: Person, step: str):
+        person.page.goto(server + "/")
+        person.page.locator("#rows tr", has_text=title).filter(has_text=step).get_by_role("link").click()
+        person.page.wait_for_selector("h1")
+
+    keeper = Person(browser, server, "dh.drafter")
+    keeper.page.get_by_role("button", name="申请电子印章").click()
+    page = keeper.page
+    page.locator("#action").select_option(label="到期换发")
+    page.locator("#seal_code").select_option(index=1)  # the county's seal in use, the only one offered
+    old_code = page.locator("#seal_code").input_value()
+    page.locator("#explanation").fill("证书将于明年到期，申请换发")
+    scan = tmp_path / "换发申请.pdf"
+    scan.write_bytes(b"%PDF-1.7\n% signed request\n")
+    page.locator("#explanation_upload").set_input_files(str(scan))
+    keeper.submit()
+
+    head = Person(browser, server, "dh.leader")
+    open_task(head, "单位负责人审核")
+    assert head.page.get_by_role("link", name="换发申请.pdf").is_visible()
+    head.page.locator("#decision").select_option(label="同意")
+    head.submit()
+
+    province = Person(browser, server, "js.leader")
+    open_task(province, "签发单位审批")
+    assert "办理时限：2026-11-30 09:00" in province.page.content()
+    province.page.locator("#decision").select_option(label="同意，制发或办理")
+    province.submit()
+
+    keeper.page.goto(server + "/seals/register")
+    old = keeper.page.locator(f"#seal-{old_code}")
+    assert "已换发" in old.inner_text() and "替代" in old.inner_text()
+    keeper.shot("seal_register")
+    for person in (keeper, head, province):
+        person.close()

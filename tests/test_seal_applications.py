@@ -4,6 +4,7 @@ within 5 working days (reminded at 3 and 1 working days left); the register show
 Driven through the pages with Flask's test client; the timers are the engine's, fired on the test clock.
 """
 
+import io
 import re
 from datetime import datetime, timedelta
 
@@ -128,13 +129,24 @@ def test_a_lost_seal_is_reissued_with_a_written_explanation_and_distrusted_from_
     url = keeper.post("/seals/applications/new", data={"csrf_token": csrf_token(keeper, "/")}).headers["Location"]
     unexplained = _submit(keeper, url, {"action": "reissue", "seal_code": old.code, "reason": "lost"})
     assert unexplained.status_code == 422 and "必填" in unexplained.get_data(as_text=True)
-    _submit(keeper, url, {"action": "reissue", "seal_code": old.code, "reason": "lost",
-                          "explanation": "11月23日中午起存放印章介质的电脑被盗，已报警"})
-    _decide(app, "dh.leader", "单位负责人审核", {"decision": "approve"})
+    report = b"%PDF-1.7\n% police report\n"
+    assert f'enctype="multipart/form-data" action="/seals{url}/application"' in keeper.get(url).get_data(as_text=True)
+    _submit_to(keeper, url, f"/seals{url}/application", {
+        "action": "reissue", "seal_code": old.code, "reason": "lost",
+        "explanation": "11月23日中午起存放印章介质的电脑被盗，已报警",
+        "explanation_upload": (io.BytesIO(report), "扫描件/报案回执.pdf")})
+    head = logged_in(app, "dh.leader")
+    page = head.get(_task_url(head, "单位负责人审核")).get_data(as_text=True)
+    link = re.search(r'href="(/seals/applications/\d+/explanation)">报案回执.pdf</a>', page).group(1)
+    assert head.get(link).data == report
+    assert _submit(head, _task_url(head, "单位负责人审核"), {"decision": "approve"}).status_code == 302
 
     province = logged_in(app, "js.leader")
     task = _task_url(province, "签发单位审批")
     assert "遗失（私钥可能泄露）" in province.get(task).get_data(as_text=True)
+    assert province.get(link).data == report  # the issuing office reads the explanation's file too
+    for outsider in ("gy.drafter", "lyg.leader", "secadmin", "auditor"):
+        assert logged_in(app, outsider).get(link).status_code == 404
     future = _submit(province, task, {"decision": "approve", "invalid_since": "2026-11-25T09:00"})
     assert "失效起始时间应在印章制发" in future.get_data(as_text=True)
     assert [s.status for s in _seals(gongwen, org, "donghai_office")] == [SealStatus.ACTIVE]  # nothing changed
@@ -262,3 +274,50 @@ def test_hostile_values_are_refused_in_chinese_and_change_nothing(app, gongwen, 
     assert not_lost.status_code == 200 and "只有遗失补发时才能指定" in not_lost.get_data(as_text=True)
     assert [s.status for s in _seals(gongwen, org, "donghai_office")] == [SealStatus.ACTIVE]
     assert province.get(task).status_code == 200
+
+
+@pytest.mark.usefixtures("sealed")
+def test_an_explanations_file_is_checked_and_only_the_applicants_own_upload_is_accepted(app, gongwen, org):
+    from engine.models import StoredFile
+
+    def stored() -> int:
+        with gongwen.db.session() as session:
+            return session.scalar(select(func.count()).select_from(StoredFile))
+
+    (own,) = _seals(gongwen, org, "donghai_office")
+    form = {"action": "reissue", "seal_code": own.code, "reason": "damaged", "explanation": "介质损坏"}
+    before = stored()
+    keeper = logged_in(app, "dh.drafter")
+    url = keeper.post("/seals/applications/new", data={"csrf_token": csrf_token(keeper, "/")}).headers["Location"]
+    upload = f"/seals{url}/application"
+    program = _submit_to(keeper, url, upload, form | {"explanation_upload": (io.BytesIO(b"MZ\x90\x00"), "说明.exe")})
+    assert "不是允许的格式" in keeper.get(program.headers["Location"]).get_data(as_text=True)
+    assert stored() == before and keeper.get(url).status_code == 200  # refused: nothing kept, still to do
+
+    # Another applicant's file cannot be named by its hash, nor a name given without a file.
+    guanyun = logged_in(app, "gy.drafter")
+    other_url = guanyun.post("/seals/applications/new",
+                             data={"csrf_token": csrf_token(guanyun, "/")}).headers["Location"]
+    gy_seal = _seals(gongwen, org, "guanyun_office")[0].code
+    _submit_to(guanyun, other_url, f"/seals{other_url}/application",
+               form | {"seal_code": gy_seal, "explanation_upload": (io.BytesIO(b"%PDF-1.7 gy"), "gy.pdf")})
+    with gongwen.db.session() as session:
+        theirs = session.scalar(select(Task.form_data).where(Task.form_key == "seal_request",
+                                                             Task.state == TaskState.COMPLETED))["explanation_file"]
+    borrowed = _submit(keeper, url, form | {"explanation_file": theirs, "explanation_file_name": "gy.pdf"})
+    assert borrowed.status_code == 422 and "不是可选的值" in borrowed.get_data(as_text=True)
+    nameless = _submit(keeper, url, form | {"explanation_file_name": "假.pdf"})
+    assert nameless.status_code == 422 and "没有附件" in nameless.get_data(as_text=True)
+    # A form with mistakes keeps no file: it is stored only with a form that can be submitted.
+    wrong = _submit_to(keeper, url, upload,
+                       form | {"reason": "", "explanation_upload": (io.BytesIO(b"%PDF x"), "x.pdf")})
+    assert wrong.status_code == 422 and "请选择原因" in wrong.get_data(as_text=True)
+    assert stored() == before + 1  # guanyun's file only
+    # Someone else's task cannot be completed through the upload route either.
+    assert _submit_to(guanyun, url, upload, form).status_code == 404
+
+
+def _submit_to(client, page: str, action: str, data: dict):
+    """Post ``data`` as ``page``'s form would, to the form's ``action``."""
+    return client.post(action, data={"csrf_token": csrf_token(client, page), **data},
+                       content_type="multipart/form-data")

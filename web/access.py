@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import inbox
@@ -21,6 +22,8 @@ from engine.organisation import works_in
 from handlers.documents.models import Document
 from handlers.exchange.holdings import can_read, document_for_instance
 from handlers.exchange.models import Receipt
+from handlers.seals.applications import PROCESS_ID as SEAL_PROCESS
+from handlers.seals.applications import followed_units
 
 NO_TASK = "没有这个任务"
 NO_DOCUMENT = "没有这份公文"
@@ -100,3 +103,19 @@ def own_draft(db: Session, document_id: int, person_id: int) -> Document:
     if document is None or document.drafter_id != person_id:
         raise NotFound(NO_DOCUMENT)
     return document
+
+
+def followed_seal_application(db: Session, instance_id: int, person_id: int) -> ProcessInstance:
+    """A seal application of a unit whose seals the person follows, or one sent to such a unit to issue.
+
+    NotFound otherwise: another unit's application does not exist for them, nor for the three administrators.
+    """
+    instance = db.get(ProcessInstance, instance_id)
+    units = followed_units(db, person_id)
+    if instance is None or instance.process_id != SEAL_PROCESS or not units:
+        raise NotFound("没有这件申请")
+    if instance.owning_unit_id not in units and db.scalar(select(Task.id).where(
+            Task.instance_id == instance_id, Task.form_key == "seal_approval",
+            Task.candidate_unit_id.in_(units)).limit(1)) is None:
+        raise NotFound("没有这件申请")
+    return instance

@@ -9,12 +9,18 @@ The system administrator and the auditor hold no business role and see none of i
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+import uuid
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from marshmallow import ValidationError
 
 from engine import clock
-from engine.errors import GongwenError
-from engine.models import Person, Role
+from engine.errors import FormInvalid, GongwenError
+from engine.models import Person, ProcessInstance, Role
+from engine.registry import FORMS
+from handlers.documents.attachments import ATTACHMENT_MAX_BYTES
 from handlers.seals.applications import (
     ACTIONS,
     REISSUE_REASONS,
@@ -24,12 +30,15 @@ from handlers.seals.applications import (
     may_apply,
     start_application,
 )
+from handlers.seals.explanation import explanation_of, store_explanation
 from handlers.seals.history import seal_history
 
-from . import current_gongwen
+from . import access, current_gongwen
 from .auth import login_required
 from .drafting import first_task
-from .errors import refused
+from .errors import or_404, refused
+from .tasks import form_data
+from .tasks import task as task_page
 
 bp = Blueprint("seals", __name__, url_prefix="/seals")
 
@@ -88,3 +97,54 @@ def register() -> ResponseReturnValue:
                 abort(403)
             entries = seal_history(db, units=units)
     return render_template("seals/register.html", entries=entries)
+
+
+@bp.post("/tasks/<uuid:task_id>/application")
+@login_required
+def submit_application(task_id: uuid.UUID) -> ResponseReturnValue:
+    """The application form with the file its explanation may have: the file is checked and stored, then
+    the task completes as on any task page (which does it all when no file came)."""
+    gongwen = current_gongwen()
+    upload = request.files.get("explanation_upload")
+    with gongwen.db.session() as db:
+        row = or_404(access.actionable_task, db, task_id, g.person.id)
+        if row.form_key != "seal_request":
+            abort(404)
+        unit_id = db.get(ProcessInstance, row.instance_id).owning_unit_id
+        spec = FORMS["seal_request"]
+        data = form_data(spec, request.form)
+        try:
+            spec.load(data, offered=spec.offered(db, g.person.id, unit_id))
+        except ValidationError:
+            upload = None  # the task page lists what is wrong; a file is only kept with a valid form
+    if upload is None or not upload.filename:
+        return task_page(task_id=task_id)
+    back = redirect(url_for("tasks.task", task_id=task_id))
+    try:
+        with gongwen.db.write() as db:
+            data["explanation_file"], data["explanation_file_name"] = store_explanation(
+                db, gongwen.files, instance_id=row.instance_id, person_id=g.person.id, filename=upload.filename,
+                content=upload.read(), max_bytes=gongwen.settings.option(ATTACHMENT_MAX_BYTES))
+    except GongwenError as err:
+        refused("seal.explanation_refused", reason=type(err).__name__)
+        flash(f"未提交：{err}")
+        return back
+    try:
+        gongwen.runtime.complete(task_id, g.person.id, data)
+    except (FormInvalid, GongwenError) as err:  # changed meanwhile (e.g. the seal was revoked)
+        flash(f"未提交：{err}")
+        return back
+    flash(f"已办理：{row.name}")
+    return redirect(url_for("inbox.index"))
+
+
+@bp.get("/applications/<int:instance_id>/explanation")
+@login_required
+def explanation_file(instance_id: int) -> ResponseReturnValue:
+    """The file attached to an application's explanation, for the unit and the issuing office."""
+    gongwen = current_gongwen()
+    with gongwen.db.session() as db:
+        or_404(access.followed_seal_application, db, instance_id, g.person.id)
+        found = explanation_of(db, instance_id) or abort(404)
+    return Response(gongwen.files.get(found.sha256), mimetype=found.media_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}"})

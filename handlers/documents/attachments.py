@@ -79,22 +79,31 @@ def _text_kind(content: bytes) -> str | None:
     return None
 
 
-def add_attachment(session: Session, files: FileStore, document: Document, *, name: str, filename: str,
-                   content: bytes, max_bytes: int) -> Attachment:
-    """Check and store one attachment of a document still being drafted.
+def checked_file(filename: str, content: bytes, max_bytes: int) -> tuple[str, str]:
+    """(the file name without any folder part, the media type) of an upload Gongwen accepts; else Refused.
 
-    ``name`` is what the 附件说明 prints; ``filename`` only ever the name the person's file had, kept
-    for display without any folder part: names are data, never paths.
+    Names are data, never paths; the kind is judged by the bytes, never by the name.
     """
-    if document.status not in (DocStatus.DRAFTING, DocStatus.REVIEWING, DocStatus.RETURNED):
-        raise Refused("公文已签发，不能再更改附件")
-    name = clean(name, field="附件名称", max_length=100)
     filename = clean(re.split(r"[/\\]", filename or "")[-1], field="文件名", max_length=200)
     if len(content) > max_bytes:
         raise Refused(f"附件“{filename}”有 {size_text(len(content))}，超过 {size_text(max_bytes)} 的上限")
     media_type = sniff(content)
     if media_type is None:
         raise Refused(f"附件“{filename}”不是允许的格式（PDF、OFD、DOCX、WPS、TXT 或图片）")
+    return filename, media_type
+
+
+def add_attachment(session: Session, files: FileStore, document: Document, *, name: str, filename: str,
+                   content: bytes, max_bytes: int) -> Attachment:
+    """Check and store one attachment of a document still being drafted.
+
+    ``name`` is what the 附件说明 prints; ``filename`` only ever the name the person's file had, kept
+    for display (:func:`checked_file`).
+    """
+    if document.status not in (DocStatus.DRAFTING, DocStatus.REVIEWING, DocStatus.RETURNED):
+        raise Refused("公文已签发，不能再更改附件")
+    name = clean(name, field="附件名称", max_length=100)
+    filename, media_type = checked_file(filename, content, max_bytes)
     sha256 = files.put(session, content, media_type)
     attachment = Attachment(document_id=document.id, position=len(document.attachments) + 1, name=name,
                             filename=filename, sha256=sha256)
