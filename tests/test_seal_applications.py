@@ -321,3 +321,29 @@ def _submit_to(client, page: str, action: str, data: dict):
     """Post ``data`` as ``page``'s form would, to the form's ``action``."""
     return client.post(action, data={"csrf_token": csrf_token(client, page), **data},
                        content_type="multipart/form-data")
+
+
+@pytest.mark.usefixtures("sealed")
+def test_of_two_applications_for_one_seal_only_the_first_is_carried_out(app, gongwen, org):
+    (seal,) = _seals(gongwen, org, "finance")
+    for explanation in ("证书到期换发", "同一事项重复申请"):
+        _apply(app, "cz.clerk", {"action": "renew", "seal_code": seal.code, "explanation": explanation})
+        _decide(app, "cz.signer", "单位负责人审核", {"decision": "approve"})
+    city = logged_in(app, "lyg.leader")
+    first, second = re.findall(r'href="(/tasks/[0-9a-f-]+)">[^<]*</a></td>\s*<td>签发单位审批', city.get("/").text)
+    assert _submit(city, first, {"decision": "approve"}).status_code == 302
+    late = _submit(city, second, {"decision": "approve"})
+    assert late.status_code == 200 and f"印章 {seal.code} 已不在使用" in late.text
+    assert [s.status for s in _seals(gongwen, org, "finance")] == [SealStatus.SUPERSEDED, SealStatus.ACTIVE]
+    assert _submit(city, second, {"decision": "return", "opinion": "已换发，无需重复申请"}).status_code == 302
+
+
+def test_two_applications_for_a_first_seal_issue_one(app, gongwen, org):
+    for _ in range(2):
+        _apply(app, "cz.clerk", NEW_SEAL)
+        _decide(app, "cz.signer", "单位负责人审核", {"decision": "approve"})
+    city = logged_in(app, "lyg.leader")
+    first, second = re.findall(r'href="(/tasks/[0-9a-f-]+)">[^<]*</a></td>\s*<td>签发单位审批', city.get("/").text)
+    _submit(city, first, {"decision": "approve"})
+    assert "已有在用的印章" in _submit(city, second, {"decision": "approve"}).text
+    assert [s.status for s in _seals(gongwen, org, "finance")] == [SealStatus.ACTIVE]

@@ -139,14 +139,24 @@ def _head_of(session: Session, unit: Unit) -> int | None:
     return head.id if head is not None and head.status == PersonStatus.ACTIVE else None
 
 
+def _still_possible(session: Session, unit: Unit, application: dict) -> Seal | None:
+    """The seal the application is about (None for a new one), as the register stands now.
+
+    Checked when it is filed and again when it is carried out: two applications may be in flight at
+    once, and the first one done changes what the second may do.
+    """
+    if application["action"] != "apply":
+        return _seal_of(session, unit.id, application["seal_code"])
+    if session.scalar(select(Seal.id).where(Seal.unit_id == unit.id, Seal.status == SealStatus.ACTIVE)):
+        raise Refused(f"{unit.name}已有在用的印章；需要新印章请申请换发或补发")
+    return None
+
+
 @handler("check_seal_request")
 def check_seal_request(ctx: HandlerContext, unit_id: int, application: dict) -> dict:
     """Check the application against the register; name the unit's head and the office that issues."""
     unit = ctx.session.get(Unit, unit_id)
-    if application["action"] != "apply":
-        _seal_of(ctx.session, unit_id, application["seal_code"])
-    elif ctx.session.scalar(select(Seal.id).where(Seal.unit_id == unit_id, Seal.status == SealStatus.ACTIVE)):
-        raise Refused(f"{unit.name}已有在用的印章；需要新印章请申请换发或补发")
+    _still_possible(ctx.session, unit, application)
     office = issuing_office_for(ctx.session, unit)
     return {"issuing_office_id": office.id, "issuing_office": office.name, "head_id": _head_of(ctx.session, unit),
             "unit_name": unit.name}
@@ -169,7 +179,7 @@ def execute_seal_request(ctx: HandlerContext, unit_id: int, application: dict, d
     invalid_since = as_datetime(decision.get("invalid_since"))
     if invalid_since is not None and (action, application.get("reason")) != ("reissue", "lost"):
         raise Refused("只有遗失补发时才能指定原印章不再可信的时间")
-    old = None if action == "apply" else _seal_of(ctx.session, unit_id, application["seal_code"])
+    old = _still_possible(ctx.session, unit, application)
     if action in ("reissue", "return"):
         revoke_seal(ctx.session, ctx.settings, old, application["reason"], invalid_since=invalid_since,
                     actor_id=actor)
