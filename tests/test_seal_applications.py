@@ -98,6 +98,8 @@ def test_a_county_seal_goes_from_the_browser_to_issued_within_five_working_days(
     assert not any("超过" in text for text in _told(gongwen, leader))
 
     keeper = logged_in(app, "dh.drafter")
+    finished = re.search(r'href="(/instances/\d+)"', keeper.get("/?view=finished").text).group(1)
+    assert keeper.get(finished).headers["Location"].endswith("/seals/applications#application-" + finished[11:])
     listing = keeper.get("/seals/applications").get_data(as_text=True)
     assert f"办结：制发新印章 {seal.code}" in listing
     for login in ("dh.drafter", "js.leader", "secadmin"):  # the unit, the issuing office, the security officer

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import GongwenError
+from engine.errors import GongwenError, NotFound
 from engine.models import Person, RoleGrant, Task, TaskState
 from handlers.documents.drafting import draft_values
 from handlers.documents.layout import preview
@@ -71,8 +71,13 @@ def document_pdf(document_id: int) -> ResponseReturnValue:
 @bp.route("/instances/<int:instance_id>")
 @login_required
 def instance_page(instance_id: int) -> ResponseReturnValue:
-    """A process I took part in: its document's page."""
+    """A process I took part in: its document's page, or for a seal application, its row in the list."""
     with current_gongwen().db.session() as db:
+        try:
+            access.followed_seal_application(db, instance_id, g.person.id)
+            return redirect(url_for("seals.list_applications", _anchor=f"application-{instance_id}"))
+        except NotFound:
+            pass  # not a seal application they follow: a document's process, or nothing of theirs
         document = or_404(access.instance_document, db, instance_id, g.person.id)
         return redirect(url_for("documents.document_page", document_id=document.id))
 
