@@ -7,7 +7,9 @@ STAMP := $(VENV)/.installed
 # poppler: pdfsig/pdftoppm/pdftotext for checking sealed PDFs; the fonts are embedded in every PDF.
 # The Song, Kai and Hei packages are the fonts' fallbacks; the faces used are Fandol's (FONTS_BUILD below).
 # chromium: the browser tests drive Debian's Chromium with Playwright.
-APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei chromium
+# libnss3-tools: certutil, to trust Gongwen's root in the NSS store pdfsig checks seals against;
+# openssl: the tests check Gongwen's RFC 3161 timestamps with `openssl ts -verify`.
+APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei chromium libnss3-tools openssl
 
 .PHONY: demo test services
 

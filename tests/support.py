@@ -7,6 +7,7 @@ import itertools
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,23 @@ def program(name: str) -> str:
     path = shutil.which(name)
     require(path is not None, f"the program {name}")
     return path
+
+
+def pdfsig(pdf: Path, root_pem: bytes | None = None) -> str:
+    """What poppler's ``pdfsig`` prints for ``pdf``: with ``root_pem``, from an NSS store (``certutil``)
+    that trusts that root, as an office that imported Gongwen's root would see it. pdfsig exits 2 for a
+    PDF without signatures, which its output also says: the exit status is not checked."""
+    if root_pem is None:
+        return subprocess.run([program("pdfsig"), str(pdf)], capture_output=True, text=True).stdout
+    store = pdf.parent / f"nss-{pdf.stem}"
+    store.mkdir(exist_ok=True)
+    (store / "root.pem").write_bytes(root_pem)
+    certutil = program("certutil")
+    subprocess.run([certutil, "-N", "-d", f"sql:{store}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run([certutil, "-A", "-d", f"sql:{store}", "-n", "gongwen-root", "-t", "CT,C,C",
+                    "-i", str(store / "root.pem")], check=True, capture_output=True)
+    return subprocess.run([program("pdfsig"), "-nssdir", f"sql:{store}", str(pdf)],
+                          capture_output=True, text=True).stdout
 
 
 def csrf_token(client, path: str = "/login") -> str:

@@ -4,14 +4,19 @@
 are tested with the documents they work on.
 """
 
+import io
+import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import celery
 import click
 import flask
 import pytest
+from asn1crypto import cms
 from click.testing import CliRunner
+from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
@@ -27,7 +32,7 @@ from handlers.documents.models import Document, Urgency
 from handlers.documents.numbering import allocate
 from handlers.exchange.deadlines import Measure, deadline_rules
 from handlers.exchange.models import Receipt, ReceiptStatus
-from tests.support import ROOT, audit_protection_lifted, bpmn, deploy_bytes, flows, service_task
+from tests.support import ROOT, audit_protection_lifted, bpmn, deploy_bytes, flows, pdfsig, program, service_task
 from web.cli import main
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")  # GONGWEN_NOW of the ``run`` fixture
@@ -37,6 +42,7 @@ EVERY_COMMAND = {
     "users create", "users freeze", "users unfreeze", "users grant", "incidents list", "incidents retry",
     "messages dead", "calendar set", "calendar entered", "verify", "numbers next", "receipts",
     "archive export", "archive check", "deadline", "backup", "restore",
+    "ca export-root", "seals list", "seals revoke",
 }
 
 
@@ -73,6 +79,70 @@ def test_demo_seeds_and_prints_logins_then_deploy_is_a_no_op(run):
     assert "已部署为第 1 版" not in result.output
     again = run("deploy", str(ROOT / "workflows"))
     assert again.exit_code == 0 and "leave.bpmn：流程 leave 与第 1 版相同，未改动" in again.output
+
+
+def test_every_seal_in_the_demos_files_is_valid_and_trusted_for_pdfsig_with_the_exported_root(run, tmp_path):
+    assert run("demo").exit_code == 0
+    assert run("ca", "export-root", str(tmp_path / "root.pem")).exit_code == 0
+    root = (tmp_path / "root.pem").read_bytes()
+    pdfs = [p for p in (tmp_path / "files").rglob("*") if p.is_file() and p.read_bytes()[:5] == b"%PDF-"]
+    seals, archived = 0, []
+    for path in pdfs:
+        copy = tmp_path / "checked" / f"{path.name}.pdf"
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_bytes(path.read_bytes())
+        out = pdfsig(copy, root)
+        for signature in out.split("Signature #")[1:]:
+            if "Signature Field Name: Archive-" in signature:
+                # Poppler 22 cannot check RFC 3161 document timestamps ("Signature Type: unknown");
+                # OpenSSL checks the archive timestamp below, and Gongwen does.
+                archived.append(copy)
+                continue
+            seals += 1
+            assert "Signature is Valid." in signature and "Certificate is Trusted." in signature, (path, out)
+    assert seals >= 3 and len(archived) == 1
+    result = run("verify", str(archived[0]))
+    assert result.exit_code == 0 and "✓ 归档时间戳有效" in result.output and "✓ 盖章时间可信" in result.output
+    assert openssl_verifies_the_archive_timestamp(archived[0], tmp_path / "root.pem")
+
+
+def test_seals_are_listed_and_revoked_from_the_command_line_with_the_time_a_lost_key_was_distrusted(run, tmp_path):
+    before = run("ca", "export-root", str(tmp_path / "root.pem"))
+    assert before.exit_code == 1 and "尚未建立电子印章证书体系" in before.output
+    run("demo")
+    listed = run("seals", "list", "--unit", "连云港市人民政府办公室").output.splitlines()
+    assert len(listed) == 1 and "在用" in listed[0]
+    code = listed[0].split()[0]
+
+    for options, refusal in [(["--reason", "damaged", "--invalid-since", "2026-11-23T09:00"], "只有印章遗失"),
+                             (["--reason", "lost", "--invalid-since", "上周一"], "时间格式不对"),
+                             (["--reason", "lost", "--invalid-since", "2030-01-01T00:00"], "失效起始时间应在"),
+                             (["--reason", "misplaced"], "Invalid value")]:
+        refused = run("seals", "revoke", code, *options)
+        assert refused.exit_code != 0 and refusal in refused.output and "Traceback" not in refused.output
+    assert "在用" in run("seals", "list", "--unit", "连云港市人民政府办公室").output  # nothing changed
+
+    assert run("seals", "revoke", code, "--reason", "lost", "--invalid-since", "2026-11-23T09:00").exit_code == 0
+    (line,) = run("seals", "list", "--unit", "连云港市人民政府办公室").output.splitlines()
+    assert "已吊销" in line and "印章遗失或私钥泄露" in line and "自 2026-11-23 09:00 起不再可信" in line
+    again = run("seals", "revoke", code, "--reason", "lost")
+    assert again.exit_code == 1 and "已经吊销" in again.output
+    assert "没有编号为 GW-404 的印章" in run("seals", "revoke", "GW-404", "--reason", "lost").output
+
+
+def openssl_verifies_the_archive_timestamp(pdf: Path, root: Path) -> bool:
+    """``openssl ts -verify`` of the document timestamp's token against the bytes its /ByteRange covers."""
+    data = pdf.read_bytes()
+    (stamp,) = [s for s in PdfFileReader(io.BytesIO(data)).embedded_signatures
+                if s.sig_object_type == "/DocTimeStamp"]
+    a, b, c, d = stamp.sig_object["/ByteRange"]
+    (pdf.parent / "covered.bin").write_bytes(data[a:a + b] + data[c:c + d])
+    # /Contents holds the token's DER followed by zero padding; asn1crypto reads just the token.
+    (pdf.parent / "token.der").write_bytes(cms.ContentInfo.load(stamp.sig_object["/Contents"].original_bytes).dump())
+    out = subprocess.run([program("openssl"), "ts", "-verify", "-data", str(pdf.parent / "covered.bin"),
+                          "-in", str(pdf.parent / "token.der"), "-token_in", "-CAfile", str(root)],
+                         capture_output=True, text=True)
+    return "Verification: OK" in out.stdout
 
 
 def test_demo_drives_documents_into_every_state_once(run, database_url):

@@ -76,7 +76,7 @@ def test_the_sealed_file_records_the_signers_algorithm_and_format(gongwen, seale
     sent = send(gongwen, sealed)
     signer = SIGNERS["pades-ecdsa-p256"]
     assert (sent.seal_algorithm, sent.sealed_format) == (signer.algorithm, signer.format) == \
-        ("ECDSA-P256-SHA256", "PAdES")
+        ("ECDSA-P256-SHA256", "PAdES-B-LT")
 
 
 def _count(gongwen, *where) -> int:

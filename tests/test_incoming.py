@@ -1,5 +1,7 @@
 """The receiving half (收文) and the end of a document's life, with the demo organisation."""
 
+import hashlib
+import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,8 +11,8 @@ from engine import clock
 from engine.calendar import WorkCalendar
 from engine.errors import Refused
 from engine.models import InstanceStatus, ProcessInstance
-from handlers.archive.archiving import check_package, export_package
 from handlers.archive.models import ArchiveItem
+from handlers.archive.packages import check_package, export_package
 from handlers.documents.models import Document, Urgency
 from handlers.exchange.deadlines import set_deadline, sign_for_window
 from handlers.exchange.models import Receipt, ReceiptStatus
@@ -130,6 +132,32 @@ def test_a_document_to_three_counties_from_dispatch_to_archive(gongwen, sealed, 
         report = check_package(session, folder)
     assert [(c.name, c.ok) for c in report] == [("真实性", True), ("完整性", True), ("可用性", True), ("安全性", True)]
 
+    checks = {c.name: c for c in report}
+    assert "archived_copy.pdf：电子印章验证通过；归档时间戳" in "".join(checks["真实性"].passed)
+    assert "元数据中的题名、文件编号、页数与文件一致" in checks["真实性"].passed
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert metadata["签发人"] == org.person("lyg.signer").name and metadata["发布层次"] == "发至县级"
+    (signature,) = metadata["电子签名"]
+    assert signature["时间来源"] == "可信时间戳" and "BEGIN CERTIFICATE" in signature["证书"]
+    assert metadata["电子属性"]["计算机文件大小"] == (folder / "document.pdf").stat().st_size
+
+    # A second export (elsewhere) does not disown the first package.
+    with gongwen.db.write() as session:
+        export_package(session, gongwen.files, session.get(ArchiveItem, item.id), tmp_path / "again")
+    with gongwen.db.session() as session:
+        assert all(c.ok for c in check_package(session, folder))
+
+    # Metadata that no longer describes the file is found out, even with the manifest rewritten to match.
+    metadata["题名"] = "关于别的事项的通知"
+    (folder / "metadata.json").write_text(json.dumps(metadata, ensure_ascii=False))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["metadata.json"] = hashlib.sha256((folder / "metadata.json").read_bytes()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False))
+    with gongwen.db.session() as session:
+        forged = {c.name: c for c in check_package(session, folder)}
+    assert not forged["安全性"].ok
+    assert any(p.startswith("元数据与文件不符：题名") for p in forged["真实性"].problems)
+
     copy = folder / "archived_copy.pdf"
     data = bytearray(copy.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -182,9 +210,9 @@ def test_sign_for_is_refused_when_verification_fails_but_return_stays_possible(g
             at = pdf.index(b"/Creator")
             pdf[at + 4] = ord("7")
             doc.sealed_sha256 = gongwen.files.put(session, bytes(pdf), "application/pdf")
-        elif spoil == "revoke":
-            revoke_seal(session, gongwen.settings, session.scalar(select(Seal).where(
-                Seal.unit_id == org.unit("city_office").id)), "lost")
+        elif spoil == "revoke":  # lost, and distrusted from before it sealed this document
+            seal = session.scalar(select(Seal).where(Seal.unit_id == org.unit("city_office").id))
+            revoke_seal(session, gongwen.settings, seal, "lost", invalid_since=seal.valid_from)
         elif spoil == "other_issuer":
             issuer = session.scalar(select(DocumentIssuer).where(DocumentIssuer.document_id == doc.id))
             issuer.unit_id = org.unit("finance").id

@@ -10,7 +10,7 @@ from handlers.documents.models import DocStatus, Document
 from handlers.exchange.models import Receipt, ReceiptStatus
 from handlers.seals.register import verify
 from tests.outgoing_support import NOTICE, act, document, start, task_of, trail
-from tests.support import program, ready_for
+from tests.support import pdfsig, ready_for
 
 pytestmark = pytest.mark.usefixtures("deployed")
 
@@ -226,8 +226,11 @@ def test_gongwen_verify_accepts_the_sealed_file_and_refuses_a_changed_byte(gongw
     assert result.exit_code == 0, result.output
     assert "✓ 签章单位与发文机关一致" in result.output and result.output.strip().endswith("验证通过")
 
-    pdfsig = subprocess.run([program("pdfsig"), str(good)], capture_output=True, text=True)
-    assert "Signature is Valid" in pdfsig.stdout and "Total document signed" in pdfsig.stdout
+    assert "✓ 盖章时间可信" in result.output
+    # An office that imported Gongwen's root (exported by the CLI) sees the seal valid and trusted.
+    assert run("ca", "export-root", str(tmp_path / "root.pem")).exit_code == 0
+    out = pdfsig(good, (tmp_path / "root.pem").read_bytes())
+    assert "Signature is Valid." in out and "Certificate is Trusted." in out
 
     content = good.read_bytes()
     at = content.index(b"/Creator")  # inside the signed bytes: one changed letter

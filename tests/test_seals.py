@@ -81,11 +81,8 @@ def test_applications_that_make_no_sense_are_refused(gongwen, org):
     assert invalid.value.errors == {"seal_code": ["不是可选的值"]}
 
 
-def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_clock):
-    from web import demo
-
-    with gongwen.db.write() as session:
-        demo.issue_seals(session, gongwen.settings, org, ["city_office"])
+def _seal_a_notice(gongwen, org) -> bytes:
+    """A notice of the city office drafted, signed off and sealed: its sealed PDF."""
     drafter = org.person("lyg.drafter")
     doc = start(gongwen, drafter)
     act(gongwen, drafter, "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
@@ -94,7 +91,16 @@ def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_cloc
     act(gongwen, org.person("lyg.signer"), "签发", {"decision": "approve"})
     act(gongwen, drafter, "校对", {"decision": "ok"})
     act(gongwen, org.person("lyg.sealer"), "用印", {"confirm": True})
-    pdf = gongwen.files.get(document(gongwen, doc.id).sealed_sha256)
+    return gongwen.files.get(document(gongwen, doc.id).sealed_sha256)
+
+
+def test_documents_sealed_before_a_revocation_keep_verifying_unless_the_key_was_distrusted_earlier(
+        gongwen, org, fixed_clock):
+    from web import demo
+
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office"])
+    pdf = _seal_a_notice(gongwen, org)
     with gongwen.db.session() as session:
         assert verify(session, pdf, ["连云港市人民政府办公室"]).ok
         wrong = verify(session, pdf, ["连云港市财政局"])  # signed by a unit other than the one named
@@ -108,7 +114,24 @@ def test_revoking_a_seal_fails_every_document_it_sealed(gongwen, org, fixed_cloc
     fixed_clock.advance(timedelta(minutes=1))
     with gongwen.db.session() as session:
         report = verify(session, pdf, ["连云港市人民政府办公室"])
-    assert not report.ok and report.reason.startswith("未被吊销")
+    # Sealed (by its timestamp) before the seal was revoked: it keeps its legal force.
+    assert report.ok, report.reason
+    assert "早于吊销时间" in next(c.detail for c in report.checks if c.key == "revocation")
+
+    # A lost seal whose key is distrusted from before the document was sealed takes the document with it.
+    from handlers.seals.register import revoke_seal
+
+    (_, replacement) = _seals(gongwen, org.unit("city_office"))
+    lost_pdf = _seal_a_notice(gongwen, org)
+    fixed_clock.advance(timedelta(days=2))
+    with gongwen.db.write() as session:
+        revoke_seal(session, gongwen.settings, session.get(Seal, replacement.id), "lost",
+                    invalid_since=replacement.valid_from)
+    with gongwen.db.session() as session:
+        lost = verify(session, lost_pdf, ["连云港市人民政府办公室"])
+        still = verify(session, pdf, ["连云港市人民政府办公室"])
+    assert not lost.ok and lost.reason.startswith("未被吊销") and "起不再可信" in lost.reason
+    assert still.ok, still.reason
 
 
 def test_renewal_and_renaming_supersede_without_revoking_and_an_expired_seal_cannot_seal(gongwen, org, fixed_clock):

@@ -1,4 +1,4 @@
-"""Rate limits on what an attacker would repeat: logging in, getting API tokens, starting documents.
+"""Rate limits on what an attacker would repeat: logging in, getting API tokens, starting documents, timestamps.
 
 Per login name (a password guessed from many addresses) and per address (many names tried from
 one), and per person for new documents. Counters live in Redis when Gongwen has a Redis broker,
@@ -22,6 +22,7 @@ LIMITS = {
     "api.token": [("10 per minute", "login"), ("60 per minute", "address")],
     "drafting.new_document": [("30 per minute", "person")],
     "api.create_document": [("30 per minute", "person")],
+    "trust.timestamp": [("120 per minute", "address")],
 }
 
 

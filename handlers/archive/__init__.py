@@ -1,3 +1,3 @@
 """Archiving (归档): archive codes, the archived copy, packages and the four-properties check."""
 
-from . import archiving  # noqa: F401  (registrations)
+from . import archiving, packages  # noqa: F401  (registrations)

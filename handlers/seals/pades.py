@@ -1,4 +1,4 @@
-"""Sealing a PDF (a visible PAdES signature) and verifying the seals on one.
+"""Sealing a PDF: a visible PAdES signature with its timestamp and validation data, and archive timestamps.
 
 ``sign_pdf`` adds one seal as an incremental update: a PAdES signature (subfilter
 ``ETSI.CAdES.detached``, SHA-256, ECDSA) in a new signature field whose appearance is the seal
@@ -6,27 +6,25 @@ picture from :func:`handlers.seals.seal_image.draw_seal`. Calling it again on th
 another field name and box, adds a further seal (joint documents); earlier seals stay valid
 because adding a signature field is an allowed change.
 
-``Verifier`` (or the one-shot ``verify_pdf``) checks every seal in a PDF offline against
-Gongwen's roots, issuing-CA certificates and CRLs, and never raises for a bad document: it
-returns a :class:`VerificationReport`. Revocation checking uses pyhanko's ``"require"`` mode, the
-strictest: every certificate below the root must be covered by a current CRL among ``crls``, so
-a missing or expired CRL fails the document instead of silently passing it (``"hard-fail"``
-only insists when a certificate names a CRL distribution point; ``"soft-fail"`` accepts revoked
-seals when the CRL is missing).
+With a ``timestamper`` the signature carries an RFC 3161 signature timestamp (PAdES B-T): the
+proven time the seal is judged at for decades. With :class:`LongTermMaterial` the certificates
+and CRLs a verifier needs are written into the document security store in a further
+incremental update (PAdES B-LT), so the document can be validated without Gongwen.
 
-Validation happens at ``now`` (default: the current time): the seal certificate must be valid
-and unrevoked then. A seal revoked today therefore fails on every document it sealed before;
-"valid when sealed" semantics need timestamps, which Gongwen does not add yet.
+``archive_timestamp`` adds a document timestamp over everything (PAdES B-LTA), in a signature
+field whose appearance is a picture (the 归档章): adding a signature field with its appearance
+is an allowed change for the seals before it, so they keep verifying, in pyhanko and in pdfsig.
+
+Verification is :mod:`handlers.seals.validation`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import io
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass
 
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
@@ -34,55 +32,62 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils import content, layout
+from pyhanko.pdf_utils import content, generic, layout
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.ades.report import AdESIndeterminate
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.settings import KeyUsageConstraints
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import StaticStampStyle
-from pyhanko_certvalidator import CertificateValidator, ValidationContext, errors
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .pki import DOCUMENT_SIGNING, RevocationReason, seal_id_of, unit_name_of
+from .pki import unit_name_of
 
-__all__ = ["Check", "VerificationReport", "Verifier", "sign_pdf", "verify_pdf"]
+__all__ = ["LongTermMaterial", "archive_timestamp", "sign_pdf"]
 
 # Reserving the /Contents hole up front spares pyhanko a dry-run signature to measure it, and a
 # tight hole is faster to verify (pyhanko parses the hex digits one by one). The CMS blob is the
 # certificates, the issuer's name twice (signer id, ESS signing-certificate attribute) and about
 # 370 bytes of fixed structure with the ECDSA signature; 1 KiB covers that with room to spare.
 _CMS_OVERHEAD = 1024
+# A timestamp token from Gongwen's TSA: TSTInfo, signed attributes and signature (~600 bytes),
+# plus its certificates; 1 KiB of structure is ample.
+_TOKEN_OVERHEAD = 1024
 
-# Seal certificates are made for signing documents (pki.issue_seal_certificate); refuse others.
-_KEY_USAGE = KeyUsageConstraints(
-    key_usage={"digital_signature", "non_repudiation"},
-    match_all_key_usages=True,
-    extd_key_usage={DOCUMENT_SIGNING.dotted_string},
-)
-
-_SEAL_LAYOUT = layout.SimpleBoxLayoutRule(
+_STAMP_LAYOUT = layout.SimpleBoxLayoutRule(
     x_align=layout.AxisAlignment.ALIGN_MID,
     y_align=layout.AxisAlignment.ALIGN_MID,
     margins=layout.Margins.uniform(0),
 )
 
-_LABELS = {
-    "format": "文件格式",
-    "signed": "含电子签章",
-    "integrity": "文件完整",
-    "signature": "签名有效",
-    "chain": "证书链可信",
-    "revocation": "未被吊销",
-    "signer": "签章单位与发文机关一致",
-}
+# pyhanko warns on every DSS update that it may not fetch; Gongwen never fetches by design.
+logging.getLogger("pyhanko.sign.validation.dss").setLevel(logging.ERROR)
 
-# Dates in messages are Beijing time, as users read them.
-_BEIJING = timezone(timedelta(hours=8))
 
+@dataclass(frozen=True)
+class LongTermMaterial:
+    """What a verifier needs years later, written into the document security store (DSS).
+
+    ``certificates``: the whole chain of every seal and of the TSA, root included; ``crls``: the
+    current CRL of every CA in those chains.
+    """
+
+    certificates: Sequence[x509.Certificate]
+    crls: Sequence[x509.CertificateRevocationList | bytes]
+
+    def add_to(self, pdf: bytes) -> bytes:
+        """``pdf`` with this material in its DSS, as one incremental update."""
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        self.supply(writer)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    def supply(self, writer: IncrementalPdfFileWriter) -> None:
+        DocumentSecurityStore.supply_dss_in_writer(
+            writer, None, certs=[_asn1_certificate(c) for c in self.certificates],
+            crls=[asn1_crl.CertificateList.load(c if isinstance(c, bytes) else c.public_bytes(Encoding.DER))
+                  for c in self.crls])
 
 
 # -- signing ---------------------------------------------------------------------------------------------
@@ -100,12 +105,15 @@ def sign_pdf(
     field_name: str,
     reason: str,
     location: str,
+    timestamper: TimeStamper | None = None,
+    long_term: LongTermMaterial | None = None,
 ) -> bytes:
     """``pdf`` with one more seal: a visible PAdES signature in a new field ``field_name``.
 
     ``key`` and ``certificate`` are the seal's; ``chain`` the certificates to embed so that a
     verifier can reach the root (at least the issuing CA). ``seal_pdf`` is drawn, scaled to fit,
-    in ``box`` = (x1, y1, x2, y2) in PDF points on page ``page`` (0-based).
+    in ``box`` = (x1, y1, x2, y2) in PDF points on page ``page`` (0-based). ``timestamper`` adds
+    a signature timestamp; ``long_term`` then writes the validation data into the DSS.
     """
     if key.public_key() != certificate.public_key():
         raise ValueError("印章私钥与印章证书不匹配")
@@ -118,20 +126,76 @@ def sign_pdf(
         location=location,
         name=unit_name_of(certificate),
     )
-    style = StaticStampStyle(background=_SealPage(seal_pdf), border_width=0, background_opacity=1.0,
-                             background_layout=_SEAL_LAYOUT)
     pdf_signer = signers.PdfSigner(
         meta,
         signer=_KeySigner(key, certificate, chain),
-        stamp_style=style,
+        stamp_style=_picture_style(seal_pdf),
         new_field_spec=fields.SigFieldSpec(field_name, on_page=page, box=box),
+        timestamper=timestamper,
     )
-    out = io.BytesIO()
     # pyhanko counts the reservation in hex digits: two per byte.
     reserved = 2 * (_CMS_OVERHEAD + 2 * len(certificate.issuer.public_bytes())
                     + sum(len(_der(cert)) for cert in embedded))
+    if timestamper is not None:
+        token = _token_size(timestamper)
+        reserved = None if token is None else reserved + 2 * token
+    out = io.BytesIO()
     pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), output=out, bytes_reserved=reserved)
+    return out.getvalue() if long_term is None else long_term.add_to(out.getvalue())
+
+
+def archive_timestamp(
+    pdf: bytes,
+    *,
+    timestamper: TimeStamper,
+    stamp_pdf: bytes,
+    page: int,
+    box: tuple[float, float, float, float],
+    field_name: str,
+    long_term: LongTermMaterial | None = None,
+) -> bytes:
+    """``pdf`` with a visible document timestamp (PAdES B-LTA) over all of it, ``long_term`` in the DSS first.
+
+    ``stamp_pdf``'s first page is drawn, scaled to fit, in ``box`` on page ``page``. Nothing
+    signed before changes: the seals see a new signature field with its appearance (allowed),
+    the DSS update and the timestamp.
+    """
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    if long_term is not None:
+        long_term.supply(writer)
+    fields.append_signature_field(writer, fields.SigFieldSpec(field_name, on_page=page, box=box))
+    size = layout.BoxConstraints(width=abs(box[2] - box[0]), height=abs(box[3] - box[1]))
+    stamp = _picture_style(stamp_pdf).create_stamp(writer, size, {})
+    _field(writer, field_name)["/AP"] = stamp.as_appearances().as_pdf_object()
+    out = io.BytesIO()
+    token = _token_size(timestamper)
+    signers.PdfTimeStamper(timestamper, field_name=field_name).timestamp_pdf(
+        writer, "sha256", output=out, bytes_reserved=None if token is None else 2 * token)
     return out.getvalue()
+
+
+def _picture_style(picture_pdf: bytes) -> StaticStampStyle:
+    """A stamp that is the first page of ``picture_pdf``, scaled to fit its box, centred, without a border."""
+    return StaticStampStyle(background=_PageXObject(picture_pdf), border_width=0, background_opacity=1.0,
+                            background_layout=_STAMP_LAYOUT)
+
+
+def _field(writer: IncrementalPdfFileWriter, name: str) -> generic.DictionaryObject:
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        candidate = ref.get_object()
+        if candidate.get("/T") == name:
+            writer.mark_update(ref)
+            return candidate
+    raise KeyError(name)
+
+
+def _token_size(timestamper: TimeStamper) -> int | None:
+    """Bytes to reserve for a token of Gongwen's TSA (its certificates are known); None: let pyhanko measure."""
+    from .tsa import LocalTimeStamper
+
+    if not isinstance(timestamper, LocalTimeStamper):
+        return None
+    return _TOKEN_OVERHEAD + sum(len(_der(cert)) for cert in timestamper.certificates)
 
 
 class _KeySigner(signers.Signer):
@@ -155,7 +219,7 @@ class _KeySigner(signers.Signer):
         return self._key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
-class _SealPage(content.PdfContent):
+class _PageXObject(content.PdfContent):
     """The first page of a PDF held in memory, as a form XObject (pyhanko only imports files)."""
 
     def __init__(self, pdf: bytes) -> None:
@@ -164,236 +228,11 @@ class _SealPage(content.PdfContent):
 
     def render(self) -> bytes:
         xobj = self._ensure_writer.import_page_as_xobject(PdfFileReader(io.BytesIO(self._pdf)), page_ix=0)
-        self.resources.xobject["/Seal"] = xobj
+        self.resources.xobject["/Page"] = xobj
         # the layout rule scales by the box, which is the imported page's MediaBox
         x1, y1, x2, y2 = xobj.get_object()["/BBox"]
         self.box = layout.BoxConstraints(width=abs(x2 - x1), height=abs(y2 - y1))
-        return b"/Seal Do"
-
-
-# -- verification ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of a verification report: ``label`` is shown to users, ``detail`` says why."""
-
-    key: str
-    label: str
-    ok: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class VerificationReport:
-    """The outcome of verifying a PDF: passed iff every check passed.
-
-    ``signers`` has one JSON-able dict per seal, in document order: ``field``, ``unit``,
-    ``seal_id`` (or None), ``serial`` (certificate serial, lowercase hex) and ``signed_at``
-    (ISO 8601 time the signer's clock reported, or None).
-    """
-
-    checks: list[Check]
-    signers: list[dict] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.checks) and all(check.ok for check in self.checks)
-
-    @property
-    def reason(self) -> str | None:
-        """The first failure as one line (``label：detail``), or None if the document passed."""
-        failed = next((check for check in self.checks if not check.ok), None)
-        return None if failed is None else f"{failed.label}：{failed.detail}"
-
-
-class Verifier:
-    """Verifies sealed PDFs against fixed trust material, parsed once.
-
-    Build one per set of roots, issuing-CA certificates and CRLs (certificates and CRLs as
-    cryptography objects or DER bytes); build a new one when a CRL is published. ``verify``
-    makes a fresh pyhanko ValidationContext per call, so a Verifier can be shared between threads.
-    """
-
-    def __init__(
-        self,
-        trust_roots: Sequence[x509.Certificate | bytes],
-        intermediates: Sequence[x509.Certificate | bytes],
-        crls: Sequence[x509.CertificateRevocationList | bytes],
-    ) -> None:
-        self._roots = [_asn1_certificate(c) for c in trust_roots]
-        self._intermediates = [_asn1_certificate(c) for c in intermediates]
-        self._crls = [asn1_crl.CertificateList.load(c if isinstance(c, bytes) else c.public_bytes(Encoding.DER))
-                      for c in crls]
-
-    def verify(self, pdf: bytes, expected_signers: list[str] | None = None,
-               now: datetime | None = None) -> VerificationReport:
-        """Check every seal in ``pdf`` at ``now`` (aware datetime; default: the current time).
-
-        With ``expected_signers`` (unit names), also check that the seals are exactly those
-        units' (each expected unit sealed, no other unit did). Never raises for a bad document.
-        """
-        if now is not None and now.utcoffset() is None:
-            raise ValueError("now must be timezone-aware")
-        # Whatever the parser trips on, the answer is a one-line verdict, never an exception.
-        try:
-            reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        except Exception as err:
-            return _failure("format", f"不是可读取的 PDF 文件（{_first_line(err)}）")
-        try:
-            signatures = reader.embedded_signatures
-        except Exception as err:
-            return _failure("signature", f"签名数据损坏或格式不受支持（{_first_line(err)}）")
-        if not signatures:
-            return _failure("signed", "文件中没有电子签章")
-        moment = now or datetime.now(UTC)
-        problems: dict[str, list[str]] = {key: [] for key in ("integrity", "signature", "chain", "revocation")}
-        signer_rows = []
-        for sig in signatures:
-            row, found = self._check_one(sig, moment)
-            if row is not None:
-                signer_rows.append(row)
-            who = f"「{row['unit']}」的签章（{sig.field_name}）" if row else f"签章 {sig.field_name}"
-            for key, problem in found.items():
-                problems[key].append(f"{who}：{problem}")
-
-        count = len(signatures)
-        passed = {
-            "integrity": f"{count} 个签章所覆盖的内容均未被改动，签章后无不允许的修改",
-            "signature": f"{count} 个签章的签名值均正确",
-            "chain": "印章证书均由本系统根证书签发，且在有效期内",
-            "revocation": "印章证书均未被吊销（已核对吊销列表）",
-        }
-        checks = [
-            Check(key, _LABELS[key], not problems[key], "；".join(problems[key]) or passed[key]) for key in passed
-        ]
-        if expected_signers is not None:
-            checks.append(_signer_check(expected_signers, signer_rows, signatures))
-        return VerificationReport(checks, signer_rows)
-
-    def _check_one(self, sig: EmbeddedPdfSignature, moment: datetime) -> tuple[dict | None, dict[str, str]]:
-        """The signer row of one signature (None if unreadable) and its problems by check key."""
-        try:
-            status = validate_pdf_signature(sig, self._context(moment), key_usage_settings=_KEY_USAGE)
-            certificate = x509.load_der_x509_certificate(status.signing_cert.dump())
-        except Exception as err:  # a malformed signature is a failed check, not a crash
-            unchecked = "签名数据无法解析，未检查"
-            return None, {"integrity": unchecked, "chain": unchecked, "revocation": unchecked,
-                          "signature": f"签名数据损坏或格式不受支持（{type(err).__name__}）"}
-        row = {
-            "field": sig.field_name,
-            "unit": unit_name_of(certificate),
-            "seal_id": seal_id_of(certificate),
-            "serial": format(certificate.serial_number, "x"),
-            "signed_at": status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
-        }
-        return row, self._judge(status, moment)
-
-    def _context(self, moment: datetime) -> ValidationContext:
-        return ValidationContext(
-            trust_roots=self._roots,
-            other_certs=self._intermediates,
-            crls=self._crls,
-            allow_fetching=False,
-            revocation_mode="require",
-            moment=moment,
-        )
-
-    def _judge(self, status: PdfSignatureStatus, moment: datetime) -> dict[str, str]:
-        """The problems of one signature, by check key; empty if it is good."""
-        found: dict[str, str] = {}
-        if not status.intact:
-            found["integrity"] = "签章后文件内容被改动（摘要不符）"
-        elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE and not status.docmdp_ok:
-            level = status.modification_level
-            found["integrity"] = f"签章后文件有不允许的修改（{level.name if level else '无法分析'}）"
-        if not status.valid:
-            found["signature"] = "签名值与印章证书不符"
-            found["chain"] = found["revocation"] = "签名无效，未检查"
-        elif status.trust_problem_indic is not None:
-            found.update(self._trust_problem(status, moment))
-        if not found and not status.bottom_line:
-            # Anything pyhanko rejects and the cases above miss (e.g. seed values) still fails.
-            found["signature"] = f"签名未通过验证（{status.summary()}）"
-        return found
-
-    def _trust_problem(self, status: PdfSignatureStatus, moment: datetime) -> dict[str, str]:
-        details = status.revocation_details
-        if details is not None:
-            known = RevocationReason.of_flag(details.revocation_reason.native)
-            reason = known.label if known else "已吊销"
-            whose = "签发机构证书" if details.ca_revoked else "印章证书"
-            when = _beijing(details.revocation_date, "%Y-%m-%d %H:%M")
-            return {"revocation": f"{whose}已于 {when} 被吊销（{reason}）"}
-        indic = status.trust_problem_indic
-        if indic == AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND:
-            return {"chain": "印章证书不是由本系统信任的根证书签发", "revocation": "证书链不可信，未检查"}
-        if indic == AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE:
-            return {"chain": "证书不是电子印章证书（密钥用途不符）"}
-        if indic in (AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.EXPIRED):
-            return {"chain": f"印章证书在验证时间 {_beijing(moment)} 已过期"}
-        if indic == AdESIndeterminate.TRY_LATER:
-            return {"revocation": "吊销列表已过期，请发布新的吊销列表"}
-        # pyhanko folds several path failures into one indication: ask the validator which.
-        return self._diagnose(status, moment)
-
-    def _diagnose(self, status: PdfSignatureStatus, moment: datetime) -> dict[str, str]:
-        validator = CertificateValidator(status.signing_cert, validation_context=self._context(moment))
-        try:
-            asyncio.run(validator.async_validate_usage(set()))
-        except errors.InsufficientRevinfoError:
-            return {"revocation": "缺少有效的吊销列表，无法确认证书未被吊销"}
-        except errors.NotYetValidError:
-            return {"chain": f"印章证书在验证时间 {_beijing(moment)} 尚未生效"}
-        except errors.ExpiredError:
-            return {"chain": f"证书链中的证书在验证时间 {_beijing(moment)} 已过期"}
-        except (errors.PathBuildingError, errors.PathValidationError) as err:
-            return {"chain": f"证书链校验失败（{_first_line(err)}）"}
-        except Exception as err:  # still a verdict on the document, never a crash
-            return {"chain": f"证书链校验失败（{type(err).__name__}）"}
-        return {"chain": f"证书链校验失败（{status.trust_problem_indic}）"}
-
-
-def verify_pdf(
-    pdf: bytes,
-    *,
-    trust_roots: Sequence[x509.Certificate | bytes],
-    intermediates: Sequence[x509.Certificate | bytes],
-    crls: Sequence[x509.CertificateRevocationList | bytes],
-    expected_signers: list[str] | None = None,
-    now: datetime | None = None,
-) -> VerificationReport:
-    """One-shot :meth:`Verifier.verify`; prefer a shared :class:`Verifier` for many documents."""
-    return Verifier(trust_roots, intermediates, crls).verify(pdf, expected_signers, now)
-
-
-def _signer_check(expected: list[str], rows: list[dict], signatures: Sequence[EmbeddedPdfSignature]) -> Check:
-    units = {row["unit"] for row in rows}
-    missing = [name for name in expected if name not in units]
-    unexpected = sorted(units - set(expected))
-    problems = []
-    if missing:
-        problems.append(f"缺少{'、'.join(missing)}的签章")
-    if unexpected:
-        problems.append(f"有非发文机关的签章：{'、'.join(unexpected)}")
-    if len(rows) < len(signatures):
-        problems.append("有签章无法读取签章单位")
-    detail = "；".join(problems) or f"签章单位为{'、'.join(expected)}"
-    return Check("signer", _LABELS["signer"], not problems, detail)
-
-
-def _failure(key: str, detail: str) -> VerificationReport:
-    return VerificationReport([Check(key, _LABELS[key], False, detail)])
-
-
-def _beijing(when: datetime, fmt: str = "%Y-%m-%d") -> str:
-    return when.astimezone(_BEIJING).strftime(fmt)
-
-
-def _first_line(err: BaseException, limit: int = 80) -> str:
-    text = str(err).strip()
-    line = text.splitlines()[0] if text else type(err).__name__
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+        return b"/Page Do"
 
 
 def _der(cert: x509.Certificate) -> bytes:

@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 __all__ = [
     "DOCUMENT_SIGNING",
@@ -53,6 +53,7 @@ __all__ = [
     "create_root_ca",
     "issue_personal_certificate",
     "issue_seal_certificate",
+    "issue_tsa_certificate",
     "load_certificate",
     "load_crl",
     "seal_id_of",
@@ -231,8 +232,11 @@ def issue_seal_certificate(
                  key.public_key(), now, not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_signer_key_usage(), critical=True)
-        # The verifier accepts only certificates made for signing documents.
-        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
+        # The verifier accepts only certificates made for signing documents. NSS (poppler's pdfsig,
+        # Firefox's PDF viewer) checks a PDF signer for the e-mail-signer usage, so that purpose is
+        # listed too; without it pdfsig refuses to trust the seal even with Gongwen's root imported.
+        .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+                       critical=False)
         .add_extension(_aki(issuer), critical=False)
     )
     if crl_url:
@@ -274,6 +278,26 @@ class Revocation(NamedTuple):
     revoked_at: datetime
     reason: str
     invalid_since: datetime | None = None
+
+
+def issue_tsa_certificate(root: Issued, name: str, now: datetime) -> Issued:
+    """The certificate of Gongwen's time-stamping authority ``name``, with a new key, issued by ``root``.
+
+    RFC 3161 §2.3: the extended key usage is timeStamping only, and critical. Valid 10 years
+    (never beyond the root); a timestamp stays checkable after that as long as a later archive
+    timestamp covers it.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        _builder(_name(name), root.certificate.subject, key.public_key(), now,
+                 min(now + _ISSUING_LIFETIME, root.certificate.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_signer_key_usage(), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(_aki(root), critical=False)
+        .sign(root.private_key, hashes.SHA256())
+    )
+    return Issued(cert, key)
 
 
 def build_crl(

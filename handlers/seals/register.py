@@ -25,14 +25,18 @@ from engine.errors import Conflict, NotFound, Refused
 from engine.models import Unit, UnitKind
 
 from . import pki
-from .models import CertificateAuthority, CertificateStatus, PersonalCertificate, Seal, SealStatus
-from .pades import Verifier
+from .models import CertificateAuthority, CertificateStatus, PersonalCertificate, Seal, SealStatus, TimestampAuthority
+from .pades import LongTermMaterial
 from .seal_image import draw_seal, seal_diameter_mm
+from .tsa import LocalTimeStamper, TimestampingKey
+from .validation import Verifier
 
 ROOT_NAME = "公文系统电子印章根证书"
 SEAL_YEARS = 5
 CRL_LIFETIME = timedelta(days=7)
 CRL_RENEW_AFTER = timedelta(days=1)
+TSA_NAME = "公文系统时间戳服务"
+TSA_RENEW_BEFORE = timedelta(days=365)
 
 
 def keybox(settings: Settings) -> pki.KeyBox:
@@ -191,14 +195,52 @@ def seal_signing_material(session: Session, settings: Settings, seal: Seal) -> t
     return keybox(settings).open(seal.key_blob), pki.load_certificate(seal.certificate_pem.encode()), chain
 
 
+def ensure_tsa(session: Session, box: pki.KeyBox) -> TimestampAuthority:
+    """Gongwen's time-stamping authority, created under the root the first time, renewed before it expires.
+
+    A new TSA certificate is issued a year before the current one expires, so that no timestamp
+    is made by a certificate about to lapse; old ones stay in the table for verifiers.
+    """
+    tsa = session.scalar(select(TimestampAuthority).order_by(TimestampAuthority.id.desc()).limit(1))
+    if tsa is not None and tsa.valid_to > clock.now() + TSA_RENEW_BEFORE:
+        return tsa
+    root = _root(session, box)
+    issued = pki.issue_tsa_certificate(_issued(box, root), TSA_NAME, clock.now())
+    tsa = TimestampAuthority(name=TSA_NAME, ca_id=root.id, certificate_pem=_pem(issued.certificate),
+                             key_blob=box.seal(issued.private_key), valid_to=issued.certificate.not_valid_after_utc,
+                             created_at=clock.now())
+    session.add(tsa)
+    session.flush()
+    audit.record(session, "tsa.create", name=TSA_NAME, serial=format(issued.certificate.serial_number, "x"))
+    return tsa
+
+
+def timestamper(session: Session, settings: Settings) -> LocalTimeStamper:
+    """Gongwen's TSA in this process, stamping at the time of Gongwen's clock."""
+    box = keybox(settings)
+    tsa = ensure_tsa(session, box)
+    return LocalTimeStamper(TimestampingKey(box.open(tsa.key_blob), pki.load_certificate(tsa.certificate_pem.encode())),
+                            clock.now)
+
+
+def long_term_material(session: Session) -> LongTermMaterial:
+    """Every CA and TSA certificate and every current CRL: what a sealed PDF's DSS carries (PAdES B-LT)."""
+    cas = session.scalars(select(CertificateAuthority)).all()
+    tsas = session.scalars(select(TimestampAuthority)).all()
+    return LongTermMaterial(certificates=[pki.load_certificate(c.certificate_pem.encode()) for c in [*cas, *tsas]],
+                            crls=[c.crl_der for c in cas if c.crl_der])
+
+
 def verifier(session: Session) -> Verifier:
-    """A verifier trusting Gongwen's root, knowing every issuing CA and every current CRL."""
+    """A verifier trusting Gongwen's root, knowing every issuing CA, every TSA and every current CRL."""
     cas = session.scalars(select(CertificateAuthority)).all()
     if not cas:
         raise NotFound("本系统尚未建立电子印章证书体系，无法验证")
     roots = [c.certificate_pem.encode() for c in cas if c.parent_id is None]
+    others = [c.certificate_pem.encode() for c in cas if c.parent_id]
+    others += [t.certificate_pem.encode() for t in session.scalars(select(TimestampAuthority))]
     return Verifier(trust_roots=[pki.load_certificate(r) for r in roots],
-                    intermediates=[pki.load_certificate(c.certificate_pem.encode()) for c in cas if c.parent_id],
+                    intermediates=[pki.load_certificate(c) for c in others],
                     crls=[c.crl_der for c in cas if c.crl_der])
 
 

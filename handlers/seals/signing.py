@@ -17,7 +17,7 @@ from engine.registry import HandlerContext, handler
 from ..documents.models import DocStatus, Document
 from .models import Seal
 from .pades import sign_pdf
-from .register import active_seal, seal_signing_material
+from .register import active_seal, long_term_material, seal_signing_material, timestamper
 
 __all__ = ["SIGNERS", "PadesSigner", "Signer", "apply_seals", "signer_for"]
 
@@ -26,23 +26,30 @@ class Signer(Protocol):
     """Puts one visible seal and its digital signature on a file; never changes what is already signed."""
 
     algorithm: str  # e.g. "ECDSA-P256-SHA256"
-    format: str     # e.g. "PAdES": what a verifier must understand
+    format: str     # e.g. "PAdES-B-LT": what a verifier must understand
 
     def sign(self, file: bytes, *, key, certificate, chain, seal_image: bytes, page: int,
-             box: tuple[float, float, float, float], field_name: str, reason: str, location: str) -> bytes:
-        """``file`` with one more seal, added as an incremental update."""
+             box: tuple[float, float, float, float], field_name: str, reason: str, location: str,
+             timestamper, long_term=None) -> bytes:
+        """``file`` with one more seal and its signature timestamp, added as an incremental update.
+
+        With ``long_term`` (certificates and CRLs) the validation data is embedded too, so the
+        file can be validated years later without Gongwen.
+        """
 
 
 class PadesSigner:
-    """PAdES (ETSI EN 319 142) in a PDF, ECDSA P-256 keys, SHA-256 digests."""
+    """PAdES (ETSI EN 319 142) B-LT in a PDF, ECDSA P-256 keys, SHA-256 digests, Gongwen's RFC 3161 timestamps."""
 
     algorithm = "ECDSA-P256-SHA256"
-    format = "PAdES"
+    format = "PAdES-B-LT"
 
     def sign(self, file: bytes, *, key, certificate, chain, seal_image: bytes, page: int,
-             box: tuple[float, float, float, float], field_name: str, reason: str, location: str) -> bytes:
+             box: tuple[float, float, float, float], field_name: str, reason: str, location: str,
+             timestamper, long_term=None) -> bytes:
         return sign_pdf(file, key=key, certificate=certificate, chain=chain, seal_pdf=seal_image, page=page,
-                        box=box, field_name=field_name, reason=reason, location=location)
+                        box=box, field_name=field_name, reason=reason, location=location,
+                        timestamper=timestamper, long_term=long_term)
 
 
 SIGNERS: dict[str, Signer] = {"pades-ecdsa-p256": PadesSigner()}
@@ -58,16 +65,19 @@ def apply_seals(ctx: HandlerContext, document_id: int) -> dict:
     """Sign the typeset file with each issuer's seal, lead first; the result is stored and never changes."""
     document = ctx.session.get(Document, document_id)
     sealed = ctx.files.get(document.pdf_sha256)
-    signer = None
+    signer, stamper = None, timestamper(ctx.session, ctx.settings)
+    last = len(document.issuers) - 1
     for position, issuer in enumerate(document.issuers):
         unit = ctx.session.get(Unit, issuer.unit_id)
         seal = active_seal(ctx.session, unit)
         signer = signer_for(seal)
         key, certificate, chain = seal_signing_material(ctx.session, ctx.settings, seal)
         box = document.seal_boxes[position]
+        # The validation data goes in once, after the last seal, covering all of them.
         sealed = signer.sign(sealed, key=key, certificate=certificate, chain=chain, seal_image=seal.image_pdf,
                              page=box["page"], box=tuple(box["box"]), field_name=f"Seal-{position + 1}",
-                             reason="公文用印", location=unit.name)
+                             reason="公文用印", location=unit.name, timestamper=stamper,
+                             long_term=long_term_material(ctx.session) if position == last else None)
         issuer.seal_id = seal.id
     document.sealed_sha256 = ctx.files.put(ctx.session, sealed, "application/pdf")
     document.seal_algorithm, document.sealed_format = signer.algorithm, signer.format

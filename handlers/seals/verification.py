@@ -18,8 +18,8 @@ from engine.models import Unit
 
 from ..documents.models import Document
 from ..documents.typesetting.redhead import ISSUERS_SEPARATOR
-from .pades import VerificationReport
 from .register import verify
+from .validation import VerificationReport
 
 
 def named_issuers(session: Session, pdf: bytes) -> list[str] | None:

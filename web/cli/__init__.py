@@ -11,6 +11,7 @@ its Gongwen. Each command group lives in a module of its own, registered at the 
 - ``documents.py``   ``verify``, ``numbers next``, ``receipts``, ``deadline``
 - ``archive.py``     ``archive export|check``
 - ``backup.py``      ``backup``, ``restore``
+- ``seals.py``       ``ca export-root``, ``seals list|revoke``
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def main(verbose: bool) -> None:
 
 
 # The command modules import gongwen_from() from this one, so they can only be imported once it exists.
-from . import archive, backup, calendar, db, documents, operations, run, users  # noqa: E402
+from . import archive, backup, calendar, db, documents, operations, run, seals, users  # noqa: E402
 
 main.add_command(db.db)
 main.add_command(db.deploy_cmd)
@@ -76,3 +77,5 @@ main.add_command(documents.deadline_cmd)
 main.add_command(archive.archive)
 main.add_command(backup.backup_cmd)
 main.add_command(backup.restore_cmd)
+main.add_command(seals.ca_group)
+main.add_command(seals.seals_group)

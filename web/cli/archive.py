@@ -24,8 +24,8 @@ def archive() -> None:
 @click.pass_context
 def archive_export(ctx: click.Context, dest: Path, codes: tuple[str, ...]) -> None:
     """Write archive packages (sealed PDF, attachments, DA/T 46 metadata, history, manifest) to DEST."""
-    from handlers.archive.archiving import export_package
     from handlers.archive.models import ArchiveItem
+    from handlers.archive.packages import export_package
 
     gongwen = gongwen_from(ctx)
     with gongwen.db.write() as session:
@@ -44,7 +44,7 @@ def archive_export(ctx: click.Context, dest: Path, codes: tuple[str, ...]) -> No
 @click.pass_context
 def archive_check(ctx: click.Context, package: Path) -> None:
     """Run the four-properties check (四性检测) on PACKAGE; exit 1 on any failure."""
-    from handlers.archive.archiving import check_package
+    from handlers.archive.packages import check_package
 
     with gongwen_from(ctx).db.session() as session:
         checks = check_package(session, package)
