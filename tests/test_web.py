@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -310,13 +310,27 @@ def test_the_security_officer_unlocks_grants_within_three_separations_and_revoke
     twice = officer.post("/admin/security/seals", follow_redirects=True,
                          data={"csrf_token": token, "unit_id": org.unit("donghai_office").id}).get_data(as_text=True)
     assert f"已有在用印章 {seal.code}" in twice
-    done = officer.post(f"/admin/security/seals/{seal.id}/revoke", data={"csrf_token": token, "reason": "lost"},
+    revoke = f"/admin/security/seals/{seal.id}/revoke"
+    for typed, refusal in [("上周一", "不是有效的日期时间"), ("2030-01-01T08:00", "失效起始时间应在"),
+                           ("0001-01-01T00:00", "不是有效的日期时间")]:
+        page = officer.post(revoke, data={"csrf_token": token, "reason": "lost", "invalid_since": typed},
+                            follow_redirects=True).get_data(as_text=True)
+        assert "未吊销：" in page and refusal in page
+    refused = officer.post(revoke, follow_redirects=True, data={
+        "csrf_token": token, "reason": "damaged", "invalid_since": "2026-11-23T09:00"}).get_data(as_text=True)
+    assert "只有印章遗失或私钥泄露时才能指定失效起始时间" in refused
+    with gongwen.db.session() as db:
+        assert db.get(Seal, seal.id).status == SealStatus.ACTIVE  # every refusal left it as it was
+    done = officer.post(revoke, data={"csrf_token": token, "reason": "lost", "invalid_since": "2026-11-23T09:00"},
                         follow_redirects=True).get_data(as_text=True)
     assert f"已吊销印章 {seal.code}" in done and "已吊销（印章遗失" in done
+    assert "自 2026-11-23 09:00 起不再可信" in done
     with gongwen.db.session() as db:
         assert db.get(Seal, seal.id).status == SealStatus.REVOKED
     crl = x509.load_der_x509_crl(officer.get(f"/admin/security/crl/{seal.ca_id}.crl").data)
-    assert crl.get_revoked_certificate_by_serial_number(int(seal.serial, 16)) is not None
+    entry = crl.get_revoked_certificate_by_serial_number(int(seal.serial, 16))
+    assert entry.extensions.get_extension_for_class(x509.InvalidityDate).value.invalidity_date_utc == \
+        datetime.fromisoformat("2026-11-23T09:00:00+08:00")
     for outsider in ("sysadmin", "auditor", "lyg.clerk"):
         assert _login(app, outsider).get("/admin/security/").status_code == 403
 

@@ -20,7 +20,7 @@ from handlers.seals.register import issue_seal, revoke_seal
 from . import current_gongwen
 from .admin import requires
 from .errors import refused
-from .params import as_id
+from .params import as_id, as_moment
 
 bp = Blueprint("security", __name__, url_prefix="/admin/security")
 officer = requires(Role.SECURITY_OFFICER)
@@ -121,10 +121,15 @@ def revoke_a_seal(seal_id):
     if reason not in REVOCATION_REASONS:
         flash("请选择吊销原因")
         return _back()
+    typed = request.form.get("invalid_since", "").strip()
+    invalid_since = as_moment(typed) if typed else None
+    if typed and invalid_since is None:
+        flash(f"未吊销：失效起始时间「{typed[:40]}」不是有效的日期时间")
+        return _back()
     try:
         with gongwen.db.write() as db:
             seal = db.get(Seal, seal_id) or abort(404)
-            revoke_seal(db, gongwen.settings, seal, reason, actor_id=g.person.id)
+            revoke_seal(db, gongwen.settings, seal, reason, invalid_since=invalid_since, actor_id=g.person.id)
             flash(f"已吊销印章 {seal.code}，吊销列表已发布")
     except GongwenError as err:
         flash(f"未吊销：{err}")

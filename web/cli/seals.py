@@ -11,6 +11,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.errors import NotFound, Refused
 
+from ..params import as_moment
 from . import gongwen_from
 
 
@@ -98,8 +99,7 @@ def seals_revoke(ctx: click.Context, code: str, reason: str, invalid_since: str 
 
 
 def _moment(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise Refused(f"时间格式不对：{text}（例如 2026-11-20T08:00）") from None
-    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=clock.SHANGHAI)
+    moment = as_moment(text)
+    if moment is None:
+        raise Refused(f"时间格式不对：{text}（例如 2026-11-20T08:00）")
+    return moment
