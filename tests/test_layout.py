@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import zipfile
 
 import pytest
 from PIL import Image
@@ -167,15 +168,24 @@ def black_png(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
+def docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
 @pytest.mark.usefixtures("deployed")
-def test_typesetting_binds_pdf_and_image_attachments_and_leaves_other_files_separate(gongwen, org):
+def test_typesetting_binds_pdf_image_and_text_attachments_and_leaves_word_files_separate(gongwen, org):
     drafter = org.person("lyg.drafter")
     doc = start(gongwen, drafter)
     with gongwen.db.write() as session:
         document = session.get(Document, doc.id)
         for name, filename, content in (("任务分解表", "tasks.pdf", attachment_pdf(1)),
                                         ("现场照片", "scan.png", black_png(600, 300)),
-                                        ("联系人名单", "names.txt", "张三 13800000000".encode())):
+                                        ("联系人名单", "names.txt", "一、海州区：张三\n二、连云区：李四".encode()),
+                                        ("统计表", "table.docx", docx())):
             add_attachment(session, gongwen.files, document, name=name, filename=filename, content=content,
                            max_bytes=1 << 20)
     act(gongwen, drafter, "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
@@ -184,8 +194,12 @@ def test_typesetting_binds_pdf_and_image_attachments_and_leaves_other_files_sepa
     pages = page_texts(pdf)
     annex = next(k for k, page in enumerate(pages) if "Annex page 1" in page)
     assert "附件1" in pages[annex] and "2026年" in pages[annex - 1]   # right after the signed body
-    assert "附件2" in pages[annex + 1] and "附件3" not in "".join(pages)
-    assert "张三" not in "".join(pages)
+    assert "附件2" in pages[annex + 1]
+    # the text is typeset as the body is: "附件3", its name as title on the third line, its lines
+    words3 = words(pdf)[annex + 2]
+    assert word(words3, "附件3")[3] <= TOP and word(words3, "联系人名单")[3] <= TOP - 2 * LINE + 0.5
+    assert "一、海州区：张三" in pages[annex + 2] and "二、连云区：李四" in pages[annex + 2]
+    assert "附件4" not in "".join(pages)                                   # a Word file stays separate
     # the scan, 600 × 300 px at 150 dpi, is drawn at its size (101.6 × 50.8 mm) under the 附件2 line
     png = poppler(pdf, "pdftoppm", "-r", "50", "-png", "-f", str(annex + 2), "-l", str(annex + 2), "-")
     image = Image.open(io.BytesIO(png)).convert("L")

@@ -31,22 +31,32 @@ def _printing_office(session: Session, unit: Unit) -> Unit:
     return office or unit
 
 
-def _bound(session: Session, files: FileStore | None, document: Document) -> list[bytes | None]:
-    """The attachments as PDFs, by position, which the renderer binds after the body (GB/T 9704
-    7.3.7) so the seal covers them: PDFs as they are, images as a page; other formats (OFD, Word,
-    text) stay separate files. Nothing without a file store."""
+def _bound(session: Session, files: FileStore | None, document: Document) -> list[bytes | str | None]:
+    """The attachments, by position, as the renderer binds them after the body (GB/T 9704 7.3.7)
+    so that the seal covers them: PDFs as they are, images as a page, texts typeset as 附件 pages;
+    OFD and Word files stay separate files. Nothing without a file store."""
     if files is None:
         return []
-    bound: list[bytes | None] = []
+    bound: list[bytes | str | None] = []
     for attachment in document.attachments:
         media_type = session.get(StoredFile, attachment.sha256).media_type
         if media_type == "application/pdf":
             bound.append(files.get(attachment.sha256))
         elif media_type.startswith("image/"):
             bound.append(image_as_pdf(files.get(attachment.sha256)))
+        elif media_type == "text/plain":
+            bound.append(_decoded(files.get(attachment.sha256)))
         else:
             bound.append(None)
     return bound
+
+
+def _decoded(content: bytes) -> str:
+    """A text attachment's characters: UTF-8, else GB 18030, the two encodings it was accepted in."""
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("gb18030")
 
 
 def layout(session: Session, document: Document, issuer_ids: list[int] | None = None,

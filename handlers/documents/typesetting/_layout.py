@@ -310,6 +310,16 @@ def flow(doc: RedHeadDocument, fonts: FontSet, main_to: bool = True) -> list[Lin
     return flow
 
 
+def attachment_flow(name: str, text: str, fonts: FontSet) -> list[Line | Signature]:
+    """A text attachment set like the body (7.3.7): its name as a centred 二号 title, an empty
+    line, then each non-empty line of ``text`` as a paragraph indented 2 字, headings included."""
+    lines: list[Line | Signature] = [*_title_lines(name, fonts.xiaobiaosong, fonts.faux_bold), _BLANK]
+    for paragraph in text.splitlines():
+        if paragraph.strip():
+            lines += _set(_paragraph_runs(paragraph.strip(), fonts), LEFT + 2 * CHAR, LEFT)
+    return lines
+
+
 def _note_gap(block: Signature, lines: list[Line]) -> int:
     """Empty lines between the date and the 附注 (7.3.6 puts it on the next line) so that no
     seal covers it: none for one organ, whose seal is far right; a joint row can need more."""

@@ -53,6 +53,7 @@ from ._layout import (
     Line,
     Page,
     Signature,
+    attachment_flow,
     colophon,
     colophon_sheet,
     extent,
@@ -99,7 +100,8 @@ class RedHeadDocument:
     signing_organs: list[str]        # 发文机关署名, one per issuer
     date: datetime.date              # 成文日期
     attachments: Sequence[str] = ()  # 附件说明 names
-    attachment_files: Sequence[bytes | None] = ()  # their PDFs, by position, to bind after the body; None: separate
+    # by position: a PDF (bytes) to bind after the body, a text (str) to typeset there, None: a separate file
+    attachment_files: Sequence[bytes | str | None] = ()
     copy_number: str | None = None   # 份号
     urgency: str = ""                # "" | "加急" | "特急"
     signers: Sequence[str] = ()      # 签发人 of an upward document
@@ -246,15 +248,20 @@ def _draw_page_number(c: canvas.Canvas, number: int, font: str) -> None:
                _NUMBER_TRACK)
 
 
-def _attachment_frames(doc: RedHeadDocument, first: int) -> list[tuple[str, Placement]]:
-    """Each page of the bound attachments from page index ``first`` on: the "附件N" it shows on
-    its first line ("" on the pages after an attachment's first) and what goes under it."""
-    frames = []
+def _appendix(doc: RedHeadDocument, fonts: FontSet, first: int) -> list[tuple[str, Page | Placement]]:
+    """Each page of the attachments bound after the body, from page index ``first`` on: the
+    "附件N" it shows on its first line ("" on an attachment's later pages) and either its lines
+    (a text, its name as title on the third line, 7.3.7) or the PDF page that goes under it."""
+    pages: list[tuple[str, Page | Placement]] = []
     for number, source in enumerate(doc.attachment_files, 1):
-        for k in range(page_count(source) if source else 0):
-            mark = (f"附件{number}" if len(doc.attachments) > 1 else "附件") if k == 0 else ""
-            frames.append((mark, Placement(first + len(frames), source, k)))
-    return frames
+        mark = f"附件{number}" if len(doc.attachments) > 1 else "附件"
+        if isinstance(source, str):
+            typeset = paginate(attachment_flow(doc.attachments[number - 1], source, fonts), TOP - 2 * PITCH)
+            pages += [(mark if k == 0 else "", page) for k, page in enumerate(typeset)]
+        elif source:
+            start = first + len(pages)
+            pages += [(mark if k == 0 else "", Placement(start + k, source, k)) for k in range(page_count(source))]
+    return pages
 
 
 def _check(doc: RedHeadDocument) -> None:
@@ -302,15 +309,16 @@ def render(doc: RedHeadDocument) -> RenderedPdf:
     c.setCreator("Gongwen")
     pages, mark_scale, moved = _arrange(doc, fonts)
     _draw_header(c, doc, fonts, mark_scale)
-    frames = _attachment_frames(doc, len(pages))
+    appendix = _appendix(doc, fonts, len(pages))
     colophon_lines, count, thin = colophon(doc, fonts.fangsong, moved)
     last_bottom = min(top - extent(item) for top, item in pages[-1])
-    fits = not frames and last_bottom >= BOTTOM + count * PITCH - 0.01
-    total = numbered = len(pages) + len(frames)
+    fits = not appendix and last_bottom >= BOTTOM + count * PITCH - 0.01
+    marks = [""] * len(pages) + [mark for mark, _ in appendix]
+    pages += [page if isinstance(page, list) else [] for _, page in appendix]
+    total = numbered = len(pages)
     colophon_page = -1
     if count:
         colophon_page, total, numbered = colophon_sheet(total, fits)
-    marks = {placement.page: mark for mark, placement in frames if mark}
     seal_boxes: list[SealBox] = []
     for number in range(total):
         if number:
@@ -320,12 +328,13 @@ def render(doc: RedHeadDocument) -> RenderedPdf:
                 _draw_line(c, item, top)
             else:
                 seal_boxes += _draw_signature(c, item, top, number, fonts.fangsong)
-        if number in marks:   # "附件N" in 3号黑体 on the first line, flush left (7.3.7)
+        if number < len(marks) and marks[number]:   # "附件N" in 3号黑体 on the first line, flush left (7.3.7)
             _draw_line(c, Line(((marks[number], fonts.hei),), LEFT), TOP)
         if number < numbered:
             _draw_page_number(c, number + 1, fonts.song)
         if number == colophon_page:
             _draw_colophon(c, colophon_lines, count, thin)
     c.save()
-    pdf = bind(buffer.getvalue(), [placement for _, placement in frames]) if frames else buffer.getvalue()
+    placements = [page for _, page in appendix if isinstance(page, Placement)]
+    pdf = bind(buffer.getvalue(), placements) if placements else buffer.getvalue()
     return RenderedPdf(pdf, total, seal_boxes)
