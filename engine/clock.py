@@ -69,6 +69,19 @@ def local(at: _dt.datetime) -> _dt.datetime:
     return at.astimezone(SHANGHAI)
 
 
+def parse_local(text: str | None) -> _dt.datetime | None:
+    """A date and time as a person types it (``2026-11-20T08:00``, what a datetime-local field sends),
+    read as Beijing time, between the years 1990 and 2100; None if it is not one. A text with its own
+    offset is refused too: people in Gongwen give times in the office's zone."""
+    try:
+        at = _dt.datetime.fromisoformat(text or "")
+    except ValueError:
+        return None
+    if at.tzinfo is not None or not 1990 <= at.year <= 2100:
+        return None
+    return at.replace(tzinfo=SHANGHAI)
+
+
 def local_today() -> _dt.date:
     return local(now()).date()
 

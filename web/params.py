@@ -1,4 +1,4 @@
-"""Values from requests, parsed the one strict way: ids, numbers, days and moments that a page offered.
+"""Values from requests, parsed the one strict way: ids, numbers and days that a page offered.
 
 Every id in a URL or form is a positive integer that the id columns hold (PostgreSQL's 32-bit
 ``integer``) written in ASCII digits (``²`` is a digit to Python, not to us); every number is finite
@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime
+from datetime import date
 
 from flask import abort, request
 from werkzeug.routing import IntegerConverter
-
-from engine import clock
 
 MAX_ID = 2**31 - 1  # every id column is an Integer: PostgreSQL refuses a larger value (a 500), SQLite would not
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -52,18 +50,6 @@ def as_day(text: str | None) -> date | None:
     except ValueError:
         return None
     return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
-
-
-def as_moment(text: str | None) -> datetime | None:
-    """An ISO date and time (``2026-11-20T08:00``, as a datetime-local field sends it) between 1990 and
-    2100, aware; without an offset it is Beijing time, the office's. None if it is not one."""
-    try:
-        moment = datetime.fromisoformat(text or "")
-    except ValueError:
-        return None
-    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        return None
-    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=clock.SHANGHAI)
 
 
 class IdConverter(IntegerConverter):

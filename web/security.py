@@ -20,7 +20,7 @@ from handlers.seals.register import issue_seal, revoke_seal
 from . import current_gongwen
 from .admin import requires
 from .errors import refused
-from .params import as_id, as_moment
+from .params import as_id
 
 bp = Blueprint("security", __name__, url_prefix="/admin/security")
 officer = requires(Role.SECURITY_OFFICER)
@@ -122,7 +122,7 @@ def revoke_a_seal(seal_id):
         flash("请选择吊销原因")
         return _back()
     typed = request.form.get("invalid_since", "").strip()
-    invalid_since = as_moment(typed) if typed else None
+    invalid_since = clock.parse_local(typed) if typed else None
     if typed and invalid_since is None:
         flash(f"未吊销：失效起始时间「{typed[:40]}」不是有效的日期时间")
         return _back()

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from engine import clock
 from engine.errors import NotFound, Refused
 
-from ..params import as_moment
 from . import gongwen_from
 
 
@@ -80,7 +79,7 @@ _STATUS = {"active": "在用", "revoked": "已吊销", "superseded": "已换发"
 @click.option("--reason", required=True, type=click.Choice(["lost", "damaged", "dissolved", "renamed", "other"]),
               help="lost: 遗失或私钥泄露; damaged: 损坏; dissolved: 单位撤销; renamed: 单位更名; other: 其他.")
 @click.option("--invalid-since", "invalid_since", help="For lost: from when the key is distrusted "
-              "(ISO 8601, Beijing time when no offset, e.g. 2026-11-20T08:00).")
+              "(Beijing time, e.g. 2026-11-20T08:00).")
 @click.pass_context
 def seals_revoke(ctx: click.Context, code: str, reason: str, invalid_since: str | None) -> None:
     """Revoke seal CODE and publish the CRL at once. What it sealed before keeps verifying by its timestamp,
@@ -99,7 +98,7 @@ def seals_revoke(ctx: click.Context, code: str, reason: str, invalid_since: str 
 
 
 def _moment(text: str) -> datetime:
-    moment = as_moment(text)
+    moment = clock.parse_local(text)
     if moment is None:
-        raise Refused(f"时间格式不对：{text}（例如 2026-11-20T08:00）")
+        raise Refused(f"时间格式不对：{text}（北京时间，例如 2026-11-20T08:00）")
     return moment
