@@ -6,8 +6,10 @@ import io
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
+from asn1crypto import core
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -19,7 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from handlers.documents.typesetting.fonts import load_fonts
-from handlers.seals import pki
+from handlers.seals import asn1_lengths, pki
 from handlers.seals.pades import sign_pdf
 from handlers.seals.seal_image import draw_seal, seal_diameter_mm
 from handlers.seals.validation import Verifier, verify_pdf
@@ -400,3 +402,19 @@ def test_the_seal_picture_is_a_diameter_square_page_with_embedded_fonts(tmp_path
     assert len(fonts) == 3  # header, rule, the one Song face
     assert all(line.split()[-5] == "yes" for line in fonts[2:])  # the "emb" column
     assert draw_seal(CITY, 42, "电子印章专用") == picture
+
+
+class _Holder(core.Sequence):
+    _fields: ClassVar = [("text", core.OctetString)]
+
+
+def test_a_value_whose_length_ends_in_0x80_is_kept_as_it_was_signed() -> None:
+    # 128 bytes of contents: the length is written 81 80, which asn1crypto 1.5 took for an
+    # indefinite length and re-encoded (here: the inner length shrinks to DER), changing signed bytes.
+    signed = b"\x30\x81\x80" + b"\x04\x81\x7d" + b"x" * 125
+    indefinite = b"\x30\x80" + b"\x04\x03abc" + b"\x00\x00"
+
+    assert _Holder.load(signed).dump() == signed
+    assert _Holder.load(indefinite).dump() == b"\x30\x05\x04\x03abc"  # a true BER length still becomes DER
+    assert asn1_lengths.is_definite_long_form(b"\x30\x82\x01\x80")
+    assert not asn1_lengths.is_definite_long_form(b"\x30\x80")

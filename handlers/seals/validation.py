@@ -224,8 +224,11 @@ class Verifier:
 
     def _validate(self, sig: EmbeddedPdfSignature, moment: datetime, now: datetime, *,
                   past: bool = False) -> PdfSignatureStatus:
-        # The timestamp itself is always judged now: its TSA must be trusted today.
-        return validate_pdf_signature(sig, self._context(moment, past=past), ts_validation_context=self._context(now),
+        # The timestamp itself is always judged now: its TSA must be trusted today. When the seal is
+        # judged now too, one context serves both, and the root's CRL is checked once.
+        context = self._context(moment, past=past)
+        stamp_context = context if moment == now and not past else self._context(now)
+        return validate_pdf_signature(sig, context, ts_validation_context=stamp_context,
                                       key_usage_settings=_KEY_USAGE)
 
     def _judge_in_the_past(self, sig: EmbeddedPdfSignature, status_now: PdfSignatureStatus, found_now: _Findings,
