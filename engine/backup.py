@@ -39,7 +39,7 @@ from pathlib import Path
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine, inspect, make_url, select
+from sqlalchemy import Engine, inspect, make_url, select, text
 
 from . import audit, clock, schema
 from .core import Gongwen
@@ -189,7 +189,7 @@ def restore(gongwen: Gongwen, src: Path) -> RestoreReport:
     Checks the whole set first (:func:`check`), then that the backend matches and that this Gongwen knows
     the set's schema revision, then that the database holds no person and no process instance; any
     refusal changes nothing. Then: the stored files into ``files_dir``, the database (SQLite: the file
-    copied into place; PostgreSQL: ``pg_restore --clean --if-exists --no-owner`` in one transaction), the
+    copied into place; PostgreSQL: the empty schema dropped, then ``pg_restore --no-owner`` in one transaction), the
     Alembic upgrade, and ``backup.restore`` recorded on the restored chain, after the one it came with.
     The server and workers of the installation should be stopped meanwhile.
     """
@@ -213,7 +213,14 @@ def restore(gongwen: Gongwen, src: Path) -> RestoreReport:
     if backend == "sqlite":
         _put(src / manifest.database, _sqlite_path(url), _entry(manifest, manifest.database), sqlite=True)
     else:
-        _run("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+        # The installation holds no data (checked above) but may hold a newer schema than the backup's,
+        # whose extra tables refer to the backup's: pg_restore --clean cannot drop those. Start from an
+        # empty schema instead; if pg_restore then fails, `gongwen db upgrade` makes the empty installation again.
+        with gongwen.db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        gongwen.db.dispose()
+        _run("pg_restore", "--no-owner", "--single-transaction", "--exit-on-error",
              "--no-password", str(src / manifest.database), database_url=url)
     schema.upgrade(url)
     with gongwen.db.write() as session:
