@@ -36,6 +36,7 @@ def clean(text: str | None, *, field: str, max_length: int, required: bool = Tru
 
 
 def path_part(text: str, *, max_length: int = 60) -> str:
-    """A piece of a file name made of ``text``: letters, digits, CJK, ``-`` and ``_`` only, never a path."""
-    part = re.sub(r"[^\w\u3400-\u9fff-]+", "_", text, flags=re.UNICODE).strip("._")
+    """A piece of a file name made of ``text``: letters, digits, CJK, 〔〕 (of document numbers), ``-`` and ``_``
+    only, never a path."""
+    part = re.sub(r"[^\w\u3400-\u9fff\u3014\u3015-]+", "_", text, flags=re.UNICODE).strip("._")
     return part[:max_length] or "_"

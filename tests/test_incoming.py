@@ -355,7 +355,8 @@ def test_an_attachment_name_is_data_and_never_a_path_in_the_archive_export(gongw
         folder = export_package(session, gongwen.files, item, dest)
     written = [p for p in (tmp_path / "exports").rglob("*") if p.is_file()]
     assert written and all(p.is_relative_to(folder) for p in written), written
-    assert [p.name for p in (folder / "attachments").iterdir()] == ["01-x_planted.pdf"]
+    number = document(gongwen, doc.id).doc_number
+    assert [p.name for p in (folder / "attachments").iterdir()] == [f"{number}附件-x_planted.pdf"]
     with gongwen.db.session() as session:
         assert [(c.name, c.problems) for c in check_package(session, folder) if not c.ok] == []
 

@@ -161,7 +161,11 @@ def export_package(session: Session, files: FileStore, item: ArchiveItem, dest: 
     for attachment in document.attachments:
         suffix = Path(attachment.filename).suffix.lower()
         suffix = suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
-        contents[f"attachments/{attachment.position:02d}-{path_part(attachment.name)}{suffix}"] = \
+        # Each separate file carries the mark GB/T 9704 gives a separately sent attachment: 发文字号 and 附件N
+        # (附件 alone when there is one, as the attachment pages print it).
+        number = attachment.position if len(document.attachments) > 1 else ""
+        mark = f"{path_part(document.doc_number or '')}附件{number}"
+        contents[f"attachments/{mark}-{path_part(attachment.name)}{suffix}"] = \
             files.get(attachment.sha256)
     metadata = _metadata(session, item, document, sealed, report, history)
     metadata["附件"] = [name for name in contents if name.startswith("attachments/")]
