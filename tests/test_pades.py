@@ -15,13 +15,14 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfStreamError
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from handlers.documents.typesetting.fonts import load_fonts
-from handlers.seals import asn1_lengths, pki
+from handlers.seals import library_fixes, pki
 from handlers.seals.pades import sign_pdf
 from handlers.seals.seal_image import draw_seal, seal_diameter_mm
 from handlers.seals.validation import Verifier, verify_pdf
@@ -416,5 +417,24 @@ def test_a_value_whose_length_ends_in_0x80_is_kept_as_it_was_signed() -> None:
 
     assert _Holder.load(signed).dump() == signed
     assert _Holder.load(indefinite).dump() == b"\x30\x05\x04\x03abc"  # a true BER length still becomes DER
-    assert asn1_lengths.is_definite_long_form(b"\x30\x82\x01\x80")
-    assert not asn1_lengths.is_definite_long_form(b"\x30\x80")
+    assert library_fixes.is_definite_long_form(b"\x30\x82\x01\x80")
+    assert not library_fixes.is_definite_long_form(b"\x30\x80")
+
+
+@pytest.mark.parametrize("text", [
+    b"<48656c6c6f> rest", b"<48 65\n6C\r6c\t6f> rest", b"<486> rest", b"<> rest", b"<4865 % a comment\n6c> rest",
+    b"<" + b"ab" * 20000 + b"> rest",
+])
+def test_hex_strings_read_in_one_go_read_as_pyhanko_reads_them(text: bytes) -> None:
+    ours, theirs = io.BytesIO(text), io.BytesIO(text)
+
+    assert library_fixes.read_hex_string(ours) == library_fixes._PYHANKO_HEX_READER(theirs)
+    assert ours.read() == theirs.read() == b" rest"  # both leave the stream after the ">"
+
+
+@pytest.mark.parametrize("text", [b"<48zz65>", b"<4865"])
+def test_a_broken_hex_string_is_refused_like_pyhanko_refuses_it(text: bytes) -> None:
+    with pytest.raises(PdfStreamError):
+        library_fixes.read_hex_string(io.BytesIO(text))
+    with pytest.raises(PdfStreamError):
+        library_fixes._PYHANKO_HEX_READER(io.BytesIO(text))

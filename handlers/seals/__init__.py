@@ -6,13 +6,14 @@
 - :mod:`.applications`: a unit's applications for its seals (the ``seal`` process's steps), and their list.
 - :mod:`.history`: each seal's history, for the register page.
 - :mod:`.signing`: the ``Signer`` interface and the sealing step.  :mod:`.verification`: a sealed document.
-- :mod:`.asn1_lengths`: a fix for asn1crypto re-encoding DER whose length ends in 0x80, installed here.
+- :mod:`.library_fixes`: fixes to asn1crypto (DER lengths ending in 0x80) and pyhanko (slow hex
+  strings), installed here.
 - :mod:`.personal`: people's signing certificates; :mod:`.opinions`: the signed 签发 and 批示 opinions,
   with :mod:`.detached` (pure) making and checking their CMS signatures.
 """
 
-from . import asn1_lengths
+from . import library_fixes
 
-asn1_lengths.install()  # before anything signs or verifies
+library_fixes.install()  # before anything signs or verifies
 
 from . import applications, opinions, personal, register, signing  # noqa: E402, F401  (registrations)

@@ -188,10 +188,14 @@ def active_seal(session: Session, unit: Unit) -> Seal:
 
 
 def seal_signing_material(session: Session, settings: Settings, seal: Seal) -> tuple:
-    """(private key, certificate, chain to embed) for signing with ``seal``."""
+    """(private key, certificate, chain to embed) for signing with ``seal``.
+
+    The chain is the issuing CA only: a verifier must hold the root already to trust it (the DSS
+    carries it for long-term validation), and every byte in the signature is parsed again on
+    every verification.
+    """
     ca = session.get(CertificateAuthority, seal.ca_id)
-    root = session.get(CertificateAuthority, ca.parent_id)
-    chain = [pki.load_certificate(ca.certificate_pem.encode()), pki.load_certificate(root.certificate_pem.encode())]
+    chain = [pki.load_certificate(ca.certificate_pem.encode())]
     return keybox(settings).open(seal.key_blob), pki.load_certificate(seal.certificate_pem.encode()), chain
 
 
