@@ -18,11 +18,12 @@ def ask(client, body: bytes, mimetype: str = QUERY):
     return client.post("/tsa", data=body, headers={"Content-Type": mimetype})
 
 
-def a_request(data: bytes, algorithm: str = "sha256", nonce: int | None = 4242, cert_req: bool = True) -> bytes:
+def a_request(data: bytes, algorithm: str = "sha256", nonce: int | None = 4242, cert_req: bool = True,
+              **more) -> bytes:
     digest = hashlib.new(algorithm, data).digest()
     fields = {"version": "v1", "cert_req": cert_req,
               "message_imprint": {"hash_algorithm": algos.DigestAlgorithm({"algorithm": algorithm}),
-                                  "hashed_message": digest}}
+                                  "hashed_message": digest}, **more}
     if nonce is not None:
         fields["nonce"] = nonce
     return tsp.TimeStampReq(fields).dump()
@@ -79,6 +80,9 @@ def test_the_reply_echoes_the_nonce_and_embeds_the_certificate_only_when_asked(a
     (b"not asn.1 at all" * 10, "bad_data_format"),
     (a_request(b"x", algorithm="sha1"), "bad_alg"),
     (a_request(b"x", algorithm="md5"), "bad_alg"),
+    (a_request(b"x", req_policy="1.2.3.4"), "unaccepted_policy"),
+    (a_request(b"x", extensions=[{"extn_id": "2.5.29.99", "critical": False, "extn_value": b"\x05\x00"}]),
+     "unaccepted_extensions"),
 ])
 def test_a_bad_request_gets_a_rejection_not_an_error(app, sealed, body: bytes, failure: str) -> None:
     response = ask(app.test_client(), body)

@@ -74,7 +74,7 @@ def respond(request: bytes, signer: TimestampingKey, now: datetime) -> bytes:
     except Exception:  # anything that does not parse is badDataFormat, never a crash
         return _rejection("bad_data_format", "无法解析的时间戳请求")
     if req["version"].native != "v1" or req["extensions"].native:
-        return _rejection("unaccepted_extension" if req["extensions"].native else "bad_request", "不支持的请求")
+        return _rejection("unaccepted_extensions" if req["extensions"].native else "bad_request", "不支持的请求")
     if req["req_policy"].native not in (None, POLICY):
         return _rejection("unaccepted_policy", f"本时间戳服务只按策略 {POLICY} 签发")
     if algorithm not in _DIGESTS or len(digest) != _DIGEST_SIZES[algorithm]:
