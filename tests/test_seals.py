@@ -157,3 +157,40 @@ def test_renewal_and_renaming_supersede_without_revoking_and_an_expired_seal_can
     fixed_clock.advance(timedelta(days=5 * 365 + 2))
     with pytest.raises(Refused, match="已过期，不能用印"), gongwen.db.session() as session:
         active_seal(session, session.get(Unit, org.unit("finance").id))
+
+
+def _seal_a_notice_with_a_new_seal(gongwen, org) -> bytes:
+    from engine.models import Unit
+    from handlers.seals.register import issue_seal
+
+    with gongwen.db.write() as session:
+        issue_seal(session, gongwen.settings, session.get(Unit, org.unit("city_office").id))
+    return _seal_a_notice(gongwen, org)
+
+
+def test_a_kept_verification_gives_way_to_a_revocation_and_to_an_outdated_crl(gongwen, org, fixed_clock):
+    from handlers.seals.register import revoke_seal
+    from web import demo
+
+    with gongwen.db.write() as session:
+        demo.issue_seals(session, gongwen.settings, org, ["city_office"])
+    pdf = _seal_a_notice(gongwen, org)
+    city = ["连云港市人民政府办公室"]
+    with gongwen.db.session() as session:
+        first, again = verify(session, pdf, city), verify(session, pdf, city)
+    assert first.ok and again is first  # the second recipient got the kept report
+
+    with gongwen.db.write() as session:
+        (seal,) = _seals(gongwen, org.unit("city_office"))
+        revoke_seal(session, gongwen.settings, session.get(Seal, seal.id), "lost", invalid_since=seal.valid_from)
+    with gongwen.db.session() as session:
+        revoked = verify(session, pdf, city)
+    assert not revoked.ok and "起不再可信" in revoked.reason
+
+    other = _seal_a_notice_with_a_new_seal(gongwen, org)
+    with gongwen.db.session() as session:
+        assert verify(session, other, city).ok
+    fixed_clock.advance(timedelta(days=8))  # past the CRLs' next update, none republished
+    with gongwen.db.session() as session:
+        stale = verify(session, other, city)
+    assert not stale.ok and "吊销列表" in stale.reason

@@ -11,6 +11,8 @@ CRL at once; CRLs are also renewed every day so that they never go stale.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -29,7 +31,7 @@ from .models import CertificateAuthority, CertificateStatus, PersonalCertificate
 from .pades import LongTermMaterial
 from .seal_image import draw_seal, seal_diameter_mm
 from .tsa import LocalTimeStamper, TimestampingKey
-from .validation import Verifier
+from .validation import VerificationReport, Verifier
 
 ROOT_NAME = "公文系统电子印章根证书"
 SEAL_YEARS = 5
@@ -254,7 +256,48 @@ def _renew_crls(job: JobContext) -> None:
         renew_stale_crls(session, job.settings)
 
 
-def verify(session: Session, pdf: bytes, expected_signers: list[str] | None = None):
-    """Verify ``pdf`` against the register, at the time of Gongwen's clock."""
-    return verifier(session).verify(pdf, expected_signers, now=clock.now())
+def verify(session: Session, pdf: bytes, expected_signers: list[str] | None = None) -> VerificationReport:
+    """Verify ``pdf`` against the register, at the time of Gongwen's clock.
+
+    Each of the 1,000 recipients of a document verifies the same sealed bytes. The report is the
+    same for the same bytes under the same trust material while that material is current, as long
+    as every seal is judged at its timestamp rather than now; such reports are kept, keyed by the
+    file's hash, the expected signers and a digest of every CRL and TSA certificate. Publishing a
+    CRL (a revocation, or the daily renewal) or a new TSA changes the digest; a report is never
+    served past the Verifier's ``valid_until``.
+    """
+    now, version = clock.now(), _trust_version(session)
+    key = (hashlib.sha256(pdf).digest(), version, tuple(expected_signers) if expected_signers is not None else None)
+    with _cache_lock:
+        cached, checker = _reports.get(key), _verifiers.get(version)
+    if cached is not None and now < cached[1]:
+        return cached[0]
+    if checker is None:
+        checker = verifier(session)
+    report = checker.verify(pdf, expected_signers, now=now)
+    with _cache_lock:
+        _verifiers.clear()  # only the current trust material is worth keeping
+        _verifiers[version] = checker
+        if report.signers and all(s["timestamp"] for s in report.signers):
+            _reports[key] = (report, checker.valid_until)
+            while len(_reports) > _CACHED_REPORTS:
+                _reports.pop(next(iter(_reports)))
+    return report
+
+
+_CACHED_REPORTS = 512
+_cache_lock = threading.Lock()
+_verifiers: dict[bytes, Verifier] = {}
+_reports: dict[tuple, tuple[VerificationReport, datetime]] = {}
+
+
+def _trust_version(session: Session) -> bytes:
+    """A digest of every CRL and TSA certificate: it changes with every publication, and differs between
+    installations (each CRL carries its own signature)."""
+    digest = hashlib.sha256()
+    for crl in session.scalars(select(CertificateAuthority.crl_der).order_by(CertificateAuthority.id)):
+        digest.update(crl or b"-")
+    for pem in session.scalars(select(TimestampAuthority.certificate_pem).order_by(TimestampAuthority.id)):
+        digest.update(pem.encode())
+    return digest.digest()
 

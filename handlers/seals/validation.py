@@ -111,7 +111,8 @@ class Verifier:
 
     Build one per set of roots, other CA (and TSA) certificates and CRLs (cryptography objects
     or DER bytes); build a new one when a CRL is published. ``verify`` makes fresh pyhanko
-    ValidationContexts per call, so a Verifier can be shared between threads.
+    ValidationContexts per call, so a Verifier can be shared between threads. ``valid_until`` is
+    the earliest CRL next update or certificate expiry among them.
     """
 
     def __init__(
@@ -124,6 +125,11 @@ class Verifier:
         self._intermediates = [_asn1_certificate(c) for c in intermediates]
         self._crls = [asn1_crl.CertificateList.load(c if isinstance(c, bytes) else c.public_bytes(Encoding.DER))
                       for c in crls]
+        # Until when a report made now stays true without new trust material: the first CRL to
+        # need republishing, or the first known certificate to expire (the TSA's is judged now).
+        self.valid_until = min([c["tbs_cert_list"]["next_update"].native for c in self._crls]
+                               + [c["tbs_certificate"]["validity"]["not_after"].native
+                                  for c in [*self._roots, *self._intermediates]])
         self._crl_entries = {
             (crl.issuer, entry.serial_number): entry
             for crl in (c if isinstance(c, x509.CertificateRevocationList) else x509.load_der_x509_crl(c)
