@@ -205,3 +205,16 @@ def test_a_change_after_the_archive_timestamp_fails(document, ca, tsa, stamper) 
     report = verifier_at(ca, tsa, NOW).verify(out.getvalue(), [CITY], now=NOW)
 
     assert "integrity" in failing(report) and "archive" in failing(report)
+
+
+def test_an_out_of_date_crl_fails_a_timestamped_seal_too(document, ca, tsa, stamper) -> None:
+    # The root's CRL is fresh (the timestamp is trusted), the issuing CA's is past its next update:
+    # it could hide a key compromise dated before the timestamp, so the seal is not judged in the past.
+    sealed = seal(document, ca, a_seal(ca), stamper)
+    crls = [pki.build_crl(ca.root, [], 2, LATER, LATER + timedelta(days=7)),
+            pki.build_crl(ca.issuing, [], 2, NOW, NOW + timedelta(days=7))]
+
+    report = Verifier([ca.root.certificate], [ca.issuing.certificate, tsa.certificate], crls).verify(
+        sealed, [CITY], now=LATER)
+
+    assert failing(report) == ["revocation"] and "吊销列表" in detail(report, "revocation")

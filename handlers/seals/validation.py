@@ -222,8 +222,11 @@ class Verifier:
             findings.problems["timestamp"] = "签名时间戳无效或不是由本系统信任的时间戳服务签发"
         elif proven is not None:
             findings.notes["timestamp"] = f"盖章时间 {_beijing(proven, '%Y-%m-%d %H:%M:%S')}（可信时间戳证明）"
-            if set(findings.problems) <= {"chain", "revocation"} and findings.problems:
-                # Not valid now, but it may have been when it was made: judge it then.
+            if findings.problems and set(findings.problems) <= {"chain", "revocation"} \
+                    and _since_revoked_or_expired(status):
+                # Not valid now, but it may have been when it was made: judge it then. Only for a
+                # revocation or an expiry: a CRL that is missing or out of date must fail, since it
+                # could hide a key compromise dated before the timestamp.
                 findings = self._judge_in_the_past(sig, status, findings, proven, now)
             findings.problems.update(self._distrusted_key(certificate, proven))
         return row, findings
@@ -379,6 +382,12 @@ def verify_pdf(
 ) -> VerificationReport:
     """One-shot :meth:`Verifier.verify`; prefer a shared :class:`Verifier` for many documents."""
     return Verifier(trust_roots, intermediates, crls).verify(pdf, expected_signers, now)
+
+
+def _since_revoked_or_expired(status: PdfSignatureStatus) -> bool:
+    """Whether the seal fails now only because it was revoked or its certificate expired."""
+    return status.revocation_details is not None or status.trust_problem_indic in (
+        AdESIndeterminate.OUT_OF_BOUNDS_NO_POE, AdESIndeterminate.EXPIRED)
 
 
 def _proven_time(status: PdfSignatureStatus) -> datetime | None:
