@@ -42,9 +42,11 @@ class _Group(click.Group):
 
 
 def gongwen_from(ctx: click.Context) -> Gongwen:
-    """The invocation's Gongwen, built from the environment the first time a command asks for it."""
+    """The invocation's Gongwen, built from the environment the first time a command asks for it,
+    and closed (its database connections with it) when the invocation ends."""
     if ctx.obj is None:
         ctx.obj = Gongwen()
+        ctx.find_root().call_on_close(ctx.obj.close)
     return ctx.obj
 
 
