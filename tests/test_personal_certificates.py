@@ -9,12 +9,13 @@ import pytest
 from cryptography import x509
 from sqlalchemy import select, update
 
-from engine import organisation
+from engine import clock, organisation
 from engine.background import deliver_outbox
 from engine.errors import Refused
 from engine.models import AuditEvent, Task, TaskState
-from handlers.seals import personal
+from handlers.seals import detached, personal, pki
 from handlers.seals.models import CertificateAuthority, CertificateStatus, OpinionSignature, PersonalCertificate
+from handlers.seals.tsa import LocalTimeStamper, TimestampingKey
 from tests.outgoing_support import NOTICE, act, start, task_of
 from tests.support import csrf_token, logged_in
 
@@ -86,7 +87,9 @@ def test_a_signer_without_a_certificate_applies_is_issued_one_and_the_trail_show
     act(gongwen, signer, "签发", {"decision": "approve", "opinion": "同意印发"})
     proofread = task_of(gongwen, org.person("lyg.drafter"), "校对")
     trail = _trail_page(app, "lyg.drafter", proofread.id)
-    assert f"同意印发 <span class=\"ok\">已签名（证书 {certificate.serial}，验证通过）</span>" in trail
+    stamped = f"{clock.local(clock.now()):%Y-%m-%d %H:%M:%S}"  # the fixed clock: the TSA stamped this time
+    verified = f"已签名（证书 {certificate.serial}，时间戳 {stamped}，验证通过）"
+    assert f"同意印发 <span class=\"ok\">{verified}</span>" in trail
     assert trail.count("已签名") == 1  # 部门审核 and 核稿 are not signed steps
 
 
@@ -137,8 +140,9 @@ def test_a_lost_certificate_is_suspended_at_once_its_earlier_signatures_stand_an
         assert db.get(Task, second.id).state == TaskState.COMPLETED
 
 
-def test_a_signature_made_after_the_certificate_was_revoked_fails(gongwen, org, app, fixed_clock):
-    """Verified as of the signing time: revocation before it fails, revocation after it does not."""
+def test_a_signature_is_judged_at_the_time_its_timestamp_proves_not_the_time_recorded(gongwen, org, app,
+                                                                                        fixed_clock):
+    """A revocation after the proven time leaves the signature valid, whatever time the record claims."""
     signer = org.person("lyg.signer")
     task = _to_sign_off(gongwen, org)
     act(gongwen, signer, "签发", {"decision": "approve", "opinion": "同意"})
@@ -146,10 +150,33 @@ def test_a_signature_made_after_the_certificate_was_revoked_fails(gongwen, org, 
     fixed_clock.advance(timedelta(minutes=5))
     _revoke_own(gongwen, signer.id)
     assert "验证通过" in _trail_page(app, "lyg.drafter", proofread.id)
-    with gongwen.db.write() as db:  # as if the signature had been made after the revocation
+    with gongwen.db.write() as db:  # the recorded time moved past the revocation: the timestamp still rules
         row = db.scalar(select(OpinionSignature).where(OpinionSignature.task_id == task.id))
         row.signed_at += timedelta(minutes=10)
-    assert "签名验证未通过" in _trail_page(app, "lyg.drafter", proofread.id)
+    assert "验证通过" in _trail_page(app, "lyg.drafter", proofread.id)
+
+
+def test_a_signature_timestamped_after_its_certificate_was_revoked_fails() -> None:
+    now = clock.now().replace(microsecond=0)
+    root = pki.create_root_ca("根", now - timedelta(days=1))
+    issuing = pki.create_issuing_ca(root, "签发中心", now - timedelta(days=1), None)
+    person = pki.issue_seal_certificate(issuing, "连云港市人民政府办公室", "GW-P-1", now - timedelta(days=1),
+                                        now + timedelta(days=30))
+    tsa = pki.issue_tsa_certificate(root, "时间戳服务", now - timedelta(days=1))
+    crls = [pki.build_crl(issuing, [(person.certificate.serial_number, now - timedelta(hours=1), "other")], 2, now,
+                          now + timedelta(days=7)),
+            pki.build_crl(root, [], 2, now, now + timedelta(days=7))]
+    chain = [issuing.certificate, root.certificate]
+    stamper = LocalTimeStamper(TimestampingKey(tsa.private_key, tsa.certificate), lambda: now)
+    # The record claims a time before the revocation; the timestamp proves the signature came after it.
+    signature = detached.sign(b"opinion", person.private_key, person.certificate, chain, now - timedelta(hours=2),
+                              stamper)
+
+    problem, proven = detached.check(b"opinion", signature, person.certificate, chain, crls,
+                                     now - timedelta(hours=2), now, [tsa.certificate])
+
+    assert proven == now and problem is not None and "吊销" in problem
+
 
 def test_a_holder_reports_a_lost_certificate_it_is_suspended_at_once_and_the_officer_lifts_it(gongwen, org, app):
     signer = org.person("lyg.signer")

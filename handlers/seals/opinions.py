@@ -9,7 +9,8 @@ the person's key (held encrypted on the server, opened only here), and stores bo
 
 :func:`trail_signatures` checks every signed step of a trail for the opinion trail: the signature
 over the stored payload, the payload against what the trail shows (a changed opinion fails), the
-certificate, its chain and the CRLs as of the signing time.
+certificate, its chain and the CRLs as of the time the timestamp proves (the recorded time, for
+opinions signed before opinions were timestamped).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from engine.models import Person, Task
 from engine.registry import FORMS, completion_signer
 
 from . import detached, pki
-from .models import CertificateAuthority, OpinionSignature, PersonalCertificate
+from .models import CertificateAuthority, OpinionSignature, PersonalCertificate, TimestampAuthority
 from .personal import signing_certificate
-from .register import keybox
+from .register import keybox, timestamper
 
 
 def canonical(task_id: uuid.UUID, instance_id: int, step: str, person_id: int, person_name: str, serial: str,
@@ -48,7 +49,8 @@ def sign_completion(ctx, task_row, person_id: int, data: dict) -> None:
     payload = canonical(task_row.id, task_row.instance_id, task_row.spec_name, person_id, person.name,
                         certificate.serial, now, data)
     cert, chain = _certificates(ctx.session, certificate)
-    signature = detached.sign(payload, keybox(ctx.settings).open(certificate.key_blob), cert, chain, now)
+    signature = detached.sign(payload, keybox(ctx.settings).open(certificate.key_blob), cert, chain, now,
+                              timestamper(ctx.session, ctx.settings))
     ctx.session.add(OpinionSignature(task_id=task_row.id, instance_id=task_row.instance_id,
                                      certificate_id=certificate.id, payload=payload, signature=signature,
                                      signed_at=now))
@@ -73,11 +75,14 @@ def _verdict(session: Session, task: Task, row: OpinionSignature | None) -> tupl
     if problem is None:
         cert, chain = _certificates(session, certificate)
         crls = [pki.load_crl(ca.crl_der) if ca.crl_der else None for ca in _authorities(session, certificate)]
-        problem = detached.check(bytes(row.payload), bytes(row.signature), cert, chain, crls, row.signed_at,
-                                 clock.now())
+        tsas = [pki.load_certificate(pem.encode())
+                for pem in session.scalars(select(TimestampAuthority.certificate_pem))]
+        problem, proven = detached.check(bytes(row.payload), bytes(row.signature), cert, chain, crls, row.signed_at,
+                                         clock.now(), tsas)
     if problem is not None:
         return False, f"签名验证未通过：{problem}"
-    return True, f"已签名（证书 {certificate.serial}，验证通过）"
+    when = f"，时间戳 {clock.local(proven):%Y-%m-%d %H:%M:%S}" if proven else ""
+    return True, f"已签名（证书 {certificate.serial}{when}，验证通过）"
 
 
 def _mismatch(task: Task, row: OpinionSignature, certificate: PersonalCertificate) -> str | None:
