@@ -13,10 +13,9 @@ from flask import Blueprint, Response, abort, request
 from sqlalchemy import select
 
 from engine import clock
-from handlers.seals import pki
 from handlers.seals.models import CertificateAuthority
-from handlers.seals.register import ensure_tsa, keybox
-from handlers.seals.tsa import MAX_REQUEST, TimestampingKey, respond
+from handlers.seals.register import timestamping_key
+from handlers.seals.tsa import MAX_REQUEST, respond
 
 from . import csrf, current_gongwen
 
@@ -35,9 +34,7 @@ def timestamp() -> Response:
     query = request.get_data(cache=False)
     gongwen = current_gongwen()
     with gongwen.db.write() as db:
-        box = keybox(gongwen.settings)
-        tsa = ensure_tsa(db, box)
-        signer = TimestampingKey(box.open(tsa.key_blob), pki.load_certificate(tsa.certificate_pem.encode()))
+        signer = timestamping_key(db, gongwen.settings)
     return Response(respond(query, signer, clock.now()), mimetype=REPLY)
 
 

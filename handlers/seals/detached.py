@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from asn1crypto import cms, keys
-from asn1crypto import crl as asn1_crl
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -31,6 +29,8 @@ from pyhanko.sign.validation.generic_cms import validate_sig_integrity, validate
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from .pki import asn1_certificate, asn1_crl
 
 __all__ = ["check", "sign"]
 
@@ -45,8 +45,8 @@ def sign(payload: bytes, key: ec.EllipticCurvePrivateKey, certificate: x509.Cert
     ``timestamper``, the signature carries an RFC 3161 timestamp proving when it was made."""
     der_key = key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
     signer = signers.SimpleSigner(
-        signing_cert=_asn1(certificate), signing_key=keys.PrivateKeyInfo.load(der_key),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in chain]))
+        signing_cert=asn1_certificate(certificate), signing_key=keys.PrivateKeyInfo.load(der_key),
+        cert_registry=SimpleCertificateStore.from_certs([asn1_certificate(c) for c in chain]))
     signed = asyncio.run(signer.async_sign_general_data(
         payload, "sha256", detached=True, timestamper=timestamper,
         signed_attr_settings=PdfCMSSignedAttributes(signing_time=signed_at)))
@@ -68,7 +68,7 @@ def check(payload: bytes, signature: bytes, certificate: x509.Certificate, chain
         signer_info = cms.ContentInfo.load(bytes(signature))["content"]["signer_infos"][0]
         if signer_info["sid"].chosen["serial_number"].native != certificate.serial_number:
             return "签名所用的证书与登记的证书不符", None
-        intact, valid = validate_sig_integrity(signer_info, _asn1(certificate), "data",
+        intact, valid = validate_sig_integrity(signer_info, asn1_certificate(certificate), "data",
                                                hashlib.sha256(payload).digest())
     except Exception:  # hostile or damaged bytes of any kind are a failed check, not an error
         return "签名数据已损坏，无法解析", None
@@ -97,10 +97,10 @@ def _proven_time(token: cms.ContentInfo, signer_info: cms.SignerInfo, chain: Seq
                  tsa_certificates: Sequence[x509.Certificate], now: datetime) -> datetime | None:
     """The time ``token`` proves for the signature value of ``signer_info``, if it is intact and trusted now."""
     signature_value = signer_info["signature"].native
-    context = ValidationContext(trust_roots=[_asn1(chain[-1])], other_certs=[_asn1(c) for c in tsa_certificates],
-                                crls=[asn1_crl.CertificateList.load(c.public_bytes(Encoding.DER))
-                                      for c in crls if c is not None],  # an empty CRL is falsy
-                                allow_fetching=False, revocation_mode="require", moment=now)
+    context = ValidationContext(
+        trust_roots=[asn1_certificate(chain[-1])], other_certs=[asn1_certificate(c) for c in tsa_certificates],
+        crls=[asn1_crl(c) for c in crls if c is not None],  # "if c" would drop an empty CRL: it is falsy
+        allow_fetching=False, revocation_mode="require", moment=now)
     try:
         status = TimestampSignatureStatus(**asyncio.run(validate_tst_signed_data(
             token["content"], context, lambda algorithm: hashlib.new(algorithm, signature_value).digest())))
@@ -136,7 +136,3 @@ def _reason(entry: x509.RevokedCertificate) -> str:
     except x509.ExtensionNotFound:
         return "吊销"
     return _REASONS.get(flag, "吊销")
-
-
-def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))

@@ -22,14 +22,11 @@ Verification is :mod:`handlers.seals.validation`.
 
 from __future__ import annotations
 
-import functools
 import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from asn1crypto import crl as asn1_crl
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -43,7 +40,8 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from .pki import unit_name_of
+from .pki import asn1_certificate, asn1_crl, unit_name_of
+from .tsa import LocalTimeStamper
 
 __all__ = ["LongTermMaterial", "archive_timestamp", "sign_pdf"]
 
@@ -82,9 +80,8 @@ class LongTermMaterial:
     def supply(self, writer: IncrementalPdfFileWriter) -> None:
         """Write this material into the DSS of the revision ``writer`` is making."""
         DocumentSecurityStore.supply_dss_in_writer(
-            writer, None, certs=[_asn1_certificate(c) for c in self.certificates],
-            crls=[asn1_crl.CertificateList.load(c if isinstance(c, bytes) else c.public_bytes(Encoding.DER))
-                  for c in self.crls])
+            writer, None, certs=[asn1_certificate(c) for c in self.certificates],
+            crls=[asn1_crl(c) for c in self.crls])
 
 
 # -- signing ---------------------------------------------------------------------------------------------
@@ -193,8 +190,6 @@ def _field(writer: IncrementalPdfFileWriter, name: str) -> generic.DictionaryObj
 
 def _token_size(timestamper: TimeStamper) -> int | None:
     """Bytes to reserve for a token of Gongwen's TSA (its certificates are known); None: let pyhanko measure."""
-    from .tsa import LocalTimeStamper
-
     if not isinstance(timestamper, LocalTimeStamper):
         return None
     certificates = timestamper.certificates
@@ -212,8 +207,8 @@ class _KeySigner(signers.Signer):
     def __init__(self, key: ec.EllipticCurvePrivateKey, certificate: x509.Certificate,
                  chain: Sequence[x509.Certificate]) -> None:
         super().__init__(
-            signing_cert=_asn1_certificate(certificate),
-            cert_registry=SimpleCertificateStore.from_certs([_asn1_certificate(c) for c in chain]),
+            signing_cert=asn1_certificate(certificate),
+            cert_registry=SimpleCertificateStore.from_certs([asn1_certificate(c) for c in chain]),
         )
         self._key = key
 
@@ -241,10 +236,3 @@ class _PageXObject(content.PdfContent):
 
 def _der(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(Encoding.DER)
-
-
-@functools.lru_cache(maxsize=256)
-def _asn1_certificate(cert: x509.Certificate | bytes) -> asn1_x509.Certificate:
-    # pyhanko works on asn1crypto objects; the same few CA and seal certificates come back on
-    # every call, so convert each once.
-    return asn1_x509.Certificate.load(cert if isinstance(cert, bytes) else _der(cert))

@@ -25,6 +25,7 @@ the holder left, moved or was frozen). :data:`REVOCATION_REASONS` stays the seal
 from __future__ import annotations
 
 import enum
+import functools
 import os
 import re
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from asn1crypto import crl as asn1_crl_module
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, serialization
@@ -48,6 +51,8 @@ __all__ = [
     "KeyBoxError",
     "Revocation",
     "RevocationReason",
+    "asn1_certificate",
+    "asn1_crl",
     "build_crl",
     "create_issuing_ca",
     "create_root_ca",
@@ -333,6 +338,23 @@ def build_crl(
             entry = entry.add_extension(x509.InvalidityDate(naive_utc), critical=False)
         builder = builder.add_revoked_certificate(entry.build())
     return builder.sign(issuer.private_key, hashes.SHA256())
+
+
+@functools.lru_cache(maxsize=256)
+def asn1_certificate(cert: x509.Certificate | bytes) -> asn1_x509.Certificate:
+    """``cert`` (a cryptography object or DER) as the asn1crypto object pyhanko works on.
+
+    The same few CA, TSA and seal certificates come back on every signature and verification, so
+    each is converted once.
+    """
+    der = cert if isinstance(cert, bytes) else cert.public_bytes(serialization.Encoding.DER)
+    return asn1_x509.Certificate.load(der)
+
+
+def asn1_crl(crl: x509.CertificateRevocationList | bytes) -> asn1_crl_module.CertificateList:
+    """``crl`` (a cryptography object or DER) as the asn1crypto object pyhanko works on."""
+    return asn1_crl_module.CertificateList.load(
+        crl if isinstance(crl, bytes) else crl.public_bytes(serialization.Encoding.DER))
 
 
 def load_certificate(data: bytes) -> x509.Certificate:

@@ -221,12 +221,16 @@ def ensure_tsa(session: Session, box: pki.KeyBox) -> TimestampAuthority:
     return tsa
 
 
-def timestamper(session: Session, settings: Settings) -> LocalTimeStamper:
-    """Gongwen's TSA in this process, stamping at the time of Gongwen's clock."""
+def timestamping_key(session: Session, settings: Settings) -> TimestampingKey:
+    """The current TSA's key and certificate (the TSA made the first time it is needed)."""
     box = keybox(settings)
     tsa = ensure_tsa(session, box)
-    return LocalTimeStamper(TimestampingKey(box.open(tsa.key_blob), pki.load_certificate(tsa.certificate_pem.encode())),
-                            clock.now)
+    return TimestampingKey(box.open(tsa.key_blob), pki.load_certificate(tsa.certificate_pem.encode()))
+
+
+def timestamper(session: Session, settings: Settings) -> LocalTimeStamper:
+    """Gongwen's TSA in this process, stamping at the time of Gongwen's clock."""
+    return LocalTimeStamper(timestamping_key(session, settings), clock.now)
 
 
 def long_term_material(session: Session) -> LongTermMaterial:

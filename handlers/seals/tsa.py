@@ -25,9 +25,10 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.sign.general import as_signing_certificate_v2, simple_cms_attribute
 from pyhanko.sign.timestamps.api import TimeStamper
+
+from .pki import asn1_certificate
 
 __all__ = ["MAX_REQUEST", "POLICY", "LocalTimeStamper", "TimestampingKey", "respond"]
 
@@ -53,7 +54,7 @@ class TimestampingKey:
     # What every token repeats, converted once per key (asn1crypto encoding dominates a token's cost).
     @functools.cached_property
     def asn1_certificates(self) -> list[asn1_x509.Certificate]:
-        return [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in (self.certificate, *self.chain)]
+        return [asn1_certificate(c) for c in (self.certificate, *self.chain)]
 
     @functools.cached_property
     def signing_certificate(self) -> cms.CMSAttribute:

@@ -19,16 +19,12 @@ checked too and reported on their own line.
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
-from asn1crypto import crl as asn1_crl
-from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESIndeterminate
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
@@ -37,7 +33,7 @@ from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import CertificateValidator, ValidationContext, errors
 
-from .pki import DOCUMENT_SIGNING, RevocationReason, seal_id_of, unit_name_of
+from .pki import DOCUMENT_SIGNING, RevocationReason, asn1_certificate, asn1_crl, seal_id_of, unit_name_of
 
 __all__ = ["Check", "VerificationReport", "Verifier", "verify_pdf"]
 
@@ -121,10 +117,9 @@ class Verifier:
         intermediates: Sequence[x509.Certificate | bytes],
         crls: Sequence[x509.CertificateRevocationList | bytes],
     ) -> None:
-        self._roots = [_asn1_certificate(c) for c in trust_roots]
-        self._intermediates = [_asn1_certificate(c) for c in intermediates]
-        self._crls = [asn1_crl.CertificateList.load(c if isinstance(c, bytes) else c.public_bytes(Encoding.DER))
-                      for c in crls]
+        self._roots = [asn1_certificate(c) for c in trust_roots]
+        self._intermediates = [asn1_certificate(c) for c in intermediates]
+        self._crls = [asn1_crl(c) for c in crls]
         # Until when a report made now stays true without new trust material: the first CRL to
         # need republishing, or the first known certificate to expire (the TSA's is judged now).
         self.valid_until = min([c["tbs_cert_list"]["next_update"].native for c in self._crls]
@@ -425,10 +420,3 @@ def _first_line(err: BaseException, limit: int = 80) -> str:
     text = str(err).strip()
     line = text.splitlines()[0] if text else type(err).__name__
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-@functools.lru_cache(maxsize=256)
-def _asn1_certificate(cert: x509.Certificate | bytes) -> asn1_x509.Certificate:
-    # pyhanko works on asn1crypto objects; the same few CA and seal certificates come back on
-    # every call, so convert each once.
-    return asn1_x509.Certificate.load(cert if isinstance(cert, bytes) else cert.public_bytes(Encoding.DER))
