@@ -9,7 +9,10 @@ STAMP := $(VENV)/.installed
 # chromium: the browser tests drive Debian's Chromium with Playwright.
 # libnss3-tools: certutil, to trust Gongwen's root in the NSS store pdfsig checks seals against;
 # openssl: the tests check Gongwen's RFC 3161 timestamps with `openssl ts -verify`.
-APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei chromium libnss3-tools openssl
+# kannel, kannel-extras: the SMS gateway (bearerbox, smsbox) and its fake SMS centre (fakesmsc), which the
+# tests start on loopback to send real texts through.
+APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei chromium libnss3-tools openssl \
+	kannel kannel-extras
 
 .PHONY: demo test services
 

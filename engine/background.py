@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from . import audit, clock
 from .config import Settings
@@ -36,6 +36,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 10
+# A failed delivery waits 30 s, then 1, 2, 4 ... minutes, at most an hour, before the next attempt:
+# a gateway that is down for an hour is not hammered, and ten attempts span about five hours.
+FIRST_BACKOFF = timedelta(seconds=30)
+LONGEST_BACKOFF = timedelta(hours=1)
+
+
+class Deferred(Exception):
+    """Raised by a consumer to hold its item until ``until`` (a text in quiet hours); no attempt is counted."""
+
+    def __init__(self, until: datetime):
+        super().__init__(until.isoformat())
+        self.until = until
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long an item that has failed ``attempts`` times waits before the next attempt."""
+    return min(FIRST_BACKOFF * 2 ** max(attempts - 1, 0), LONGEST_BACKOFF)
 SWEEP_SECONDS = 30.0
 
 class JobContext(Protocol):
@@ -122,7 +139,8 @@ def _deliver_next(gongwen: Gongwen) -> int | None:
     try:
         with gongwen.db.write() as session:
             query = (select(Outbox).where(Outbox.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]),
-                                          Outbox.attempts < MAX_ATTEMPTS)
+                                          Outbox.attempts < MAX_ATTEMPTS,
+                                          or_(Outbox.not_before.is_(None), Outbox.not_before <= clock.now()))
                      .order_by(Outbox.id).limit(1))
             if not is_sqlite(session):
                 query = query.with_for_update(skip_locked=True)
@@ -138,6 +156,10 @@ def _deliver_next(gongwen: Gongwen) -> int | None:
             if item.status in (OutboxStatus.PENDING, OutboxStatus.FAILED):
                 item.status, item.done_at = OutboxStatus.DONE, clock.now()
         return item_id
+    except Deferred as held:
+        with gongwen.db.write() as session:
+            session.get(Outbox, item_id).not_before = held.until
+        return item_id
     except Exception as err:
         if item_id is None:
             raise
@@ -147,6 +169,7 @@ def _deliver_next(gongwen: Gongwen) -> int | None:
             item.attempts += 1
             item.status, item.last_error = OutboxStatus.FAILED, str(err) if isinstance(err, GongwenError) else \
                 f"{type(err).__name__}: {err}"
+            item.not_before = clock.now() + backoff(item.attempts)
             audit.record(session, "outbox.failed", instance_id=item.source_instance_id, topic=item.topic,
                          key=item.key, error=item.last_error)
         return item_id

@@ -111,6 +111,9 @@ class Person(Base):
     # Raised to end every session of the person at once (logout, password change, freeze, reset).
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column()
+    # How Gongwen reaches the person outside the app: texts (SMS) and mail. Either may be unknown.
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(200))
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
     department: Mapped[Department | None] = relationship()
@@ -326,6 +329,24 @@ class Outbox(Base):
     source_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     created_at: Mapped[datetime] = mapped_column()
     done_at: Mapped[datetime | None] = mapped_column()
+    # Not delivered before this moment: a retry's back-off, or a text held for the morning.
+    not_before: Mapped[datetime | None] = mapped_column()
+
+
+class InboxLook(Base):
+    """A person opened their inbox: the duty watch and the supervision figures count these.
+
+    At most one row per person per few minutes (``engine.inbox.record_look``), so that a clerk's
+    page reloads do not grow the table.
+    """
+
+    __tablename__ = "inbox_look"
+    __table_args__ = (Index("ix_inbox_look_person_at", "person_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    at: Mapped[datetime] = mapped_column()
 
 
 class Incident(Base):

@@ -15,12 +15,15 @@ from handlers.notifications.models import Notification
 class Pager:
     """A channel that keeps what it was asked to send."""
 
-    name = "pager"
+    name, label, default = "pager", "寻呼", True
 
     def __init__(self):
         self.sent: list[tuple[int, str, str]] = []
 
-    def send(self, session, notification, key):
+    def reaches(self, person):
+        return True
+
+    def send(self, job, session, notification, key):
         self.sent.append((notification.person_id, notification.text, key))
 
 
