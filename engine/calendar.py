@@ -166,6 +166,25 @@ class WorkCalendar:
             day += timedelta(days=1)
             at = datetime.combine(day, time(0), SHANGHAI)
 
+    def next_opening(self, at: datetime) -> datetime:
+        """``at`` itself in office hours, else the next moment the office opens."""
+        return self.add_working_hours(at, 0) if not self.in_office_hours(at) else at
+
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Office time, in hours, from ``start`` to ``end`` (0 if ``end`` is not later)."""
+        total, at = timedelta(0), start.astimezone(SHANGHAI)
+        end = end.astimezone(SHANGHAI)
+        day = at.date()
+        while day <= end.date():
+            if self.is_workday(day):
+                for open_, close in self.office_hours:
+                    first = max(at, datetime.combine(day, open_, SHANGHAI))
+                    last = min(end, datetime.combine(day, close, SHANGHAI))
+                    if last > first:
+                        total += last - first
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600
+
     def in_office_hours(self, at: datetime) -> bool:
         local = at.astimezone(SHANGHAI)
         return self.is_workday(local.date()) and any(

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, clock
 from .errors import Conflict, Forbidden, NotFound
-from .models import InstanceStatus, Person, PersonStatus, ProcessInstance, RoleGrant, Task, TaskState
+from .models import InboxLook, InstanceStatus, Person, PersonStatus, ProcessInstance, RoleGrant, Task, TaskState
 from .registry import INSTANCE_SEARCHES
 
 
@@ -145,6 +146,21 @@ def delegate(session: Session, task_id: uuid.UUID | str, person_id: int, to_pers
     task.assignee_id = to_person_id
     audit.record(session, "task.delegate", actor_id=person_id, instance_id=task.instance_id,
                  task_id=str(task.id), to_person_id=to_person_id)
+
+
+# Page reloads within this time are one look: the table grows by looks, not by clicks.
+LOOK_GRANULARITY = timedelta(minutes=5)
+
+
+def record_look(session: Session, person_id: int, unit_id: int | None) -> bool:
+    """Record that the person looked at their inbox now (the duty watch and supervision count looks)."""
+    now = clock.now()
+    last = session.scalar(select(func.max(InboxLook.at)).where(InboxLook.person_id == person_id,
+                                                               InboxLook.at > now - LOOK_GRANULARITY))
+    if last is not None:
+        return False
+    session.add(InboxLook(person_id=person_id, unit_id=unit_id, at=now))
+    return True
 
 
 def task_count(session: Session, person_id: int) -> int:

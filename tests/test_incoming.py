@@ -75,16 +75,21 @@ def test_a_document_to_three_counties_from_dispatch_to_archive(gongwen, sealed, 
     assert task_of(gongwen, org.person("dh.clerk"), "分办")  # 东海 is unaffected by the new version
     act(gongwen, org.person("gy.clerk"), "签收", {"decision": "sign"})
 
-    # 灌南 is late: reminded at the half-way mark, escalated to its leaders when overdue.
+    # 灌南 is late: reminded at the half-way mark in office time (14:00, not 21:00), texted when overdue,
+    # and its leaders told half a window later.
     gn_clerk, gn_leader = org.person("gn.clerk"), org.person("gn.leader")
     tick(gongwen, fixed_clock, "2026-11-23T12:00:00")
     assert [n.kind for n in notes(gongwen, gn_clerk, "remind_sign")] == []
-    tick(gongwen, fixed_clock, "2026-11-23T21:01:00")
+    tick(gongwen, fixed_clock, "2026-11-23T14:01:00")
     assert len(notes(gongwen, gn_clerk, "remind_sign")) == 1
     assert notes(gongwen, gn_leader, "escalation") == []
     tick(gongwen, fixed_clock, "2026-11-24T09:01:00")
+    (overdue,) = notes(gongwen, gn_clerk, "overdue")
+    assert overdue.reason == "超过签收时限" and overdue.urgent
+    assert notes(gongwen, gn_leader, "escalation") == []
+    tick(gongwen, fixed_clock, "2026-11-24T14:01:00")
     (escalation,) = notes(gongwen, gn_leader, "escalation")
-    assert escalation.reason == "超过签收时限"
+    assert escalation.reason == "逾期仍未签收"
     assert receipts(gongwen, sent.id)[(gn, 1)].overdue_since is not None
     with gongwen.db.session() as session:
         overview = receipt_overview(session, sent.id)
@@ -236,9 +241,9 @@ def test_sign_for_deadlines_follow_the_calendar_and_the_administrator(gongwen):
             at("2026-04-07T15:00")
         assert clock.local(sign_for_window(session, calendar, Urgency.NORMAL, at("2026-02-13T15:00")).due) == \
             at("2026-02-14T15:00")
-        # 加急 at 16:50: two working hours end next morning at 10:20; 特急 counts the clock, nights included.
+        # 加急 at 16:50: at once, i.e. half a working hour; 特急 counts the clock, nights included.
         assert clock.local(sign_for_window(session, calendar, Urgency.URGENT, at("2026-11-24T16:50")).due) == \
-            at("2026-11-25T10:20")
+            at("2026-11-24T17:20")
         assert clock.local(sign_for_window(session, calendar, Urgency.EXTRA_URGENT, at("2026-11-24T23:00")).due) == \
             at("2026-11-24T23:30")
     with gongwen.db.write() as session:
@@ -374,8 +379,12 @@ def test_in_a_year_the_calendar_package_does_not_know_deadlines_still_run(gongwe
         receipt = session.scalar(select(Receipt).where(Receipt.unit_id == gn))
     assert clock.local(receipt.due_at).date().isoformat() == "2027-01-05"  # one working day later
     tick(gongwen, fixed_clock, "2027-01-05T10:00")
+    (overdue,) = notes(gongwen, org.person("gn.clerk"), "overdue")
+    assert overdue.reason == "超过签收时限" and notes(gongwen, org.person("gn.clerk"), "remind_sign")
+    assert not notes(gongwen, org.person("gn.leader"), "escalation")  # half a window later: 14:00
+    tick(gongwen, fixed_clock, "2027-01-05T14:30")
     (escalation,) = notes(gongwen, org.person("gn.leader"), "escalation")
-    assert escalation.reason == "超过签收时限" and notes(gongwen, org.person("gn.clerk"), "remind_sign")
+    assert escalation.reason == "逾期仍未签收"
 
     applicant = org.person("lyg.drafter")
     gongwen.runtime.start("leave", owning_unit_id=applicant.unit_id, initiator_id=applicant.id,

@@ -37,6 +37,9 @@ def index() -> ResponseReturnValue:
     since, until = day_arg("since"), day_arg("until")
     until = until + timedelta(days=1) if until else None
     window = {"limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE}
+    if view == "todo":  # the clerk looked at what waits (the duty watch counts looks)
+        with current_gongwen().db.write() as db:
+            inbox.record_look(db, g.person.id, g.person.unit_id)
     with current_gongwen().db.session() as db:
         if view == "todo":
             rows = inbox.ready_tasks(db, g.person.id, text=text, **window)

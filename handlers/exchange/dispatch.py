@@ -24,7 +24,7 @@ from ..documents.drafting import ensure_unclassified
 from ..documents.layout import apply_correction, typeset
 from ..documents.models import DocStatus, Document, DocumentVersion
 from ..seals.signing import apply_seals
-from .deadlines import sign_for_window
+from .deadlines import AFTER_HOURS_WINDOW, sign_for_window
 from .envelope import Envelope, transport_for
 from .models import Receipt, ReceiptStatus
 
@@ -77,7 +77,7 @@ def deliver_batch(job: JobContext, session: Session, item: Outbox) -> None:
     now = clock.now()
     # Every recipient of the batch gets the same sign-for window, so it is worked out once.
     window = sign_for_window(session, WorkCalendar(session, job.settings.office_hours, job.runtime.calendar_data),
-                             document.urgency, now)
+                             document.urgency, now, job.settings.option(AFTER_HOURS_WINDOW))
     envelopes = [
         Envelope(document_id=document_id, version=document.version, sender_unit_id=document.issuing_unit_id,
                  recipient_unit_id=unit_id, receiving_process=item.payload.get("process", "incoming"), copy=copy,

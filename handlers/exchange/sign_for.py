@@ -1,12 +1,15 @@
 """The recipient's side of an exchange: arrival, the check before signing, sign-for or return, overdue.
 
-One receiving instance per recipient unit. Arrival wakes the clerks for 特急; sign-for
-verifies the sealed file again and refuses to sign a document that fails (it can only be
-returned). Each answer goes back to the sender as a reply (see :mod:`.receipts`); nothing
-here writes the sender's rows.
+One receiving instance per recipient unit. An urgent arrival (加急, 特急) texts the unit's duty
+staff at once, day or night; a deadline that passes texts them again, and half a window later
+the unit's 分管领导 (see :mod:`.deadlines`). Sign-for verifies the sealed file again and refuses
+to sign a document that fails (it can only be returned). Each answer goes back to the sender as
+a reply (see :mod:`.receipts`); nothing here writes the sender's rows.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -14,12 +17,12 @@ from engine import clock
 from engine.errors import Refused
 from engine.files import FileStore
 from engine.models import Role
-from engine.organisation import holders
 from engine.registry import HandlerContext, handler
 
+from ..contacts.models import Duty
 from ..documents.drafting import ensure_unclassified
 from ..documents.models import UNCLASSIFIED, Document, Urgency
-from ..notifications.tell import tell
+from ..notifications.alerts import alert_unit
 from ..seals.verification import verify_document
 from .receipts import send_reply
 from .replies import Reply, ReplyKind, lock_document
@@ -29,15 +32,17 @@ REQUIRED_ELEMENTS = {"doc_number": "发文字号", "title": "标题", "main_to_t
 
 @handler("receive_document", savepoint=False)  # runs for every recipient of a dispatch; writes only last
 def receive_document(ctx: HandlerContext, document_id: int, unit_id: int, window: dict) -> dict:
-    """A document arrives: refuse a classified one, wake the clerks for 特急; the sender set the window."""
+    """A document arrives: refuse a classified one, wake the duty staff for an urgent one; the sender set the window."""
     document = ctx.session.get(Document, document_id)
     ensure_unclassified(document.classification, gate="收文")
     now = ctx.now()
-    if document.urgency == Urgency.EXTRA_URGENT:
-        when = "（非办公时间到达，请立即处理）" if not ctx.calendar.in_office_hours(now) else ""
-        tell(ctx.session, holders(ctx.session, Role.CLERK, unit_id), f"特急公文到达：{document.title}{when}",
-             kind="urgent_arrival", reason="特急公文须即时签收", instance_id=ctx.instance_id,
-             key=f"urgent_arrival:{ctx.instance_id}")
+    if document.urgency != Urgency.NORMAL:
+        when = "（非办公时间到达）" if not ctx.calendar.in_office_hours(now) else ""
+        due = clock.local(datetime.fromisoformat(window["sign_due"])).strftime("%m月%d日%H:%M")
+        alert_unit(ctx.session, unit_id, f"{document.urgency.label}公文到达{when}，请于{due}前签收：{document.title}",
+                   duty=Duty.CLERK, role=Role.CLERK, kind="urgent_arrival",
+                   reason=f"{document.urgency.label}公文须即时签收", instance_id=ctx.instance_id,
+                   key=f"urgent_arrival:{ctx.instance_id}")
     ctx.audit("document.arrive", document_id=document_id, doc_number=document.doc_number, due=window["sign_due"])
     return {"doc_number": document.doc_number, "title": document.title, "urgency": document.urgency.value, **window}
 
@@ -76,9 +81,20 @@ def record_receipt(ctx: HandlerContext, document_id: int, unit_id: int, decision
 
 @handler("escalate_sign_for")
 def escalate_sign_for(ctx: HandlerContext, document_id: int, unit_id: int, version: int | None = None) -> dict:
-    """Overdue: the sender learns since when, the unit's leaders are told."""
+    """Overdue: the sender learns since when; the unit's duty staff are texted, its clerks told."""
     send_reply(ctx, Reply(document_id, unit_id, version, ReplyKind.OVERDUE, ctx.now().isoformat()))
     title = ctx.session.get(Document, document_id).title
-    tell(ctx.session, holders(ctx.session, Role.LEADER, unit_id), f"来文逾期未签收：{title}",
-         kind="escalation", reason="超过签收时限", instance_id=ctx.instance_id, key=f"escalation:{ctx.instance_id}")
+    alert_unit(ctx.session, unit_id, f"来文已超过签收时限，请立即签收：{title}", duty=Duty.CLERK, role=Role.CLERK,
+               kind="overdue", reason="超过签收时限", instance_id=ctx.instance_id, key=f"overdue:{ctx.instance_id}")
     return {"escalated": True, "overdue_since": ctx.now().isoformat()}
+
+
+@handler("escalate_to_leader")
+def escalate_to_leader(ctx: HandlerContext, document_id: int, unit_id: int) -> dict:
+    """Still not signed half a window after the deadline: the unit's 分管领导 is texted, its leaders told."""
+    title = ctx.session.get(Document, document_id).title
+    texted = alert_unit(ctx.session, unit_id, f"本单位来文逾期仍未签收，请督促收发文人员签收：{title}",
+                        duty=Duty.LEADER_IN_CHARGE, role=Role.LEADER, kind="escalation", reason="逾期仍未签收",
+                        instance_id=ctx.instance_id, key=f"escalation:{ctx.instance_id}")
+    ctx.audit("receipt.escalate", document_id=document_id, texted=len(texted))
+    return {"escalated_to_leader": True, "at": ctx.now().isoformat()}
