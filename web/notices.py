@@ -27,7 +27,7 @@ from engine.errors import NotFound
 from engine.messages import after_commit
 from engine.models import Outbox, OutboxStatus, Person, Task, TaskState, Unit
 from handlers.notifications.mail import kind_label, normalise_email
-from handlers.notifications.models import ChannelChoice, Notification, TextMessage
+from handlers.notifications.models import ChannelChoice, Notification, TextMessage, TextStatus
 from handlers.notifications.tell import CHANNELS
 
 from . import access, current_gongwen
@@ -256,7 +256,7 @@ def _delivery(db: Session, item: Outbox) -> Delivery:
     label = channel.label if channel else ("短信" if item.topic == "sms" else payload.get("channel", "—"))
     if (note := db.get(Notification, payload["notification_id"]) if payload.get("notification_id") else None):
         person_id, words = note.person_id, [note.text, note.reason]
-    text_id = payload.get("text_message_id") or payload.get("message_id")
+    text_id = payload.get("text_id")  # handlers.notifications.sms: one item per TextMessage
     if text := db.get(TextMessage, text_id) if isinstance(text_id, int) else None:
         person_id, unit_id, words = text.person_id or person_id, text.unit_id, [*words, text.text]
     person_id = person_id or payload.get("person_id")
@@ -298,6 +298,11 @@ def redeliver(item_id: int) -> ResponseReturnValue:
         audit.record(db, "outbox.redeliver", actor_id=g.person.id, instance_id=item.source_instance_id,
                      outbox_id=item.id, topic=item.topic, status=item.status.value, attempts=item.attempts)
         item.status, item.attempts, item.not_before, item.last_error = OutboxStatus.PENDING, 0, None, None
+        text_id = (item.payload or {}).get("text_id")
+        text = db.get(TextMessage, text_id) if item.topic == "sms" and isinstance(text_id, int) else None
+        if text is not None and text.status in (TextStatus.FAILED, TextStatus.NO_GATEWAY):
+            # The text was settled as not sent when the item gave up; the sender only sends a queued one.
+            text.status, text.report = TextStatus.QUEUED, None
         after_commit(db, "deliver_outbox")
     with current_gongwen().db.session() as db:
         item = db.get(Outbox, item_id)
