@@ -7,12 +7,15 @@ the same people the tests drive documents through.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from engine.config import Settings
 from engine.models import Department, Person, Role, Unit, UnitKind
 from engine.organisation import create_department, create_person, create_unit, grant_role
+from handlers.contacts.models import Duty
+from handlers.contacts.register import appoint
 from handlers.seals import personal
 from handlers.seals.register import issue_seal
 
@@ -22,6 +25,10 @@ BUSINESS_ROLES = (Role.DRAFTER, Role.DEPARTMENT_HEAD, Role.REVIEWER, Role.SIGNIN
                   Role.CLERK, Role.HANDLER, Role.LEADER, Role.ARCHIVIST)
 _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
 _GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红梅鹏斌宇浩凯"
+REGISTER_SINCE = date(2025, 1, 2)  # when the demo units' duty-contact registers were first kept
+# 职务 of a unit's principal and of its 分管领导, by the kind of unit.
+_TITLES = {UnitKind.OFFICE: ("主任", "副主任"), UnitKind.DEPARTMENT: ("局长", "副局长"),
+           UnitKind.DIRECT_BODY: ("馆长", "副馆长")}
 
 
 @dataclass
@@ -55,6 +62,7 @@ def seed(session: Session) -> DemoOrg:
     def person(login, unit_key, roles, department=None):
         p = create_person(session, login, next(names), DEMO_PASSWORD, unit=org.units.get(unit_key),
                           department=org.departments.get(department))
+        p.mobile = f"1395180{len(org.people) + 1:04d}"  # unique, and the same on every run
         for role in roles:
             scoped = role in (Role.DEPARTMENT_HEAD, Role.HANDLER)  # they act for their own department
             grant_role(session, p, role, unit=org.units.get(unit_key) if not role.is_admin else None,
@@ -123,7 +131,28 @@ def seed(session: Session) -> DemoOrg:
     for number, unit in enumerate(org.units.values(), start=101):
         unit.fonds_code = f"Z{number}"
     session.flush()
+    _keep_registers(session, org)
     return org
+
+
+def _keep_registers(session: Session, org: DemoOrg) -> None:
+    """Each unit with people gets its duty-contact register: a leader as 分管领导 (one who is not the
+    principal when the unit has one), the principal as 主要负责人, its clerks as 收发文人员."""
+    for unit in org.units.values():
+        people = [p for p in org.people.values() if p.unit_id == unit.id]
+        if not people:
+            continue
+        principal = next((p for p in people if p.id == unit.principal_id), None)
+        leaders = [p for p in people if any(g.role == Role.LEADER for g in p.grants)]
+        in_charge = next((p for p in leaders if p is not principal), principal)
+        head_title, deputy_title = _TITLES.get(unit.kind, ("负责人", "分管负责人"))
+        entries = [(Duty.LEADER_IN_CHARGE, in_charge, head_title if in_charge is principal else deputy_title),
+                   (Duty.PRINCIPAL, principal, head_title)]
+        entries += [(Duty.CLERK, p, "文书") for p in people if any(g.role == Role.CLERK for g in p.grants)]
+        for duty, person, title in entries:
+            if person is not None:
+                appoint(session, unit.id, duty, name=person.name, title=title, mobile=person.mobile,
+                        since=REGISTER_SINCE, reason="初始登记", person_id=person.id, actor_id=None)
 
 
 def issue_seals(session: Session, settings: Settings, org: DemoOrg, unit_keys: list[str] | None = None) -> None:

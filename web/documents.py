@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.errors import GongwenError, NotFound
 from engine.models import Person, RoleGrant, Task, TaskState
+from handlers.contacts.models import DutyContact
+from handlers.contacts.register import current_for_units
 from handlers.documents.drafting import draft_values
 from handlers.documents.layout import preview
 from handlers.documents.models import Document
@@ -40,10 +42,18 @@ def document_page(document_id: int) -> ResponseReturnValue:
         people = {w.assignee_id or w.candidate_person_id for w in waiting} - {None}
         names = dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(people))).all()) if people else {}
         overview = receipt_overview(db, document_id) if access.issuing_side(db, document, g.person.id) else None
+        contacts = _recipients_contacts(db, document_id) if overview else {}
     waits = [(name, names.get(assignee or person) or (role.label if role else ""), due)
              for name, assignee, person, role, due in waiting]
     return render_template("document.html", document=document, instance_id=instance_id, waits=waits,
-                           overview=overview, now=clock.now())
+                           overview=overview, contacts=contacts, now=clock.now())
+
+
+def _recipients_contacts(db: Session, document_id: int) -> dict[int, list[DutyContact]]:
+    """Each receipt's unit's duty contacts now, by receipt id: whom the sender calls to 及时联系."""
+    unit_of = dict(db.execute(select(Receipt.id, Receipt.unit_id).where(Receipt.document_id == document_id)).all())
+    registers = current_for_units(db, set(unit_of.values()))
+    return {receipt_id: registers[unit_id] for receipt_id, unit_id in unit_of.items()}
 
 
 def _instance_for(db: Session, document: Document) -> int | None:
