@@ -339,3 +339,23 @@ def test_a_person_picked_must_belong_to_the_unit_after_a_move(gongwen, org):
     with gongwen.db.write() as db, pytest.raises(Refused, match="不属于"):
         replace(db, current(db, org.unit("finance").id, Duty.CLERK)[0].id, name=None, title="文书", mobile=None,
                 since=TODAY, reason="调整", person_id=stranger, actor_id=org.person("cz.clerk").id)
+
+
+@pytest.mark.parametrize("data, refusal", [
+    ({"until": "", "reason": "退休"}, "截止日期应为有效日期"),
+    ({"until": "2026-13-01", "reason": "退休"}, "截止日期应为有效日期"),
+    ({"until": "2026-11-24", "reason": "退休"}, "截止日期不能晚于今天"),
+    ({"until": "2024-12-31", "reason": "退休"}, "截止日期不能早于起始日期（2025-01-02）"),
+    ({"until": "2026-11-23", "reason": ""}, "请填写变更原因"),
+    ({"until": "2026-11-23", "reason": HUGE}, "变更原因不能超过 200 个字"),
+])
+def test_a_refused_removal_says_why_and_changes_nothing(app, gongwen, org, data, refusal):
+    city = org.unit("city_office").id
+    before = _rows(gongwen, city)
+    (leader,) = (c for c in before if c[1] == Duty.LEADER_IN_CHARGE)
+    clerk = logged_in(app, "lyg.clerk")
+    answer = _post(clerk, f"/contacts/{leader[0]}/remove", data)
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "未移除" in page and refusal in page and HUGE not in page
+    assert _rows(gongwen, city) == before
+    assert [e.detail["contact_id"] for e in _events(gongwen, "contact.remove_refused")] == [leader[0]]
