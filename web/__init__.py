@@ -64,11 +64,12 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         security,
         system,
         tasks,
+        texts,
         trust,
     )
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
-                 trust):
+                 trust, texts):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

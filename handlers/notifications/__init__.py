@@ -1,3 +1,3 @@
 """Notifications: ``tell()`` and the channels notices leave by."""
 
-from . import tell  # noqa: F401  (registrations)
+from . import mail, sms, tell  # noqa: F401  (registrations: tell's consumer, the mail and sms channels)

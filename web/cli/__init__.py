@@ -12,6 +12,7 @@ its Gongwen. Each command group lives in a module of its own, registered at the 
 - ``archive.py``     ``archive export|check``
 - ``backup.py``      ``backup``, ``restore``
 - ``seals.py``       ``ca export-root``, ``seals list|revoke``
+- ``sms.py``         ``sms report|off|on`` (texts: their cost, and a county's switch)
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def main(verbose: bool) -> None:
 
 
 # The command modules import gongwen_from() from this one, so they can only be imported once it exists.
-from . import archive, backup, calendar, db, documents, operations, run, seals, users  # noqa: E402
+from . import archive, backup, calendar, db, documents, operations, run, seals, sms, users  # noqa: E402
 
 main.add_command(db.db)
 main.add_command(db.deploy_cmd)
@@ -81,3 +82,4 @@ main.add_command(backup.backup_cmd)
 main.add_command(backup.restore_cmd)
 main.add_command(seals.ca_group)
 main.add_command(seals.seals_group)
+main.add_command(sms.sms_group)
