@@ -13,6 +13,7 @@ its Gongwen. Each command group lives in a module of its own, registered at the 
 - ``backup.py``      ``backup``, ``restore``
 - ``seals.py``       ``ca export-root``, ``seals list|revoke``
 - ``sms.py``         ``sms report|off|on`` (texts: their cost, and a county's switch)
+- ``contacts.py``    ``contacts list`` (the duty-contact registers)
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def main(verbose: bool) -> None:
 
 
 # The command modules import gongwen_from() from this one, so they can only be imported once it exists.
-from . import archive, backup, calendar, db, documents, operations, run, seals, sms, users  # noqa: E402
+from . import archive, backup, calendar, contacts, db, documents, operations, run, seals, sms, users  # noqa: E402
 
 main.add_command(db.db)
 main.add_command(db.deploy_cmd)
@@ -82,4 +83,5 @@ main.add_command(backup.backup_cmd)
 main.add_command(backup.restore_cmd)
 main.add_command(seals.ca_group)
 main.add_command(seals.seals_group)
+main.add_command(contacts.contacts_group)
 main.add_command(sms.sms_group)
