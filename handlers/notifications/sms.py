@@ -257,7 +257,8 @@ def send_text(job: JobContext, session: Session, message: TextMessage, *, last_a
     if message.status != TextStatus.QUEUED:
         return
     settings = job.settings
-    message.payer_unit_id = payer_of(session, message.unit_id, settings.option(CITY_PAYER))
+    if city_payer := settings.option(CITY_PAYER):  # without one, the payer written with the text stands
+        message.payer_unit_id = payer_of(session, message.unit_id, city_payer)
     if switched_off(session, message.payer_unit_id):
         message.status, message.report = TextStatus.SWITCHED_OFF, "付费单位已关闭短信"
         return
