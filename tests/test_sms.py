@@ -14,6 +14,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 from sqlalchemy import select
@@ -164,7 +165,7 @@ def test_a_non_urgent_text_told_at_night_waits_for_half_past_seven(gongwen, org,
     assert _sms_item(gongwen, text.id).not_before == TUESDAY_0730
     assert deliver_outbox(gongwen) == 0  # nothing is due before the morning
     page = logged_in(app, "sysadmin").get("/admin/texts").get_data(as_text=True)
-    assert "待发送（静默时段，11-24 07:30 发出）" in page
+    assert "待发送（静默时段，11-24 07:30 发出）" in page and 'href="/admin/texts">短信</a>' in page  # in the menu
 
     fixed_clock.set(TUESDAY_0730)
     assert deliver_outbox(gongwen) == 1
@@ -313,6 +314,17 @@ def test_kannel_refusing_a_text_fails_the_attempt_with_its_answer(gongwen, org, 
     item = _sms_item(gongwen, text.id)
     assert item.status == OutboxStatus.FAILED and "HTTP 403" in item.last_error
     assert "wrong" not in item.last_error and "口令" not in item.last_error
+
+
+def test_the_gateway_s_credentials_may_come_from_their_own_settings(gongwen, org, kannel, settings):
+    url = kannel.sendsms_url
+    bare = url[:url.index("//") + 2] + url[url.index("@") + 1:]
+    user, password = url[url.index("//") + 2:url.index("@")].split(":")
+    gongwen.settings = dataclasses.replace(settings, environ={
+        **settings.environ, "GONGWEN_SMS_URL": bare, "GONGWEN_SMS_USER": user,
+        "GONGWEN_SMS_PASSWORD": unquote(password)})
+    _text(gongwen, org, "guannan_office", "13900000651", ARRIVAL, "own-settings")
+    assert kannel.wait_for("13900000651")[0].text == ARRIVAL
 
 
 def test_without_a_gateway_texts_are_kept_and_shown_as_not_sent(gongwen, org, app):
