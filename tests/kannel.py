@@ -23,6 +23,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,7 +152,7 @@ max-messages = 10
 """, encoding="utf-8")
 
     def _start(self, name: str, *command: str) -> None:
-        log = (self.folder / f"{name}.log").open("wb")  # a pipe nobody reads would fill up and stall it
+        log = (self.folder / f"{name}.log").open("ab")  # a pipe nobody reads would fill up and stall it
         self._logs.append(log)
         self._processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                                 stdin=subprocess.DEVNULL, cwd=self.folder))
@@ -211,6 +212,7 @@ max-messages = 10
         for log in self._logs:
             log.close()
         self._processes.clear()
+        self._logs.clear()
 
     def received(self) -> list[Received]:
         """The texts the fake SMS centre received since :meth:`forget` (whole: long ones once all parts are in)."""
@@ -219,7 +221,17 @@ max-messages = 10
             return _parse(log.read().decode("utf-8", "replace").splitlines())
 
     def forget(self) -> None:
-        """Start afresh: texts received so far no longer count (each test sees its own)."""
+        """Start afresh: texts received so far no longer count (each test sees its own).
+
+        A Kannel process that has died since (the log says why) is restarted with the others, with a
+        warning: one test's crash of Kannel does not fail every test after it.
+        """
+        if any(p.poll() is not None for p in self._processes):
+            died = [Path(p.args[0]).name for p in self._processes if p.poll() is not None]
+            warnings.warn(f"Kannel restarted: {', '.join(died)} had ended; see the logs in {self.folder}",
+                          stacklevel=2)
+            self.stop()
+            self.start()
         self._seen = self.smsc_log.stat().st_size
 
     def wait_for(self, number: str, count: int = 1, timeout: float = 20.0) -> list[Received]:

@@ -17,13 +17,13 @@ from decimal import Decimal
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from engine.background import MAX_ATTEMPTS, backoff, deliver_outbox
 from engine.models import AuditEvent, Outbox, OutboxStatus, Person
 from handlers.notifications.models import ChannelChoice, Notification, TextingOff, TextMessage, TextStatus
-from handlers.notifications.sms import parse_gateway, quiet_until, report_token, segments, text_number
+from handlers.notifications.sms import DLR_PATH, parse_gateway, quiet_until, report_token, segments, text_number
 from handlers.notifications.tell import tell
 from handlers.notifications.texts_report import Period, cost_report, payer_of, paying_units, switch_texting
 from tests.kannel import Received, free_port, kannel_fixture  # noqa: F401  (the fixture "kannel")
@@ -37,12 +37,17 @@ ARRIVAL = "特急公文《关于做好寒潮天气防范应对工作的紧急通
 
 
 class _Late:
-    """A WSGI app that forwards to the test's Flask app once there is one (the server starts before it)."""
+    """A WSGI app that forwards to the test's Flask app once there is one (the server starts before it),
+    counting the delivery reports it answered."""
 
     target = None
+    reports = 0
 
     def __call__(self, environ, start_response):
-        return self.target(environ, start_response)
+        answer = self.target(environ, start_response)
+        if environ.get("PATH_INFO", "").startswith(DLR_PATH):
+            self.reports += 1
+        return answer
 
 
 @pytest.fixture
@@ -55,14 +60,24 @@ def live():
     late.url = f"http://127.0.0.1:{server.server_port}"
     yield late
     server.shutdown()
+    server.server_close()  # from now on Kannel's late reports are refused at once, not left hanging
     thread.join(5)
 
 
 @pytest.fixture
-def reports(live, app):
-    """The test's app answering Kannel's delivery reports on the live server."""
+def reports(live, app, gongwen):
+    """The test's app answering Kannel's delivery reports on the live server.
+
+    Afterwards it waits for the fake SMS centre's two reports of every text sent: a report still on its
+    way when the server closes would meet a reset connection, which Kannel 1.4.5's smsbox does not survive.
+    """
     live.target = app
-    return live
+    yield live
+    with gongwen.db.session() as db:
+        sent = db.scalar(select(func.count()).select_from(TextMessage).where(TextMessage.sent_at.is_not(None)))
+    deadline = time.monotonic() + 20
+    while live.reports < 2 * sent and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture
