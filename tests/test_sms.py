@@ -278,6 +278,13 @@ def test_the_cost_report_adds_up_per_county_and_unit(gongwen, org, kannel, fixed
     assert {r[0]: r[2] for r in load_workbook(io.BytesIO(third.data))["按付费单位"].iter_rows(
         min_row=3, values_only=True)}["东海县人民政府"] == 1
 
+    admin = logged_in(app, "sysadmin")
+    november = admin.get("/admin/texts?since=2026-11-01&until=2026-11-30").get_data(as_text=True)
+    assert "2026-11-01 至 2026-11-30" in november
+    assert "<th>合计</th><th></th><th>5</th><th>9</th><th>0.45</th>" in november
+    wrong = admin.get("/admin/texts?quarter=2026Q9", follow_redirects=True).get_data(as_text=True)
+    assert "统计期间无效" in wrong and "2026 年第四季度" in wrong  # this quarter instead
+
     out = run("sms", "report", "--quarter", "2026Q4", "--xlsx", str(tmp_path / "q4.xlsx"))
     assert out.exit_code == 0, out.output
     assert "东海县人民政府\t小计\t2\t3\t0.15\t0" in out.output and "合计\t\t5\t9\t0.45\t0" in out.output
@@ -285,6 +292,8 @@ def test_the_cost_report_adds_up_per_county_and_unit(gongwen, org, kannel, fixed
     assert ("连云港市人民政府", "连云港市财政局", 1, 3, pytest.approx(0.15), 0) in \
         list(units.iter_rows(min_row=2, values_only=True))
     assert run("sms", "report", "--quarter", "2026Q5").exit_code == 2
+    september = run("sms", "report", "--since", "2026-09-01", "--until", "2026-09-30").output
+    assert "东海县人民政府\t小计\t1\t1\t0.05\t0" in september and "合计\t\t1\t1\t0.05\t0" in september
 
 
 # -- failures and their display ---------------------------------------------------------------------------
