@@ -34,6 +34,7 @@ class HandlerContext(Protocol):
     instance: ProcessInstance  # the row being stepped
     runtime: Runtime           # to start instances and send messages
     task_name: str
+    task_id: str               # the service task's id: two firings of one timer differ
     calendar: WorkCalendar
     files: FileStore
     settings: Settings

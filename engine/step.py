@@ -59,6 +59,7 @@ class StepContext:
     instance: ProcessInstance
     calendar: WorkCalendar
     task_name: str = ""
+    task_id: str = ""          # the service task being run: unique per firing of a repeating timer
     completion: Completion | None = None
     incidents: list[Incident] = field(default_factory=list)
     # What the projections held when the step began; they always match the loaded state.
@@ -119,6 +120,7 @@ class ScriptEngine(PythonScriptEngine):
             raise StepFailed(f"处理程序 {operation_name!r} 未注册")
         params = {name: p["value"] for name, p in operation_params.items()}
         ctx.task_name = task.task_spec.bpmn_name or task.task_spec.name
+        ctx.task_id = str(task.id)
         if operation_name in NO_SAVEPOINT:
             result = handler(ctx, **params)
         else:

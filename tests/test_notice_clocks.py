@@ -34,6 +34,7 @@ def test_an_urgent_document_sent_on_a_friday_evening_is_due_two_hours_later(gong
     assert clock.local(window.due) == at("2026-12-04T22:00")  # not Monday 09:30
     assert window.after_hours
     assert clock.local(window.remind_at) == at("2026-12-04T21:00")
+    assert window.remind_cycle.startswith("R1/")  # one reminder: the next hour is the deadline itself
     assert clock.local(window.escalate_at) == at("2026-12-04T23:00")  # the 分管领导, an hour after the deadline
 
 

@@ -463,3 +463,96 @@ def test_the_gateway_s_credentials_never_appear_in_its_text():
     with pytest.raises(Exception) as refused:
         parse_gateway("ftp://gongwen:s3cret@host/")
     assert "s3cret" not in str(refused.value)
+
+
+# -- the notices' clocks, end to end ------------------------------------------------------------------------
+
+FRIDAY_20H = datetime.fromisoformat("2026-12-04T20:00:00+08:00")
+
+
+def _to(kannel, number: str) -> list[Received]:
+    return [r for r in kannel.received() if r.number == number]
+
+
+def _duty_mobiles(gongwen, org, unit: str) -> list[str]:
+    from handlers.contacts.models import Duty
+    from handlers.contacts.register import current
+
+    with gongwen.db.session() as db:
+        return [c.mobile for c in current(db, org.unit(unit).id, Duty.CLERK)]
+
+
+@pytest.mark.usefixtures("deployed")
+def test_an_urgent_document_sent_on_a_friday_evening_texts_the_duty_staff_at_once_and_is_due_at_22(
+        gongwen, sealed, kannel, reports, fixed_clock):
+    from handlers.exchange.models import Receipt
+    from tests.outgoing_support import send
+
+    org = sealed
+    fixed_clock.set(FRIDAY_20H)
+    (duty,) = _duty_mobiles(gongwen, org, "donghai_office")
+    sent = send(gongwen, org, main_to=("donghai_office",), urgency="urgent")
+
+    (arrived,) = kannel.wait_for(duty)
+    assert arrived.text == f"加急公文到达（非办公时间到达），请于12月04日22:00前签收：{sent.title}"
+    with gongwen.db.session() as db:
+        receipt = db.scalars(select(Receipt).where(Receipt.document_id == sent.id)).one()
+    assert receipt.due_at == FRIDAY_20H + timedelta(hours=2)
+    [text] = _eventually(lambda: _texts(gongwen, number=duty, status=TextStatus.DELIVERED))
+    assert text.urgent and text.sent_at == FRIDAY_20H and text.kind == "urgent_arrival"
+
+    # Nobody signs: a reminder half-way (21:00), the deadline's text at 22:00, the 分管领导 at 23:00.
+    from handlers.contacts.models import Duty
+    from handlers.contacts.register import current
+
+    with gongwen.db.session() as db:
+        (leader,) = current(db, org.unit("donghai_office").id, Duty.LEADER_IN_CHARGE)
+    for hours, count, words in ((1, 2, "请尽快签收来文"), (2, 3, "来文已超过签收时限")):
+        fixed_clock.set(FRIDAY_20H + timedelta(hours=hours, minutes=1))
+        gongwen.runtime.fire_due_timers()
+        assert kannel.wait_for(duty, count)[-1].text.startswith(words)
+    assert not _to(kannel, leader.mobile)
+    fixed_clock.set(FRIDAY_20H + timedelta(hours=3, minutes=1))
+    gongwen.runtime.fire_due_timers()
+    assert kannel.wait_for(leader.mobile)[0].text.startswith("本单位来文逾期仍未签收")
+    _text(gongwen, org, "donghai_office", "13900000902", "到此为止", "marker:urgent")
+    kannel.wait_for("13900000902")
+    assert len(_to(kannel, duty)) == 3  # one reminder only: none past the deadline
+
+
+@pytest.mark.usefixtures("deployed")
+def test_a_normal_document_sent_on_a_friday_evening_texts_nobody_and_counts_from_monday(
+        gongwen, sealed, kannel, reports, fixed_clock):
+    from handlers.exchange.models import Receipt
+    from tests.outgoing_support import send
+
+    org = sealed
+    fixed_clock.set(FRIDAY_20H)
+    marker = "13900000901"
+    sent = send(gongwen, org, main_to=("donghai_office",))
+    _text(gongwen, org, "donghai_office", marker, "到此为止", "marker:normal")
+    kannel.wait_for(marker)  # sent after the arrival: a text about the arrival would be there by now
+    assert not any(_to(kannel, m) for m in _duty_mobiles(gongwen, org, "donghai_office"))
+    with gongwen.db.session() as db:
+        receipt = db.scalars(select(Receipt).where(Receipt.document_id == sent.id)).one()
+    assert receipt.due_at == datetime.fromisoformat("2026-12-08T09:00:00+08:00")  # from Monday 09:00
+
+
+@pytest.mark.usefixtures("deployed")
+def test_an_urgent_document_to_a_county_with_texting_off_reaches_it_in_the_app_only(
+        gongwen, sealed, kannel, reports, fixed_clock):
+    from handlers.notifications.texts_report import switch_texting
+    from tests.outgoing_support import send
+
+    org = sealed
+    with gongwen.db.write() as db:
+        switch_texting(db, org.unit("guanyun").id, True, "县财政未列支短信费用", None)
+    fixed_clock.set(FRIDAY_20H)
+    send(gongwen, org, main_to=("guanyun_office",), urgency="extra_urgent")
+    (duty,) = _duty_mobiles(gongwen, org, "guanyun_office")
+    [text] = _texts(gongwen, number=duty)
+    assert text.status == TextStatus.SWITCHED_OFF and text.cost == 0
+    assert not _to(kannel, duty)
+    with gongwen.db.session() as db:  # the clerk still finds it in the app
+        assert db.scalars(select(Notification).where(Notification.person_id == org.person("gy.clerk").id,
+                                                     Notification.kind == "urgent_arrival")).one()

@@ -62,6 +62,8 @@ def _hours(text: str) -> float:
     return hours
 
 
+# Reminders before the deadline: from half-way, hourly, at most this many.
+REMINDERS, REMIND_EVERY = 3, timedelta(hours=1)
 # Yan'an Art 22: 非工作时间的紧急公文 are signed for within two hours of sending.
 AFTER_HOURS_WINDOW = option("after_hours_sign_for_hours", "GONGWEN_AFTER_HOURS_SIGN_FOR_HOURS", _hours, 2.0)
 
@@ -76,10 +78,17 @@ class SignForWindow:
     escalate_at: datetime
     after_hours: bool = False   # the document arrived outside office hours
 
+    @property
+    def remind_cycle(self) -> str:
+        """The reminders as an ISO 8601 repetition: hourly from half-way, at most three, none past the deadline
+        (a text at night that the deadline's own text repeats an hour later is a text too many)."""
+        fits = int((self.due - self.remind_at) / REMIND_EVERY)
+        return f"R{max(1, min(REMINDERS, fits))}/{self.remind_at.isoformat()}/PT1H"
+
     def as_data(self) -> dict:
         """The window as the receiving process's data (``arrival['sign_due']``, and so on)."""
         return {"sign_due": self.due.isoformat(), "remind_at": self.remind_at.isoformat(),
-                "escalate_at": self.escalate_at.isoformat()}
+                "remind_cycle": self.remind_cycle, "escalate_at": self.escalate_at.isoformat()}
 
 
 def _rule(session: Session, urgency: Urgency) -> tuple[float, Measure]:

@@ -19,8 +19,10 @@ from engine.models import Person, Role, Unit
 from engine.organisation import holders
 from engine.registry import HandlerContext, handler
 
-from ..documents.models import Document
+from ..contacts.models import Duty
+from ..documents.models import Document, Urgency
 from ..notifications import tell
+from ..notifications.alerts import alert_unit
 from .deadlines import CHASE_INTERVAL
 from .envelope import transport_for
 from .models import Receipt, ReceiptStatus
@@ -60,10 +62,14 @@ def chase(session: Session, receipt_id: int, person_id: int) -> None:
         wait = CHASE_INTERVAL - (now - receipt.last_chased_at)
         raise Refused(f"刚催过，请 {int(wait.total_seconds() // 60) + 1} 分钟后再催")
     receipt.last_chased_at = now
-    title = session.get(Document, receipt.document_id).title
-    tell.tell(session, holders(session, Role.CLERK, receipt.unit_id), f"发文单位催签：《{title}》请尽快签收",
-              kind="chase", reason="发文单位催签", instance_id=receipt.incoming_instance_id,
-              key=f"chase:{receipt.id}:{now.isoformat()}")
+    document = session.get(Document, receipt.document_id)
+    text, key = f"发文单位催签：《{document.title}》请尽快签收", f"chase:{receipt.id}:{now.isoformat()}"
+    if document.urgency == Urgency.NORMAL:
+        tell.tell(session, holders(session, Role.CLERK, receipt.unit_id), text, kind="chase", reason="发文单位催签",
+                  instance_id=receipt.incoming_instance_id, key=key)
+    else:  # Yan'an Art 22: for an urgent document the sender texts the receiver's duty staff
+        alert_unit(session, receipt.unit_id, text, duty=Duty.CLERK, role=Role.CLERK, kind="chase",
+                   reason="发文单位催签（紧急公文，短信通知）", instance_id=receipt.incoming_instance_id, key=key)
     audit.record(session, "receipt.chase", actor_id=person_id, unit_id=receipt.unit_id,
                  document_id=receipt.document_id)
 

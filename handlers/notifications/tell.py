@@ -133,7 +133,7 @@ def notify(ctx: HandlerContext, text: str, *, person: int | None = None, role: s
     else:
         raise ValueError("notify needs a person or a role")
     tell(ctx.session, recipients, text, kind=kind, reason=reason, instance_id=ctx.instance_id, urgent=bool(urgent),
-         key=f"notify:{ctx.instance_id}:{ctx.task_name}:{ctx.now().isoformat()}")
+         key=f"notify:{ctx.instance_id}:{ctx.task_id}")
     ctx.audit("notify", kind=kind, recipients=recipients, reason=reason)
     return {"notified": recipients, "at": ctx.now().isoformat()}
 
