@@ -13,7 +13,7 @@ import unicodedata
 
 from .errors import Refused
 
-__all__ = ["clean", "path_part"]
+__all__ = ["clean", "mobile_number", "path_part"]
 
 # Unicode categories refused: Cc (controls), Cf (format: bidi overrides, zero-width), Co (private use),
 # Cs (surrogates), Cn (unassigned).
@@ -40,3 +40,24 @@ def path_part(text: str, *, max_length: int = 60) -> str:
     only, never a path."""
     part = re.sub(r"[^\w\u3400-\u9fff\u3014\u3015-]+", "_", text, flags=re.UNICODE).strip("._")
     return part[:max_length] or "_"
+
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_MOBILE_SEPARATORS = re.compile(r"[\s\-()（）]+")
+MOBILE_HINT = "手机号码应为 11 位数字，以 13–19 开头"
+
+
+def mobile_number(text: str | None) -> str:
+    """A mainland mobile number as 11 ASCII digits, from what a person types (spaces, dashes, full-width
+    digits, a +86 prefix); ``Refused`` if it is empty or not one."""
+    raw = (text or "").strip()
+    if not raw:
+        raise Refused("请填写手机号码")
+    if len(raw) > 30:
+        raise Refused(MOBILE_HINT)
+    # NFKC turns the full-width digits a Chinese input method types into ASCII ones.
+    digits = _MOBILE_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
+    digits = re.sub(r"^(\+86|0086|86)(?=1[0-9]{10}$)", "", digits)
+    if not _MOBILE.fullmatch(digits):
+        raise Refused(MOBILE_HINT)
+    return digits

@@ -106,8 +106,8 @@ def _settings_of(gongwen, person_id):
 
 
 @pytest.mark.parametrize("fields, message", [
-    ({"mobile": "12345"}, "手机号码应为 11 位中国大陆手机号"),
-    ({"mobile": "12812345678"}, "手机号码应为 11 位中国大陆手机号"),
+    ({"mobile": "12345"}, "手机号码应为 11 位数字"),
+    ({"mobile": "12812345678"}, "手机号码应为 11 位数字"),
     ({"email": "zhangsan.example.gov.cn"}, "电子邮箱格式不正确"),
     ({"email": "张三@政府.中国 <x@y>"}, "电子邮箱格式不正确"),
     ({"channel": ["mail", "pigeon"]}, "所选的通知方式不存在"),

@@ -10,8 +10,6 @@ could not be delivered (never their words: 三员分立) and lets them try again
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from engine import audit, clock
 from engine.background import MAX_ATTEMPTS
-from engine.errors import NotFound
+from engine.errors import NotFound, Refused
 from engine.messages import after_commit
 from engine.models import Outbox, OutboxStatus, Person, Task, TaskState, Unit
+from engine.text import MOBILE_HINT, mobile_number
 from handlers.notifications.mail import kind_label, normalise_email
 from handlers.notifications.models import ChannelChoice, Notification, TextMessage, TextStatus
 from handlers.notifications.tell import CHANNELS
@@ -139,23 +138,14 @@ def read_all() -> ResponseReturnValue:
 
 # A person's notice settings
 
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-MOBILE_HINT = "手机号码应为 11 位中国大陆手机号，如 13812345678"
 EMAIL_HINT = "电子邮箱格式不正确，应如 zhangsan@example.gov.cn"
 
 
-def normalise_mobile(text: str | None) -> str | None:
-    """A mainland mobile number as stored (``13812345678``), or None if it is not one.
-
-    Full-width digits, spaces, hyphens and a ``+86``/``0086``/``86`` prefix are what people type.
-    """
-    text = unicodedata.normalize("NFKC", text or "")[:40]
-    digits = re.sub(r"[\s\-()]", "", text)
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            digits = digits[len(prefix):]
-            break
-    return digits if _MOBILE.fullmatch(digits) else None
+def _mobile_or_none(text: str) -> str | None:
+    try:
+        return mobile_number(text)
+    except Refused:
+        return None
 
 
 def _chosen(db: Session, person: Person) -> dict[str, bool]:
@@ -173,7 +163,7 @@ def settings() -> ResponseReturnValue:
     form = request.form
     if request.method == "POST":
         mobile_text, email_text = form.get("mobile", "").strip(), form.get("email", "").strip()
-        mobile = normalise_mobile(mobile_text) if mobile_text else None
+        mobile = _mobile_or_none(mobile_text) if mobile_text else None
         email = normalise_email(email_text) if email_text else None
         wanted = form.getlist("channel")
         if mobile_text and mobile is None:

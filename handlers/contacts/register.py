@@ -9,8 +9,6 @@ changed which unit's register, not the names and numbers in it).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 
 from sqlalchemy import func, select
@@ -19,34 +17,16 @@ from sqlalchemy.orm import Session
 from engine import audit, clock
 from engine.errors import Forbidden, Refused
 from engine.models import Department, Person, Role, RoleGrant, Unit
-from engine.text import clean
+from engine.text import clean, mobile_number
 
 from .models import Duty, DutyContact
 
 __all__ = ["DUTY_ORDER", "MAX_CLERKS", "appoint", "current", "current_for_units", "history", "may_keep",
-           "normalise_mobile", "remove", "replace"]
+           "remove", "replace"]
 
 DUTY_ORDER = (Duty.LEADER_IN_CHARGE, Duty.PRINCIPAL, Duty.CLERK)  # the order a register is read in
 MAX_CLERKS = 2  # "one or two staff on document duty"
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
-_SEPARATORS = re.compile(r"[\s\-()（）]+")
 NOT_KEEPER = "只有本单位办公室（收发文人员或办公室负责人）可以维护收发文联系人"
-
-
-def normalise_mobile(text: str | None) -> str:
-    """A mainland mobile number as 11 ASCII digits, from what a person types (spaces, dashes, full-width
-    digits, a +86 prefix); ``Refused`` if it is not one."""
-    raw = (text or "").strip()
-    if not raw:
-        raise Refused("请填写手机号码")
-    if len(raw) > 30:
-        raise Refused("手机号码应为 11 位数字，以 13–19 开头")
-    # NFKC turns the full-width digits a Chinese input method types into ASCII ones.
-    digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", raw))
-    digits = re.sub(r"^(\+86|0086|86)(?=1[0-9]{10}$)", "", digits)
-    if not _MOBILE.fullmatch(digits):
-        raise Refused("手机号码应为 11 位数字，以 13–19 开头")
-    return digits
 
 
 def _ordered(rows: list[DutyContact]) -> list[DutyContact]:
@@ -122,7 +102,7 @@ def _new_row(session: Session, unit: Unit, duty: Duty, *, name: str | None, titl
             raise Refused(f"所选人员不属于{unit.name}")
     name = clean(name or (person.name if person else ""), field="姓名", max_length=50)
     title = clean(title, field="职务", max_length=50)
-    mobile = normalise_mobile(mobile or (person.mobile if person else ""))
+    mobile = mobile_number(mobile or (person.mobile if person else ""))
     if since is None:
         raise Refused("请填写起始日期")
     if since > clock.local_today():
