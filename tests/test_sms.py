@@ -556,3 +556,18 @@ def test_an_urgent_document_to_a_county_with_texting_off_reaches_it_in_the_app_o
     with gongwen.db.session() as db:  # the clerk still finds it in the app
         assert db.scalars(select(Notification).where(Notification.person_id == org.person("gy.clerk").id,
                                                      Notification.kind == "urgent_arrival")).one()
+
+
+def test_forged_delivery_reports_are_rate_limited_but_the_gateway_s_own_never_are(gongwen, org, app):
+    text = _text(gongwen, org, "donghai_office", "13900000811", ARRIVAL, "dlr:limit")
+    good = report_token(gongwen.settings.secret_key, text.id)
+    gateway, forger = app.test_client(), app.test_client()
+    # Two reports a text, at the gateway's pace: none is counted against it.
+    assert {gateway.get(f"/sms/dlr/{text.id}?type=8&token={good}").status_code for _ in range(80)} == {200}
+    forged = [forger.get(f"/sms/dlr/{text.id}?type=1&token={'0' * 32}",
+                         environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code for _ in range(61)]
+    assert forged == [403] * 60 + [429]
+    assert gateway.get(f"/sms/dlr/{text.id}?type=1&token={good}").status_code == 200
+    with gongwen.db.session() as db:  # the audit trail holds the 60 refusals, not the flood
+        assert db.scalar(select(func.count()).select_from(AuditEvent)
+                         .where(AuditEvent.action == "sms.report_refused")) == 60

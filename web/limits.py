@@ -24,6 +24,11 @@ LIMITS = {
     "api.create_document": [("30 per minute", "person")],
     "trust.timestamp": [("120 per minute", "address")],
 }
+# Endpoints a machine calls with GET at its own pace (the SMS gateway's delivery reports, two per text):
+# only refused calls are counted, so a forger cannot fill the audit trail and the gateway is never slowed.
+REFUSALS_LIMITED = {
+    "texts.delivery_report": [("60 per minute", "address")],
+}
 
 
 def _login() -> str:
@@ -41,11 +46,18 @@ _KEYS = {"login": _login, "address": lambda: f"address:{get_remote_address()}", 
 
 
 def init_app(app: Flask, storage_uri: str) -> None:
-    """Limit ``app``'s endpoints in ``LIMITS`` (POST only), counting in ``storage_uri``."""
+    """Limit ``app``'s endpoints in ``LIMITS`` (POST only) and the refusals of those in ``REFUSALS_LIMITED``,
+    counting in ``storage_uri``."""
     limiter = Limiter(get_remote_address, app=app, storage_uri=storage_uri or "memory://", key_prefix="gongwen",
                       headers_enabled=True)
     for endpoint, limits in LIMITS.items():
         view = app.view_functions[endpoint]
         for value, key in limits:
             view = limiter.limit(value, key_func=_KEYS[key], methods=["POST"], scope=f"{endpoint}:{key}")(view)
+        app.view_functions[endpoint] = view
+    for endpoint, limits in REFUSALS_LIMITED.items():
+        view = app.view_functions[endpoint]
+        for value, key in limits:
+            view = limiter.limit(value, key_func=_KEYS[key], scope=f"{endpoint}:refused:{key}",
+                                 deduct_when=lambda response: response.status_code >= 400)(view)
         app.view_functions[endpoint] = view
