@@ -245,21 +245,25 @@ def test_db_upgrade_creates_every_table_in_an_empty_database(tmp_path):
     engine.dispose()
 
 
-def test_serve_runs_gunicorn_and_each_worker_its_scheduler_or_werkzeug_when_asked(run, monkeypatch):
+def test_serve_runs_gunicorn_with_uvicorn_workers_and_each_its_scheduler_or_uvicorn_alone_when_asked(
+        run, monkeypatch):
+    from web.asgi import App, Server
     from web.cli.run import _Gunicorn
 
     started, served, apps = [], [], []
     monkeypatch.setattr(Scheduler, "start", lambda scheduler: started.append(scheduler.every_s))
-    monkeypatch.setattr(flask.Flask, "run", lambda app, **options: served.append(options))
+    monkeypatch.setattr(Server, "run", lambda server: served.append((server.config.host, server.config.port,
+                                                                    type(server.config.app))))
     monkeypatch.setattr(_Gunicorn, "run", lambda server: apps.append((server.options, server.load())))
     result = run("serve", "--host", "0.0.0.0", "--port", "5999", "--workers", "3")
     assert result.exit_code == 0 and result.output.startswith("公文系统已启动：http://0.0.0.0:5999/")
     ((options, app),) = apps
-    assert options["bind"] == "0.0.0.0:5999" and options["workers"] == 3 and isinstance(app, flask.Flask)
+    assert options["bind"] == "0.0.0.0:5999" and options["workers"] == 3 and isinstance(app, App)
+    assert options["worker_class"] == "web.asgi.Worker" and isinstance(app.flask, flask.Flask)
     assert started == [10] and served == []  # the scheduler started in the (here: one) worker
 
     assert run("serve", "--dev", "--port", "5998").exit_code == 0
-    assert served == [{"host": "127.0.0.1", "port": 5998, "threaded": True, "use_reloader": False}]
+    assert served == [("127.0.0.1", 5998, App)]
     assert run("serve", "--workers", "0").exit_code == 2
 
 

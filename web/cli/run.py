@@ -1,4 +1,4 @@
-"""Running Gongwen: ``serve`` (the web app), ``worker`` (Celery) and ``tick`` (background work, once)."""
+"""Running Gongwen: ``serve`` (the web app, web/asgi.py), ``worker`` (Celery) and ``tick`` (background work, once)."""
 
 from __future__ import annotations
 
@@ -17,38 +17,38 @@ from . import gongwen_from
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="web processes (gunicorn), each with its own threads")
-@click.option("--dev", is_flag=True, help="Werkzeug's development server instead: one process, for debugging only")
+              help="web processes (gunicorn), each with its threads for pages and one event loop for streams")
+@click.option("--dev", is_flag=True, help="uvicorn alone instead: one process, for debugging only")
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, workers: int, dev: bool) -> None:
-    """Run the web app on HOST:PORT with a production server (gunicorn), and the timer and outbox scheduler.
+    """Run the web app on HOST:PORT with a production server (gunicorn with uvicorn workers), and the
+    timer and outbox scheduler.
 
-    Without GONGWEN_BROKER_URL each web process sweeps timers and the outbox itself (the work is
-    idempotent and claimed row by row, so several processes never do it twice).
+    Each worker serves the pages (the Flask app, in threads) and the pages' event streams (web/push.py)
+    as one ASGI app (web/asgi.py): thousands of open pages cost no thread each. Without
+    GONGWEN_BROKER_URL each web process sweeps timers and the outbox itself (the work is idempotent and
+    claimed row by row, so several processes never do it twice).
     """
-    from .. import create_app
+    from ..asgi import App, serve_dev
 
     # Checked here, before any process starts: a worker that fails to boot would be restarted forever.
     check_fonts()
     settings = Settings.from_env()
 
-    def app():
+    def app() -> App:
         gongwen = Gongwen(settings)  # each worker its own, after the fork: pools are never shared
         if not settings.broker_url:
             Scheduler(gongwen, every_s=10).start()
-        return create_app(gongwen)
+        return App(gongwen)
 
     click.echo(f"公文系统已启动：http://{host}:{port}/  （演示账号见 gongwen demo 的输出）")
     if dev:
-        app().run(host=host, port=port, threaded=True, use_reloader=False)
+        serve_dev(app(), host, port)
     else:
-        _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "worker_class": "gthread", "threads": 8,
-                        "accesslog": "-", "access_log_format": _ACCESS_LOG, "timeout": 120,
-                        "graceful_timeout": 10}).run()
-
-
-# The path without its query string: a search's words are document content and stay out of logs.
-_ACCESS_LOG = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+        # The access log is the app's own (web/asgi.py): uvicorn's would print query strings, and a
+        # search's words are document content that stays out of logs.
+        _Gunicorn(app, {"bind": f"{host}:{port}", "workers": workers, "worker_class": "web.asgi.Worker",
+                        "accesslog": "-", "timeout": 120, "graceful_timeout": 10}).run()
 
 
 class _Gunicorn(BaseApplication):
