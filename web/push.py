@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 LOOK_EVERY_S = 0.5      # the watcher's pace: the most an arrival waits before anyone is woken
 HEARTBEAT_S = 25.0      # a comment on each idle stream, under the usual 30-60 s proxy timeouts
-PER_PERSON = 5          # open streams per person; a sixth ends the oldest (a forgotten tab)
+PER_PERSON = 5          # streams per person (a sixth ends the oldest): a browser's 6th HTTP/1.1 connection stays free
 RETRY_MS = (3000, 15000)  # a dropped stream's browser reconnects after a time drawn from here: spread out
 GAP_WAIT_S = 30.0       # how long an id below the last seen may still commit (PostgreSQL)
 LOOK_LIMIT = 5000       # rows per table and look; a longer backlog is read by the next look at once
