@@ -1,10 +1,10 @@
-"""Benchmark of texts (SMS) through a real Kannel: how many texts a second Gongwen hands to the SMS centre.
+"""Benchmark of reaching people: texts a second through a real Kannel, and arrivals pushed to open pages.
 
 Run it from the repository root::
 
-    .venv/bin/python bench/notify.py                  # 500 texts, SQLite
+    .venv/bin/python bench/notify.py                  # 500 texts and 2,000 open pages, SQLite
     .venv/bin/python bench/notify.py --postgresql     # on PostgreSQL too
-    .venv/bin/python bench/notify.py --count 2000
+    .venv/bin/python bench/notify.py --count 2000 --clients 500
 
 It starts Kannel as the tests do (tests/kannel.py: bearerbox, smsbox and the fake SMS centre
 ``fakesmsc`` on free loopback ports) and, on a temporary database with the demo organisation,
@@ -14,9 +14,13 @@ deliver_outbox`` sends them, one outbox transaction and one sendsms request each
 would; the clock stops when fakesmsc has received the last of them. Delivery reports are not asked
 for (no ``dlr-url``): the figure is Gongwen's and Kannel's sending, not a web server's.
 
+The push half is ``bench/push.py`` (``measure_push``): a real ``gongwen serve`` with 2,000 open
+event streams, a dispatch to their 1,000 units, the time from its commits to each page's event,
+and the server's CPU while the streams sit idle.
+
 Prints the figures and ends with::
 
-    RESULT sms_per_s=...
+    RESULT sms_per_s=... push_p95_s=... idle_cpu_pct=...
 """
 
 # ruff: noqa: E402  (the path is fixed before the project's imports, as in bench/dispatch.py)
@@ -39,6 +43,7 @@ from contextlib import AbstractContextManager
 from sqlalchemy import func, select
 
 from bench.common import configure_process, exit_on_sigterm, gongwen_on, postgres_database, sqlite_database
+from bench.push import measure_push
 from engine.background import deliver_outbox
 from engine.messages import pop_jobs
 from handlers.notifications.models import TextMessage, TextStatus
@@ -103,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=500, help="texts to send (default 500)")
     parser.add_argument("--postgresql", action="store_true", help="also on a temporary PostgreSQL database")
+    parser.add_argument("--clients", type=int, default=2000, help="open pages for the push half (default 2000)")
     args = parser.parse_args()
     configure_process()
     exit_on_sigterm()
@@ -113,8 +119,11 @@ def main() -> None:
         print(f"{name}: {figures['count']} texts written in {figures['queue_s']:.2f} s; deliver_outbox handed "
               f"them to Kannel in {figures['deliver_s']:.2f} s; the last reached the SMS centre after "
               f"{figures['arrive_s']:.2f} s: {figures['sms_per_s']:.0f} texts/s")
+    pushed = [measure_push(backend, args.clients) for backend in ("sqlite", "postgresql")[:len(backends)]]
     print(f"RESULT sms_per_s={results['SQLite']['sms_per_s']:.0f}"
-          + (f" pg_sms_per_s={results['PostgreSQL']['sms_per_s']:.0f}" if "PostgreSQL" in results else ""))
+          + (f" pg_sms_per_s={results['PostgreSQL']['sms_per_s']:.0f}" if "PostgreSQL" in results else "")
+          + f" push_p95_s={max(p['push_p95_s'] for p in pushed):.3f}"
+          + f" idle_cpu_pct={max(p['idle_cpu_pct'] for p in pushed):.1f}")
 
 
 if __name__ == "__main__":

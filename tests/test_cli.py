@@ -42,7 +42,7 @@ EVERY_COMMAND = {
     "users create", "users freeze", "users unfreeze", "users grant", "incidents list", "incidents retry",
     "messages dead", "calendar set", "calendar entered", "verify", "numbers next", "receipts",
     "archive export", "archive check", "deadline", "backup", "restore",
-    "ca export-root", "seals list", "seals revoke",
+    "ca export-root", "seals list", "seals revoke", "contacts list", "sms report", "sms off", "sms on",
 }
 
 
