@@ -54,12 +54,14 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         assets,
         auth,
         certificates,
+        contacts,
         documents,
         drafting,
         errors,
         headers,
         inbox,
         limits,
+        notices,
         seals,
         security,
         system,
@@ -69,7 +71,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     )
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
-                 trust, texts):
+                 trust, notices, contacts, texts):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

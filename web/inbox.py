@@ -1,4 +1,4 @@
-"""The inbox: 待办, 在办, 已办 and 办结, searched and paged, and the count the page polls for arrivals."""
+"""The inbox: 待办, 在办, 已办 and 办结, searched and paged; arrivals reach an open page by push (``web/push.py``)."""
 
 from __future__ import annotations
 
@@ -59,10 +59,3 @@ def index() -> ResponseReturnValue:
     return render_template(template, view=view, views=VIEWS, rows=rows, titles=titles, priorities=priorities,
                            notes=notes, now=clock.now(), page=page, more=more, q=text or "",
                            since=request.args.get("since", ""), until=request.args.get("until", ""))
-
-
-@bp.route("/inbox/count")
-@login_required
-def inbox_count() -> ResponseReturnValue:
-    """How many ready tasks I have: the inbox page asks every few seconds to show arrivals live."""
-    return {"count": g.task_count}

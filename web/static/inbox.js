@@ -1,4 +1,6 @@
-// New tasks appear without a reload; a short tone announces them unless the person turned it off.
+// New tasks appear without a reload: push.js hears the counts from the server and this page, told of
+// more tasks than it knew, fetches its rows again; a short tone announces them unless the person
+// turned it off.
 (function () {
   const rows = document.getElementById("rows");
   const toggle = document.getElementById("sound-toggle");
@@ -22,24 +24,20 @@
     } catch (e) { /* no audio device: the visual notice is enough */ }
   }
 
-  let known = null;
-  async function poll() {
-    try {
-      const response = await fetch("/inbox/count", {credentials: "same-origin"});
-      if (!response.ok) return;
-      const {count} = await response.json();
-      if (known !== null && count > known) {
-        const fragment = await fetch(window.location.pathname + "?view=todo&fragment=1", {credentials: "same-origin"});
-        if (fragment.ok) rows.innerHTML = await fragment.text();
-        arrival.textContent = `有 ${count - known} 件新的待办`;
-        document.getElementById("todo-count").textContent = count;
-        document.title = `（${count}）待办 · 公文系统`;
-        tone();
-      }
-      known = count;
-    } finally {
-      setTimeout(poll, 5000);
-    }
-  }
-  poll();
+  // What the page was drawn with: a task that arrived before the stream opened is new too.
+  let known = Number(document.getElementById("todo-count").textContent);
+  document.addEventListener("gongwen:inbox", async (event) => {
+    const count = event.detail.tasks;
+    const added = count - known;
+    known = count;
+    if (added <= 0) return;
+    const fragment = await fetch(window.location.pathname + "?view=todo&fragment=1", {credentials: "same-origin"});
+    if (fragment.ok) rows.innerHTML = await fragment.text();
+    arrival.textContent = `有 ${added} 件新的待办`;
+    document.title = `（${count}）待办 · 公文系统`;
+    tone();
+  });
+  document.addEventListener("gongwen:ended", (event) => {
+    arrival.textContent = event.detail.text || "登录已失效，请重新登录";
+  });
 })();
