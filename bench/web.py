@@ -29,10 +29,10 @@ thousand people), it measures:
      ``{"decision": "approve"}`` for 15 s (or until the tasks run out); a 204 is a success,
      anything else an error, and the database must show exactly that many tasks completed.
 
-Workers are gthread workers (four threads each) by default: they keep the clients'
-connections alive, as a browser or an API client would, and a thread can run Python while
-another waits for PostgreSQL; sync workers close the connection after every answer and
-expect a buffering proxy in front of them (``--worker-class sync`` measures them anyway).
+Workers are what ``gongwen serve`` runs by default: uvicorn workers (``web.asgi.Worker``) with Flask
+behind a2wsgi's thread pool, keeping the clients' connections alive as a browser or an API client
+would. ``--worker-class gthread`` (four threads each) and ``sync`` measure the WSGI workers used
+before, for comparison.
 The gunicorn subprocess and the temporary databases and files are removed whatever
 happens, Ctrl-C and SIGTERM included. The last line sums up for machines::
 
@@ -339,9 +339,12 @@ def free_port() -> int:
 
 
 def gunicorn_command(port: int, worker_class: str, threads: int, log: Path) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", worker_class,
-            "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--backlog", "512", "--keep-alive", "30",
-            "--timeout", "60", "--error-logfile", str(log), "--log-level", "warning", "web.wsgi:app"]
+    # "asgi" is what `gongwen serve` runs: uvicorn workers, Flask through a2wsgi (web/asgi.py).
+    app = ["--worker-class", "web.asgi.Worker", "web.asgi:create()"] if worker_class == "asgi" else \
+        ["--worker-class", worker_class, "--threads", str(threads), "web.wsgi:app"]
+    return [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"127.0.0.1:{port}",
+            "--backlog", "512", "--keep-alive", "30", "--timeout", "60", "--error-logfile", str(log),
+            "--log-level", "warning", *app]
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -386,7 +389,8 @@ def gunicorn(url: str, workdir: Path, worker_class: str, threads: int) -> Iterat
                                start_new_session=True)
     try:
         wait_until_answering(process, port, log)
-        kind = f"gthread workers x {threads} threads" if worker_class == "gthread" else f"{worker_class} workers"
+        kind = {"gthread": f"gthread workers x {threads} threads", "asgi": "uvicorn (ASGI) workers"}.get(
+            worker_class, f"{worker_class} workers")
         print(f"  gunicorn:   {WORKERS} {kind} on 127.0.0.1:{port}, answering after "
               f"{time.perf_counter() - began:.1f} s")
         yield Server(port, process.pid)
@@ -585,7 +589,8 @@ def parse_arguments() -> argparse.Namespace:
     arguments = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     arguments.add_argument("--quick", action="store_true", help="fewer rows, requests and tasks; 5 s phases")
     arguments.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
-    arguments.add_argument("--worker-class", choices=("gthread", "sync"), default="gthread")
+    arguments.add_argument("--worker-class", choices=("asgi", "gthread", "sync"), default="asgi",
+                           help="asgi: as gongwen serve runs (default); gthread or sync: WSGI workers, to compare")
     arguments.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
     arguments.add_argument("--profile", action="store_true", help="cProfile's top functions of the inbox request")
     return arguments.parse_args()
