@@ -130,6 +130,7 @@ class Role(enum.StrEnum):
     HANDLER = "handler"
     LEADER = "leader"
     ARCHIVIST = "archivist"
+    SUPERVISOR = "supervisor"      # 督查员: reads the figures of every unit in their area
     SYSTEM_ADMIN = "system_admin"
     SECURITY_OFFICER = "security_officer"
     AUDITOR = "auditor"
@@ -153,6 +154,7 @@ ROLE_LABELS = {
     Role.HANDLER: "承办人",
     Role.LEADER: "领导",
     Role.ARCHIVIST: "档案员",
+    Role.SUPERVISOR: "督查员",
     Role.SYSTEM_ADMIN: "系统管理员",
     Role.SECURITY_OFFICER: "安全保密管理员",
     Role.AUDITOR: "安全审计员",
@@ -347,6 +349,22 @@ class InboxLook(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     at: Mapped[datetime] = mapped_column()
+
+
+class LoginDay(Base):
+    """A person's logins on one day (Beijing time), kept as they happen.
+
+    Supervision counts logins and people online per day for a quarter from these rows; counting
+    ``login.ok`` audit events instead would read millions of rows at a city's scale.
+    """
+
+    __tablename__ = "login_day"
+    __table_args__ = (Index("ix_login_day_day_unit", "day", "unit_id"),)
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    logins: Mapped[int] = mapped_column(Integer)
 
 
 class Incident(Base):

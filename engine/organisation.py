@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import audit, clock
@@ -25,6 +27,7 @@ from .models import (
     ROLE_LABELS,
     ApiToken,
     Department,
+    LoginDay,
     Person,
     PersonStatus,
     Role,
@@ -247,7 +250,19 @@ def authenticate(session: Session, login: str, password: str) -> Login:
     if _hasher.check_needs_rehash(person.password_hash):
         person.password_hash = _hasher.hash(password)
     audit.record(session, "login.ok", actor_id=person.id)
+    _count_login(session, person)
     return Login(person)
+
+
+def _count_login(session: Session, person: Person) -> None:
+    """Add one to the person's logins today (LoginDay), in the login's own transaction."""
+    table = LoginDay.__table__
+    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    statement = dialect_insert(table).values(person_id=person.id, day=clock.local_today(), unit_id=person.unit_id,
+                                             logins=1)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[table.c.person_id, table.c.day],
+        set_={"logins": table.c.logins + 1, "unit_id": person.unit_id}))
 
 
 def grant_role(session: Session, person: Person, role: Role, *, unit: Unit | None = None,

@@ -22,10 +22,11 @@ from werkzeug.serving import make_server
 
 from engine.background import MAX_ATTEMPTS, backoff, deliver_outbox
 from engine.models import AuditEvent, Outbox, OutboxStatus, Person
+from engine.periods import Period
 from handlers.notifications.models import ChannelChoice, Notification, TextingOff, TextMessage, TextStatus
 from handlers.notifications.sms import DLR_PATH, parse_gateway, quiet_until, report_token, segments, text_number
 from handlers.notifications.tell import tell
-from handlers.notifications.texts_report import Period, cost_report, payer_of, paying_units, switch_texting
+from handlers.notifications.texts_report import cost_report, payer_of, paying_units, switch_texting
 from tests.kannel import Received, free_port, kannel_fixture  # noqa: F401  (the fixture "kannel")
 from tests.support import csrf_token, logged_in
 

@@ -12,8 +12,11 @@ import math
 import re
 from datetime import date
 
-from flask import abort, request
+from flask import abort, flash, request
 from werkzeug.routing import IntegerConverter
+
+from engine import clock
+from engine.periods import Period
 
 MAX_ID = 2**31 - 1  # every id column is an Integer: PostgreSQL refuses a larger value (a 500), SQLite would not
 _DIGITS = re.compile(r"[0-9]{1,19}")
@@ -80,3 +83,22 @@ def refuse_nul() -> None:
     body = request.get_json(silent=True) if request.is_json else None
     if any(_has_nul(k) or _has_nul(v) for k, v in values) or _has_nul(body):
         abort(400, description="请求中含有不允许的字符（NUL）")
+
+
+def period_from_args() -> tuple[Period, dict[str, str]]:
+    """The period a report page asks for (``quarter=2026Q4``, ``month=2026-11``, or ``since`` and
+    ``until``) with the arguments that repeat it, else this quarter with a flashed reason."""
+    args = request.args
+    try:
+        if args.get("quarter"):
+            return Period.quarter(args["quarter"][:10]), {"quarter": args["quarter"][:10]}
+        if args.get("month"):
+            return Period.month(args["month"][:10]), {"month": args["month"][:10]}
+        if args.get("since") or args.get("until"):
+            since, until = as_day(args.get("since")), as_day(args.get("until"))
+            if since is None or until is None:
+                raise ValueError("日期无效")
+            return Period.days(since, until), {"since": since.isoformat(), "until": until.isoformat()}
+    except ValueError as err:
+        flash(f"统计期间无效（{err}），已显示本季度")
+    return Period.of_day(clock.local_today()), {}

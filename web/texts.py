@@ -20,7 +20,6 @@ from engine import clock
 from engine.errors import Forbidden, GongwenError, NotFound
 from handlers.notifications.sms import DLR_PATH, REPORT_TYPES, record_report
 from handlers.notifications.texts_report import (
-    Period,
     cost_report,
     money,
     report_xlsx,
@@ -31,7 +30,7 @@ from handlers.notifications.texts_report import (
 from . import current_gongwen
 from .admin import system_admin
 from .errors import refused
-from .params import as_day, as_id
+from .params import as_id, period_from_args
 
 bp = Blueprint("texts", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,28 +61,11 @@ def delivery_report(text_id: int) -> Response:
     return _answer("OK")
 
 
-def _period() -> tuple[Period, dict[str, str]]:
-    """The period the page asks for (``quarter=2026Q4``, or ``since`` and ``until``), else this quarter."""
-    args = request.args
-    try:
-        if args.get("quarter"):
-            period = Period.quarter(args["quarter"][:10])
-            return period, {"quarter": args["quarter"][:10]}
-        if args.get("since") or args.get("until"):
-            since, until = as_day(args.get("since")), as_day(args.get("until"))
-            if since is None or until is None:
-                raise ValueError("日期无效")
-            return Period.days(since, until), {"since": since.isoformat(), "until": until.isoformat()}
-    except ValueError as err:
-        flash(f"统计期间无效（{err}），已显示本季度")
-    return Period.of_day(clock.local_today()), {}
-
-
 @bp.route("/admin/texts")
 @system_admin
 def overview():
     """The cost report, the switch per paying unit, and the texts not delivered."""
-    period, args = _period()
+    period, args = period_from_args()
     gongwen = current_gongwen()
     with gongwen.db.session() as db:
         report = cost_report(db, gongwen.settings, period)
@@ -99,7 +81,7 @@ def overview():
 @system_admin
 def export():
     """The report of the page's period as an Excel workbook."""
-    period, _ = _period()
+    period, _ = period_from_args()
     gongwen = current_gongwen()
     with gongwen.db.session() as db:
         content = report_xlsx(cost_report(db, gongwen.settings, period))

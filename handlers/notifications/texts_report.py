@@ -11,9 +11,8 @@ text's words: under 三员分立 the system administrator reads no document cont
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import case, func, select
@@ -23,12 +22,13 @@ from engine import audit, clock
 from engine.config import Settings, option
 from engine.errors import GongwenError, NotFound
 from engine.models import Outbox, Person, Unit, UnitKind
+from engine.periods import Period
 
 from ..contacts.models import DutyContact
 from .mail import kind_label
 from .models import TextingOff, TextMessage, TextStatus
 
-__all__ = ["CITY_PAYER", "PRICE", "CostReport", "PayerCost", "Period", "Undelivered", "UnitCost", "cost_report",
+__all__ = ["CITY_PAYER", "PRICE", "CostReport", "PayerCost", "Undelivered", "UnitCost", "cost_report",
            "money", "payer_of", "paying_units", "report_xlsx", "switch_texting", "switched_off", "undelivered"]
 
 
@@ -125,50 +125,6 @@ def switch_texting(session: Session, unit_id: int, off: bool, reason: str, actor
     session.delete(current)
     audit.record(session, "sms.texting_on", actor_id=actor_id, unit_id=unit_id, reason=reason)
     return True
-
-
-# -- periods ----------------------------------------------------------------------------------------------
-
-_QUARTER = re.compile(r"(\d{4})Q([1-4])")
-_QUARTER_NAMES = "一二三四"
-
-
-@dataclass(frozen=True)
-class Period:
-    """Days ``first`` to ``last`` (inclusive), Beijing time."""
-
-    first: date
-    last: date
-    label: str
-
-    @classmethod
-    def quarter(cls, text: str) -> Period:
-        """``2026Q4``; ``ValueError`` for anything else."""
-        match = _QUARTER.fullmatch(text.strip().upper())
-        if not match or not 1990 <= int(match[1]) <= 2100:
-            raise ValueError("季度的格式应为 2026Q4")
-        year, number = int(match[1]), int(match[2])
-        first = date(year, 3 * number - 2, 1)
-        last = (date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)) - timedelta(days=1)
-        return cls(first, last, f"{year} 年第{_QUARTER_NAMES[number - 1]}季度")
-
-    @classmethod
-    def of_day(cls, day: date) -> Period:
-        """The quarter ``day`` is in."""
-        return cls.quarter(f"{day.year}Q{(day.month - 1) // 3 + 1}")
-
-    @classmethod
-    def days(cls, first: date, last: date) -> Period:
-        """``first`` to ``last``; ``ValueError`` if they are the wrong way round or over ten years apart."""
-        if last < first or (last - first).days > 3660:
-            raise ValueError("结束日期应不早于开始日期，且相隔不超过十年")
-        return cls(first, last, f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}")
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """The period as [start, end) in UTC."""
-        start = datetime.combine(self.first, time(), tzinfo=clock.SHANGHAI)
-        end = datetime.combine(self.last + timedelta(days=1), time(), tzinfo=clock.SHANGHAI)
-        return start.astimezone(clock.UTC), end.astimezone(clock.UTC)
 
 
 # -- the cost report --------------------------------------------------------------------------------------

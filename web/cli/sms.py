@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from engine.errors import GongwenError
 from engine.models import Unit
-from handlers.notifications.texts_report import Period, cost_report, money, report_xlsx, switch_texting
+from engine.periods import Period
+from handlers.notifications.texts_report import cost_report, money, report_xlsx, switch_texting
 
 from . import gongwen_from
 

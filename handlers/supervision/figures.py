@@ -1,0 +1,391 @@
+"""How each unit of an area used the system in a period: the figures the supervising office reports.
+
+:func:`area_figures` reads everything for one period in a fixed number of grouped queries (none
+per unit), so a city of a thousand units costs what a county of ten does plus the rows. Each
+figure is defined here once; pages, the workbook and the bulletin show these and compute nothing.
+
+What is counted, per unit, for documents dispatched (or people active) in ``[start, end)``:
+
+- received, signed, returned: receipts addressed to the unit; 签收率 = signed / received.
+- in time: signed no later than the receipt's deadline (the notices' clocks set it at dispatch),
+  by class: 平件 (one working day), 急件 in office hours (at once), 急件 after hours (two hours).
+- sign-for time: from dispatch to signature, average and worst, of the signed ones.
+- overdue now: receipts still waiting past their deadline, whenever they were sent.
+- sent: documents the unit issued (as lead issuer) that were dispatched; "wide" among them when
+  they went to more than ``GONGWEN_WIDE_DISPATCH_SHARE`` of all active units.
+- handled inside: incoming documents registered plus documents drafted (内部办文).
+- archive: incoming documents handled in the period, and how many of them are archived; the
+  backlog is every handled document not yet archived, whenever it was handled.
+- logins, people who logged in, people online per day (person-days / days), people never logged in.
+- looks at the inbox, and duty-watch reminders (a clerk not looking, or not signing each half day).
+- texts the gateway accepted, their segments and cost.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from engine import clock
+from engine.calendar import WorkCalendar
+from engine.config import Settings
+from engine.models import InboxLook, LoginDay, Person, PersonStatus, Unit, UnitKind, UnitStatus
+from engine.periods import Period
+
+from ..archive.models import ArchiveItem
+from ..documents.models import Document, Urgency
+from ..exchange.dispatch import WIDE_DISPATCH_SHARE
+from ..exchange.models import Receipt, ReceiptStatus
+from ..incoming.models import IncomingRecord
+from ..notifications.models import Notification, TextMessage, TextStatus
+
+__all__ = ["CITY_LEVEL", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures", "area_figures", "area_root",
+           "monthly", "ranked"]
+
+GOVERNMENTS = (UnitKind.PROVINCE, UnitKind.CITY, UnitKind.COUNTY)
+CITY_LEVEL = "市直单位"
+WATCH_KINDS = ("duty_watch", "half_day_watch")
+ACCEPTED = (TextStatus.SENT, TextStatus.DELIVERED)
+
+
+@dataclass
+class InTime:
+    """Receipts of one urgency class: how many were due, and how many were signed by their deadline."""
+
+    due: int = 0
+    on_time: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.due if self.due else None
+
+    def add(self, other: InTime) -> None:
+        self.due += other.due
+        self.on_time += other.on_time
+
+
+@dataclass
+class Counts:
+    """The additive figures of a unit or a group of units; rates are derived, never summed."""
+
+    received: int = 0
+    signed: int = 0
+    returned: int = 0
+    sign_seconds: float = 0.0          # total, over the signed ones
+    worst_sign_seconds: float = 0.0
+    normal: InTime = field(default_factory=InTime)
+    urgent: InTime = field(default_factory=InTime)
+    after_hours: InTime = field(default_factory=InTime)
+    overdue_now: int = 0
+    sent: int = 0
+    wide: int = 0
+    registered: int = 0
+    drafted: int = 0
+    handled: int = 0                   # incoming documents handled in the period
+    archived: int = 0                  # of those, archived
+    backlog: int = 0
+    logins: int = 0
+    person_days: int = 0
+    people: int = 0
+    people_logged_in: int = 0          # in the period
+    people_never: int = 0              # active accounts that never logged in
+    looks: int = 0
+    watch_reminders: int = 0
+    texts: int = 0
+    text_segments: int = 0
+    text_cost: Decimal = Decimal(0)
+
+    @property
+    def sign_rate(self) -> float | None:
+        return self.signed / self.received if self.received else None
+
+    @property
+    def in_time(self) -> InTime:
+        total = InTime()
+        for part in (self.normal, self.urgent, self.after_hours):
+            total.add(part)
+        return total
+
+    @property
+    def average_sign_hours(self) -> float | None:
+        return self.sign_seconds / self.signed / 3600 if self.signed else None
+
+    @property
+    def worst_sign_hours(self) -> float | None:
+        return self.worst_sign_seconds / 3600 if self.signed else None
+
+    @property
+    def archive_rate(self) -> float | None:
+        return self.archived / self.handled if self.handled else None
+
+    @property
+    def handled_inside(self) -> int:
+        return self.registered + self.drafted
+
+    def add(self, other: Counts) -> None:
+        for f in fields(Counts):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, InTime):
+                mine.add(theirs)
+            elif f.name == "worst_sign_seconds":
+                self.worst_sign_seconds = max(mine, theirs)
+            else:
+                setattr(self, f.name, mine + theirs)
+
+
+@dataclass
+class UnitFigures(Counts):
+    unit_id: int = 0
+    name: str = ""
+    group: str = ""                    # the county, or 市直单位
+
+    @property
+    def not_using(self) -> bool:
+        """未启用: nobody of the unit logged in during the period."""
+        return self.people_logged_in == 0
+
+
+@dataclass
+class GroupFigures(Counts):
+    name: str = ""
+    units: int = 0
+
+
+@dataclass
+class AreaFigures:
+    """An area's figures for a period: every unit, every county (or 市直单位), and the whole."""
+
+    period: Period
+    root: Unit
+    days: int
+    units: list[UnitFigures]
+    groups: list[GroupFigures]
+    total: GroupFigures
+
+    def unit(self, unit_id: int) -> UnitFigures | None:
+        return next((u for u in self.units if u.unit_id == unit_id), None)
+
+    @property
+    def sent_nothing(self) -> list[UnitFigures]:
+        return [u for u in self.units if u.sent == 0]
+
+    @property
+    def no_internal_work(self) -> list[UnitFigures]:
+        return [u for u in self.units if u.handled_inside == 0]
+
+    @property
+    def not_using(self) -> list[UnitFigures]:
+        return [u for u in self.units if u.not_using]
+
+    def online_per_day(self, counts: Counts) -> float:
+        return counts.person_days / self.days
+
+
+# -- the area -----------------------------------------------------------------------------------------------
+
+def area_root(session: Session, unit_id: int) -> Unit:
+    """The government whose units a supervisor in ``unit_id`` oversees: the unit itself when it is a
+    government, else the nearest government above it (a 政府办 supervises its government's area)."""
+    unit = session.get(Unit, unit_id)
+    while unit.kind not in GOVERNMENTS and unit.parent_id is not None:
+        unit = session.get(Unit, unit.parent_id)
+    return unit
+
+
+def _area(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]]:
+    """The active units under ``root`` (itself included), each with its group's name."""
+    units = session.scalars(select(Unit).where(Unit.status == UnitStatus.ACTIVE)).all()
+    children: dict[int | None, list[Unit]] = defaultdict(list)
+    for unit in units:
+        children[unit.parent_id].append(unit)
+    area: list[Unit] = []
+    groups: dict[int, str] = {}
+
+    def walk(unit: Unit, group: str) -> None:
+        if unit.kind == UnitKind.COUNTY and unit.id != root.id:
+            group = unit.short_name or unit.name
+        area.append(unit)
+        groups[unit.id] = group
+        for child in sorted(children[unit.id], key=lambda u: u.id):
+            walk(child, group)
+
+    walk(root, CITY_LEVEL if root.kind != UnitKind.COUNTY else (root.short_name or root.name))
+    return area, groups
+
+
+# -- the figures --------------------------------------------------------------------------------------------
+
+def _seconds(session: Session, later: ColumnElement, earlier: ColumnElement) -> ColumnElement:
+    if session.get_bind().dialect.name == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return func.extract("epoch", later - earlier)
+
+
+def area_figures(session: Session, settings: Settings, root: Unit, period: Period,
+                 calendar: WorkCalendar | None = None, now: datetime | None = None) -> AreaFigures:
+    """Every figure of every unit under ``root`` for ``period`` (see the module's docstring)."""
+    calendar = calendar or WorkCalendar(session, settings.office_hours)
+    now = now or clock.now()
+    area, group_of = _area(session, root)
+    figures = {u.id: UnitFigures(unit_id=u.id, name=u.name, group=group_of[u.id]) for u in area}
+    ids = list(figures)
+    start, end = period.bounds()
+
+    _receipts(session, figures, ids, start, end, calendar)
+    _sent(session, settings, figures, ids, start, end)
+    for unit_id, count in session.execute(
+            select(Receipt.unit_id, func.count()).where(Receipt.unit_id.in_(ids),
+                                                        Receipt.status == ReceiptStatus.PENDING,
+                                                        Receipt.due_at < now).group_by(Receipt.unit_id)):
+        figures[unit_id].overdue_now = count
+    _inside(session, figures, ids, start, end)
+    _people(session, figures, ids, period, start, end)
+    _texts(session, figures, ids, start, end)
+
+    groups: dict[str, GroupFigures] = {}
+    total = GroupFigures(name=root.name)
+    for unit in figures.values():
+        group = groups.setdefault(unit.group, GroupFigures(name=unit.group))
+        for whole in (group, total):
+            whole.add(unit)
+            whole.units += 1
+    return AreaFigures(period=period, root=root, days=period.day_count, units=list(figures.values()),
+                       groups=list(groups.values()), total=total)
+
+
+def _receipts(session: Session, figures: dict[int, UnitFigures], ids: list[int], start: datetime, end: datetime,
+              calendar: WorkCalendar) -> None:
+    """Received, signed, returned, sign-for times and in-time counts, from the period's receipts."""
+    signed = Receipt.status == ReceiptStatus.SIGNED
+    took = _seconds(session, Receipt.signed_at, Receipt.dispatched_at)
+    on_time = and_(signed, Receipt.due_at.is_not(None), Receipt.signed_at <= Receipt.due_at)
+    in_period = and_(Receipt.unit_id.in_(ids), Receipt.dispatched_at >= start, Receipt.dispatched_at < end)
+    rows = session.execute(
+        select(Receipt.unit_id, Document.urgency == Urgency.NORMAL, func.count(),
+               func.sum(case((signed, 1), else_=0)), func.sum(case((Receipt.status == ReceiptStatus.RETURNED, 1),
+                                                                    else_=0)),
+               func.sum(case((signed, took), else_=0.0)), func.max(case((signed, took), else_=0.0)),
+               func.sum(case((on_time, 1), else_=0)), func.sum(case((Receipt.due_at.is_not(None), 1), else_=0)))
+        .join(Document, Document.id == Receipt.document_id).where(in_period)
+        .group_by(Receipt.unit_id, Document.urgency == Urgency.NORMAL))
+    for unit_id, normal, count, n_signed, returned, seconds, worst, n_on_time, n_due in rows:
+        unit = figures[unit_id]
+        unit.received += count
+        unit.signed += int(n_signed or 0)
+        unit.returned += int(returned or 0)
+        unit.sign_seconds += float(seconds or 0)
+        unit.worst_sign_seconds = max(unit.worst_sign_seconds, float(worst or 0))
+        if normal:
+            unit.normal.add(InTime(int(n_due or 0), int(n_on_time or 0)))
+    # Urgent receipts are few; whether one arrived after hours is a question for the calendar.
+    for unit_id, dispatched_at, is_on_time, has_due in session.execute(
+            select(Receipt.unit_id, Receipt.dispatched_at, on_time, Receipt.due_at.is_not(None))
+            .join(Document, Document.id == Receipt.document_id)
+            .where(in_period, Document.urgency != Urgency.NORMAL)):
+        if has_due:
+            part = figures[unit_id].urgent if calendar.in_office_hours(dispatched_at) else figures[unit_id].after_hours
+            part.add(InTime(1, int(bool(is_on_time))))
+
+
+def _sent(session: Session, settings: Settings, figures: dict[int, UnitFigures], ids: list[int],
+          start: datetime, end: datetime) -> None:
+    """Documents dispatched in the period by their lead issuer, and the wide ones among them."""
+    active = session.scalar(select(func.count()).select_from(Unit).where(Unit.status == UnitStatus.ACTIVE))
+    wide_above = settings.option(WIDE_DISPATCH_SHARE) * active
+    first = (select(Receipt.document_id, func.count().label("recipients")).where(Receipt.version == 1)
+             .group_by(Receipt.document_id).having(func.min(Receipt.dispatched_at) >= start,
+                                                    func.min(Receipt.dispatched_at) < end).subquery())
+    for unit_id, sent, wide in session.execute(
+            select(Document.issuing_unit_id, func.count(),
+                   func.sum(case((first.c.recipients > wide_above, 1), else_=0)))
+            .join(first, first.c.document_id == Document.id).where(Document.issuing_unit_id.in_(ids))
+            .group_by(Document.issuing_unit_id)):
+        figures[unit_id].sent, figures[unit_id].wide = sent, int(wide or 0)
+
+
+def _inside(session: Session, figures: dict[int, UnitFigures], ids: list[int], start: datetime, end: datetime) -> None:
+    """Work inside the unit: registered and drafted documents, handled ones and their archiving."""
+    for unit_id, count in session.execute(
+            select(IncomingRecord.unit_id, func.count()).where(IncomingRecord.unit_id.in_(ids),
+                                                               IncomingRecord.registered_at >= start,
+                                                               IncomingRecord.registered_at < end)
+            .group_by(IncomingRecord.unit_id)):
+        figures[unit_id].registered = count
+    for unit_id, count in session.execute(
+            select(Document.issuing_unit_id, func.count()).where(Document.issuing_unit_id.in_(ids),
+                                                                 Document.created_at >= start,
+                                                                 Document.created_at < end)
+            .group_by(Document.issuing_unit_id)):
+        figures[unit_id].drafted = count
+    archived = (select(ArchiveItem.id).where(ArchiveItem.unit_id == IncomingRecord.unit_id,
+                                             ArchiveItem.document_id == IncomingRecord.document_id).exists())
+    handled = and_(IncomingRecord.unit_id.in_(ids), IncomingRecord.handled_at.is_not(None))
+    in_period = and_(IncomingRecord.handled_at >= start, IncomingRecord.handled_at < end)
+    for unit_id, n_handled, n_archived, backlog in session.execute(
+            select(IncomingRecord.unit_id, func.sum(case((in_period, 1), else_=0)),
+                   func.sum(case((and_(in_period, archived), 1), else_=0)),
+                   func.sum(case((~archived, 1), else_=0)))
+            .where(handled).group_by(IncomingRecord.unit_id)):
+        unit = figures[unit_id]
+        unit.handled, unit.archived, unit.backlog = int(n_handled or 0), int(n_archived or 0), int(backlog or 0)
+
+
+def _people(session: Session, figures: dict[int, UnitFigures], ids: list[int], period: Period,
+            start: datetime, end: datetime) -> None:
+    """Accounts, logins, looks at the inbox and the duty watch's reminders."""
+    for unit_id, logins, person_days, people in session.execute(
+            select(LoginDay.unit_id, func.sum(LoginDay.logins), func.count(), func.count(distinct(LoginDay.person_id)))
+            .where(LoginDay.unit_id.in_(ids), LoginDay.day >= period.first, LoginDay.day <= period.last)
+            .group_by(LoginDay.unit_id)):
+        figures[unit_id].logins, figures[unit_id].person_days = int(logins or 0), person_days
+        figures[unit_id].people_logged_in = people
+    ever = select(LoginDay.person_id).where(LoginDay.person_id == Person.id).exists()
+    for unit_id, people, never in session.execute(
+            select(Person.unit_id, func.count(), func.sum(case((~ever, 1), else_=0)))
+            .where(Person.unit_id.in_(ids), Person.status == PersonStatus.ACTIVE).group_by(Person.unit_id)):
+        figures[unit_id].people, figures[unit_id].people_never = people, int(never or 0)
+    for unit_id, looks in session.execute(
+            select(InboxLook.unit_id, func.count()).where(InboxLook.unit_id.in_(ids), InboxLook.at >= start,
+                                                          InboxLook.at < end).group_by(InboxLook.unit_id)):
+        figures[unit_id].looks = looks
+    for unit_id, reminders in session.execute(
+            select(Person.unit_id, func.count()).select_from(Notification)
+            .join(Person, Person.id == Notification.person_id)
+            .where(Person.unit_id.in_(ids), Notification.kind.in_(WATCH_KINDS), Notification.created_at >= start,
+                   Notification.created_at < end).group_by(Person.unit_id)):
+        figures[unit_id].watch_reminders = reminders
+
+
+def _texts(session: Session, figures: dict[int, UnitFigures], ids: list[int], start: datetime, end: datetime) -> None:
+    """Texts the gateway accepted for each unit's people and duty contacts."""
+    for unit_id, count, segments, cost in session.execute(
+            select(TextMessage.unit_id, func.count(), func.sum(TextMessage.segments), func.sum(TextMessage.cost))
+            .where(TextMessage.unit_id.in_(ids), TextMessage.status.in_(ACCEPTED), TextMessage.created_at >= start,
+                   TextMessage.created_at < end).group_by(TextMessage.unit_id)):
+        unit = figures[unit_id]
+        unit.texts, unit.text_segments, unit.text_cost = count, int(segments or 0), Decimal(cost or 0)
+
+
+def monthly(session: Session, settings: Settings, root: Unit, period: Period) -> list[tuple[Period, GroupFigures]]:
+    """The area's whole for each calendar month the period touches (the trend charts)."""
+    months, first = [], period.first.replace(day=1)
+    while first <= period.last:
+        month = Period.month(f"{first.year}-{first.month}")
+        months.append((month, area_figures(session, settings, root, month).total))
+        first = month.last + timedelta(days=1)
+    return months
+
+
+def ranked(units: Iterable[UnitFigures]) -> list[UnitFigures]:
+    """Units best first: by the share signed in time, then the archive rate, then the sign-for rate."""
+    def key(unit: UnitFigures) -> tuple:
+        rates = (unit.in_time.rate, unit.archive_rate, unit.sign_rate)
+        return (*(-(rate if rate is not None else -1.0) for rate in rates), unit.name)
+    return sorted(units, key=key)
+
