@@ -18,7 +18,8 @@ What is counted, per unit, for documents dispatched (or people active) in ``[sta
   backlog is every handled document not yet archived, whenever it was handled.
 - logins, people who logged in, people online per day (person-days / days), people never logged in.
 - looks at the inbox, and duty-watch reminders (a clerk not looking, or not signing each half day).
-- texts the gateway accepted, their segments and cost.
+- texts written for the unit's people and duty contacts (not those a county switched off), and the
+  segments and cost of those the gateway accepted.
 """
 
 from __future__ import annotations
@@ -267,21 +268,21 @@ def _receipts(session: Session, figures: dict[int, UnitFigures], ids: list[int],
     on_time = and_(signed, Receipt.due_at.is_not(None), Receipt.signed_at <= Receipt.due_at)
     in_period = and_(Receipt.unit_id.in_(ids), Receipt.dispatched_at >= start, Receipt.dispatched_at < end)
     rows = session.execute(
-        select(Receipt.unit_id, Document.urgency == Urgency.NORMAL, func.count(),
+        select(Receipt.unit_id, Document.urgency, func.count(),
                func.sum(case((signed, 1), else_=0)), func.sum(case((Receipt.status == ReceiptStatus.RETURNED, 1),
                                                                     else_=0)),
                func.sum(case((signed, took), else_=0.0)), func.max(case((signed, took), else_=0.0)),
                func.sum(case((on_time, 1), else_=0)), func.sum(case((Receipt.due_at.is_not(None), 1), else_=0)))
         .join(Document, Document.id == Receipt.document_id).where(in_period)
-        .group_by(Receipt.unit_id, Document.urgency == Urgency.NORMAL))
-    for unit_id, normal, count, n_signed, returned, seconds, worst, n_on_time, n_due in rows:
+        .group_by(Receipt.unit_id, Document.urgency))
+    for unit_id, urgency, count, n_signed, returned, seconds, worst, n_on_time, n_due in rows:
         unit = figures[unit_id]
         unit.received += count
         unit.signed += int(n_signed or 0)
         unit.returned += int(returned or 0)
         unit.sign_seconds += float(seconds or 0)
         unit.worst_sign_seconds = max(unit.worst_sign_seconds, float(worst or 0))
-        if normal:
+        if urgency == Urgency.NORMAL:
             unit.normal.add(InTime(int(n_due or 0), int(n_on_time or 0)))
     # Urgent receipts are few; whether one arrived after hours is a question for the calendar.
     for unit_id, dispatched_at, is_on_time, has_due in session.execute(
@@ -298,9 +299,10 @@ def _sent(session: Session, settings: Settings, figures: dict[int, UnitFigures],
     """Documents dispatched in the period by their lead issuer, and the wide ones among them."""
     active = session.scalar(select(func.count()).select_from(Unit).where(Unit.status == UnitStatus.ACTIVE))
     wide_above = settings.option(WIDE_DISPATCH_SHARE) * active
-    first = (select(Receipt.document_id, func.count().label("recipients")).where(Receipt.version == 1)
-             .group_by(Receipt.document_id).having(func.min(Receipt.dispatched_at) >= start,
-                                                    func.min(Receipt.dispatched_at) < end).subquery())
+    # A document's first version goes to all its recipients in one dispatch.
+    first = (select(Receipt.document_id, func.count().label("recipients"))
+             .where(Receipt.version == 1, Receipt.dispatched_at >= start, Receipt.dispatched_at < end)
+             .group_by(Receipt.document_id).subquery())
     for unit_id, sent, wide in session.execute(
             select(Document.issuing_unit_id, func.count(),
                    func.sum(case((first.c.recipients > wide_above, 1), else_=0)))
@@ -363,11 +365,13 @@ def _people(session: Session, figures: dict[int, UnitFigures], ids: list[int], p
 
 
 def _texts(session: Session, figures: dict[int, UnitFigures], ids: list[int], start: datetime, end: datetime) -> None:
-    """Texts the gateway accepted for each unit's people and duty contacts."""
+    """Texts written for each unit's people and duty contacts; what the accepted ones cost."""
+    accepted = TextMessage.status.in_(ACCEPTED)
     for unit_id, count, segments, cost in session.execute(
-            select(TextMessage.unit_id, func.count(), func.sum(TextMessage.segments), func.sum(TextMessage.cost))
-            .where(TextMessage.unit_id.in_(ids), TextMessage.status.in_(ACCEPTED), TextMessage.created_at >= start,
-                   TextMessage.created_at < end).group_by(TextMessage.unit_id)):
+            select(TextMessage.unit_id, func.count(), func.sum(case((accepted, TextMessage.segments), else_=0)),
+                   func.sum(case((accepted, TextMessage.cost), else_=0)))
+            .where(TextMessage.unit_id.in_(ids), TextMessage.status != TextStatus.SWITCHED_OFF,
+                   TextMessage.created_at >= start, TextMessage.created_at < end).group_by(TextMessage.unit_id)):
         unit = figures[unit_id]
         unit.texts, unit.text_segments, unit.text_cost = count, int(segments or 0), Decimal(cost or 0)
 
