@@ -27,6 +27,8 @@ def _zip(names: list[str]) -> bytes:
     (_zip(["OFD.xml", "Doc_0/Document.xml"]), "application/ofd"),
     (_zip(["[Content_Types].xml", "word/document.xml"]), "application/vnd.openxmlformats-officedocument."
                                                           "wordprocessingml.document"),
+    (_zip(["[Content_Types].xml", "xl/workbook.xml"]), "application/vnd.openxmlformats-officedocument."
+                                                       "spreadsheetml.sheet"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "application/vnd.ms-works"),
     ("各县区人民政府：请于月底前报送。".encode("gb18030"), "text/plain"),
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "image/png"),

@@ -1,7 +1,7 @@
 """Attachments (附件): accepted by what their bytes are, never by their file name.
 
-Allowed: PDF, OFD, DOCX, WPS (and old Word files, the same container), plain text
-and images. Anything else, or anything over the configured size, is refused with
+Allowed: PDF, OFD, DOCX, XLSX, WPS (and old Word files, the same container), plain
+text and images. Anything else, or anything over the configured size, is refused with
 the reason; an accepted file is stored once under its SHA-256.
 """
 
@@ -64,6 +64,8 @@ def _zip_kind(content: bytes) -> str | None:
         return "application/ofd"
     if "[Content_Types].xml" in names and "word/document.xml" in names:
         return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    if "[Content_Types].xml" in names and "xl/workbook.xml" in names:  # tables, e.g. a 通报's statistics
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return None
 
 
@@ -89,7 +91,7 @@ def checked_file(filename: str, content: bytes, max_bytes: int) -> tuple[str, st
         raise Refused(f"附件“{filename}”有 {size_text(len(content))}，超过 {size_text(max_bytes)} 的上限")
     media_type = sniff(content)
     if media_type is None:
-        raise Refused(f"附件“{filename}”不是允许的格式（PDF、OFD、DOCX、WPS、TXT 或图片）")
+        raise Refused(f"附件“{filename}”不是允许的格式（PDF、OFD、DOCX、XLSX、WPS、TXT 或图片）")
     return filename, media_type
 
 
