@@ -8,4 +8,14 @@ variable. It runs inside a savepoint: if it raises, its writes are undone and th
 task waits in error as an incident.
 """
 
-from . import archive, contacts, documents, exchange, incoming, leave, notifications, seals  # noqa: F401  (registrations)
+from . import (  # noqa: F401  (registrations)
+    archive,
+    contacts,
+    documents,
+    exchange,
+    incoming,
+    leave,
+    notifications,
+    seals,
+    supervision,
+)

@@ -43,6 +43,7 @@ EVERY_COMMAND = {
     "messages dead", "calendar set", "calendar entered", "verify", "numbers next", "receipts",
     "archive export", "archive check", "deadline", "backup", "restore",
     "ca export-root", "seals list", "seals revoke", "contacts list", "sms report", "sms off", "sms on",
+    "bulletin",
 }
 
 

@@ -14,6 +14,7 @@ its Gongwen. Each command group lives in a module of its own, registered at the 
 - ``seals.py``       ``ca export-root``, ``seals list|revoke``
 - ``sms.py``         ``sms report|off|on`` (texts: their cost, and a county's switch)
 - ``contacts.py``    ``contacts list`` (the duty-contact registers)
+- ``bulletin.py``    ``bulletin`` (supervision: an area's figures, the workbook, the draft 通报, its template)
 """
 
 from __future__ import annotations
@@ -23,12 +24,15 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 import forms  # noqa: F401  (registers forms)
 import handlers  # noqa: F401  (registers handlers)
 from engine.config import ConfigError
 from engine.core import Gongwen
-from engine.errors import GongwenError
+from engine.errors import GongwenError, NotFound
+from engine.models import Unit
 from handlers.documents.typesetting.fonts import FontMissing
 
 
@@ -52,6 +56,19 @@ def gongwen_from(ctx: click.Context) -> Gongwen:
     return ctx.obj
 
 
+def find_unit(session: Session, text: str) -> Unit:
+    """A unit named on the command line: by id, name, short name or 机关代字."""
+    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) < 10:
+        unit = session.get(Unit, int(text))
+    else:
+        unit = session.scalar(select(Unit).where(or_(Unit.name == text, Unit.short_name == text,
+                                                     Unit.issuer_code == text)).order_by(Unit.id).limit(1))
+    if unit is None:
+        raise NotFound(f"没有单位 {text}")
+    return unit
+
+
 @click.group(cls=_Group)
 @click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
 def main(verbose: bool) -> None:
@@ -60,8 +77,21 @@ def main(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-# The command modules import gongwen_from() from this one, so they can only be imported once it exists.
-from . import archive, backup, calendar, contacts, db, documents, operations, run, seals, sms, users  # noqa: E402
+# The command modules import gongwen_from() and find_unit() from this one, so they can only be imported once it exists.
+from . import (  # noqa: E402
+    archive,
+    backup,
+    bulletin,
+    calendar,
+    contacts,
+    db,
+    documents,
+    operations,
+    run,
+    seals,
+    sms,
+    users,
+)
 
 main.add_command(db.db)
 main.add_command(db.deploy_cmd)
@@ -85,3 +115,4 @@ main.add_command(seals.ca_group)
 main.add_command(seals.seals_group)
 main.add_command(contacts.contacts_group)
 main.add_command(sms.sms_group)
+main.add_command(bulletin.bulletin_cmd)

@@ -6,24 +6,11 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
-from engine.errors import GongwenError
-from engine.models import Unit
 from engine.periods import Period
 from handlers.notifications.texts_report import cost_report, money, report_xlsx, switch_texting
 
-from . import gongwen_from
-
-
-def _unit(session: Session, text: str) -> Unit:
-    """A unit by id, name, short name or 机关代字."""
-    unit = session.get(Unit, int(text)) if text.isdigit() else session.scalar(
-        select(Unit).where(or_(Unit.name == text, Unit.short_name == text, Unit.issuer_code == text)).limit(1))
-    if unit is None:
-        raise GongwenError(f"没有单位 {text}")
-    return unit
+from . import find_unit, gongwen_from
 
 
 @click.group(name="sms")
@@ -74,7 +61,7 @@ def sms_off(ctx: click.Context, unit: str, reason: str) -> None:
     """Switch texting off for the units UNIT (a county or the city's payer) pays for."""
     gongwen = gongwen_from(ctx)
     with gongwen.db.write() as session:
-        found = _unit(session, unit)
+        found = find_unit(session, unit)
         changed = switch_texting(session, found.id, True, reason, None, settings=gongwen.settings)
     click.echo(f"{found.name}：已关闭短信，其所属单位只收到系统内通知" if changed else f"{found.name}：短信本已关闭")
 
@@ -87,6 +74,6 @@ def sms_on(ctx: click.Context, unit: str, reason: str) -> None:
     """Switch texting on again for the units UNIT pays for."""
     gongwen = gongwen_from(ctx)
     with gongwen.db.write() as session:
-        found = _unit(session, unit)
+        found = find_unit(session, unit)
         changed = switch_texting(session, found.id, False, reason, None, settings=gongwen.settings)
     click.echo(f"{found.name}：已恢复短信" if changed else f"{found.name}：短信本已开启")
