@@ -85,6 +85,13 @@ def refuse_nul() -> None:
         abort(400, description="请求中含有不允许的字符（NUL）")
 
 
+def recent_quarters(years: int = 3) -> list[str]:
+    """The quarters a period picker offers: this one and those of the last ``years`` years, latest first."""
+    today = clock.local_today()
+    return [f"{y}Q{q}" for y in range(today.year, today.year - years, -1) for q in range(4, 0, -1)
+            if date(y, 3 * q - 2, 1) <= today]
+
+
 def period_from_args() -> tuple[Period, dict[str, str]]:
     """The period a report page asks for (``quarter=2026Q4``, ``month=2026-11``, or ``since`` and
     ``until``) with the arguments that repeat it, else this quarter with a flashed reason."""

@@ -12,11 +12,9 @@ texts that did not reach their phones, without their words (三员分立: titles
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, send_file, url_for
 
-from engine import clock
 from engine.errors import Forbidden, GongwenError, NotFound
 from handlers.notifications.sms import DLR_PATH, REPORT_TYPES, record_report
 from handlers.notifications.texts_report import (
@@ -30,7 +28,7 @@ from handlers.notifications.texts_report import (
 from . import current_gongwen
 from .admin import system_admin
 from .errors import refused
-from .params import as_id, period_from_args
+from .params import as_id, period_from_args, recent_quarters
 
 bp = Blueprint("texts", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,11 +68,8 @@ def overview():
     with gongwen.db.session() as db:
         report = cost_report(db, gongwen.settings, period)
         failures = undelivered(db, period)
-    today = clock.local_today()
-    quarters = [f"{y}Q{q}" for y in range(today.year, today.year - 3, -1) for q in range(4, 0, -1)
-                if date(y, 3 * q - 2, 1) <= today]
     return render_template("admin/texts.html", report=report, failures=failures, args=args, money=money,
-                           quarters=quarters)
+                           quarters=recent_quarters())
 
 
 @bp.route("/admin/texts.xlsx")
