@@ -64,6 +64,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         notices,
         seals,
         security,
+        supervision,
         system,
         tasks,
         texts,
@@ -71,7 +72,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     )
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
-                 trust, notices, contacts, texts):
+                 trust, notices, contacts, texts, supervision):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

@@ -118,3 +118,12 @@ def load_fonts() -> FontSet:
             log.warning("Fandol fonts missing in %s (run make): substitutes for %s", FONT_DIR, ", ".join(fallbacks))
         _fonts = FontSet(**names, faux_bold="xiaobiaosong" in fallbacks)
         return _fonts
+
+
+def face_file(style: str) -> str:
+    """The file of the face :func:`load_fonts` draws ``style`` with, for drawing outside reportlab
+    (supervision's charts); FontMissing, with what to install, when there is none."""
+    found = _candidate(style)
+    if found is None:
+        check_fonts()
+    return found[0]
