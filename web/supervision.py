@@ -27,11 +27,20 @@ from engine.errors import Forbidden, NotFound
 from engine.models import Unit
 from engine.periods import Period
 from handlers.supervision.access import ranking_root, supervised_area, visible_unit
-from handlers.supervision.charts import groups_png, ranking_png, shortfalls, trend_png
-from handlers.supervision.figures import AreaFigures, Counts, GroupFigures, UnitFigures, area_figures, monthly, ranked
+from handlers.supervision.charts import groups_png, ranking_png, trend_png
+from handlers.supervision.figures import (
+    IN_TIME_BELOW,
+    AreaFigures,
+    Counts,
+    GroupFigures,
+    UnitFigures,
+    area_figures,
+    monthly,
+    ranked,
+    shortfalls,
+)
 from handlers.supervision.workbook import (
     COLUMNS,
-    IN_TIME_BELOW,
     MONEY,
     ONE_DECIMAL,
     PERCENT,

@@ -31,9 +31,9 @@ from engine.text import clean
 from ..documents.attachments import ATTACHMENT_MAX_BYTES, add_attachment
 from ..documents.drafting import start_outgoing, unit_names
 from ..documents.models import Direction, DocType, Document
-from .figures import AreaFigures, UnitFigures, area_figures, area_root
+from .figures import IN_TIME_BELOW, AreaFigures, UnitFigures, area_figures, area_root
 from .models import BulletinTemplate
-from .workbook import IN_TIME_BELOW, bulletin_tables, percent, table_xlsx
+from .workbook import bulletin_tables, percent, table_xlsx
 
 if TYPE_CHECKING:
     from engine.core import Gongwen

@@ -4,7 +4,7 @@ matplotlib's Agg canvas, in the CJK face the documents' typesetting uses for 黑
 ``GONGWEN_FONT_DIR``, see :func:`handlers.documents.typesetting.fonts.face_file`). The same figures
 give the same bytes: no timestamp or version is written into the file.
 
-Which units are shown in red is decided here once (:func:`shortfalls`), for the charts and the pages.
+Which units are shown in red is decided once, by ``figures.shortfalls``.
 """
 
 from __future__ import annotations
@@ -24,32 +24,16 @@ from PIL import Image
 from engine.periods import Period
 from handlers.documents.typesetting.fonts import face_file
 
-from .figures import AreaFigures, GroupFigures, UnitFigures
-from .workbook import IN_TIME_BELOW, percent
+from .figures import IN_TIME_BELOW, AreaFigures, GroupFigures
+from .workbook import percent
 
-__all__ = ["RANKED_AT_MOST", "groups_png", "ranking_png", "shortfalls", "trend_png"]
+__all__ = ["RANKED_AT_MOST", "groups_png", "ranking_png", "trend_png"]
 
 RANKED_AT_MOST = 30    # bars in the ranking chart: the lowest ones
 RED, BLUE, GREY = "#c00000", "#3b6ea5", "#a8b3bf"
 DPI = 100
 _lock = threading.Lock()
 _ready = False
-
-
-def shortfalls(unit: UnitFigures) -> list[str]:
-    """Why a unit is shown in red: late (signed in time below the target, receipts overdue now) or
-    not using the system (sent nothing, nobody logged in); empty for a unit in good standing.
-    The reasons behind ``workbook.lagging``, which fills the same units' rows red."""
-    found = []
-    if unit.in_time.rate is not None and unit.in_time.rate < IN_TIME_BELOW:
-        found.append(f"按时签收率低于 {IN_TIME_BELOW:.0%}")
-    if unit.overdue_now:
-        found.append(f"{unit.overdue_now} 件逾期未签收")
-    if unit.sent == 0:
-        found.append("本期未发文")
-    if unit.not_using:
-        found.append("本期无人登录")
-    return found
 
 
 def ranking_png(figures: AreaFigures) -> bytes:

@@ -46,13 +46,14 @@ from ..exchange.models import Receipt, ReceiptStatus
 from ..incoming.models import IncomingRecord
 from ..notifications.models import Notification, TextMessage, TextStatus
 
-__all__ = ["CITY_LEVEL", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures", "area_figures", "area_root",
-           "monthly", "ranked"]
+__all__ = ["CITY_LEVEL", "IN_TIME_BELOW", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures",
+           "area_figures", "area_root", "area_units", "monthly", "ranked", "shortfalls"]
 
 GOVERNMENTS = (UnitKind.PROVINCE, UnitKind.CITY, UnitKind.COUNTY)
 CITY_LEVEL = "市直单位"
 WATCH_KINDS = ("duty_watch", "half_day_watch")
 ACCEPTED = (TextStatus.SENT, TextStatus.DELIVERED)
+IN_TIME_BELOW = 0.9  # a unit that signs less than this share in time is shown red (and named as late)
 
 
 @dataclass
@@ -151,6 +152,11 @@ class UnitFigures(Counts):
         """未启用: nobody of the unit logged in during the period."""
         return self.people_logged_in == 0
 
+    @property
+    def lagging(self) -> bool:
+        """Shown red on pages, charts and the workbook: see :func:`shortfalls`."""
+        return bool(shortfalls(self))
+
 
 @dataclass
 class GroupFigures(Counts):
@@ -199,7 +205,7 @@ def area_root(session: Session, unit_id: int) -> Unit:
     return unit
 
 
-def _area(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]]:
+def area_units(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]]:
     """The active units under ``root`` (itself included), each with its group's name."""
     units = session.scalars(select(Unit).where(Unit.status == UnitStatus.ACTIVE)).all()
     children: dict[int | None, list[Unit]] = defaultdict(list)
@@ -233,7 +239,7 @@ def area_figures(session: Session, settings: Settings, root: Unit, period: Perio
     """Every figure of every unit under ``root`` for ``period`` (see the module's docstring)."""
     calendar = calendar or WorkCalendar(session, settings.office_hours)
     now = now or clock.now()
-    area, group_of = _area(session, root)
+    area, group_of = area_units(session, root)
     figures = {u.id: UnitFigures(unit_id=u.id, name=u.name, group=group_of[u.id]) for u in area}
     ids = list(figures)
     start, end = period.bounds()
@@ -384,6 +390,21 @@ def monthly(session: Session, settings: Settings, root: Unit, period: Period) ->
         months.append((month, area_figures(session, settings, root, month).total))
         first = month.last + timedelta(days=1)
     return months
+
+
+def shortfalls(unit: UnitFigures) -> list[str]:
+    """Why a unit is shown in red: late (signed in time below ``IN_TIME_BELOW``, receipts overdue now)
+    or not using the system (sent nothing, nobody logged in); empty for a unit in good standing."""
+    found = []
+    if unit.in_time.rate is not None and unit.in_time.rate < IN_TIME_BELOW:
+        found.append(f"按时签收率低于 {IN_TIME_BELOW:.0%}")
+    if unit.overdue_now:
+        found.append(f"{unit.overdue_now} 件逾期未签收")
+    if unit.sent == 0:
+        found.append("本期未发文")
+    if unit.not_using:
+        found.append("本期无人登录")
+    return found
 
 
 def ranked(units: Iterable[UnitFigures]) -> list[UnitFigures]:

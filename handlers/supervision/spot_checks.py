@@ -28,7 +28,7 @@ from ..documents.models import Document
 from ..exchange.models import Receipt, ReceiptStatus
 from ..notifications.mail import kind_label
 from ..notifications.models import Notification, TextMessage
-from .figures import _area
+from .figures import area_units
 
 __all__ = ["MAX_SAMPLE", "REMINDER_KINDS", "Reminder", "SampledDocument", "SentText", "SpotReceipt", "spot_check"]
 
@@ -97,7 +97,7 @@ def spot_check(session: Session, root: Unit, period: Period, size: int, seed: in
         raise Refused(f"抽查件数应为 1 至 {MAX_SAMPLE}")
     calendar = calendar or WorkCalendar(session)
     now = now or clock.now()
-    area, _ = _area(session, root)
+    area, _ = area_units(session, root)
     start, end = period.bounds()
     first = (select(Receipt.document_id, func.min(Receipt.dispatched_at).label("dispatched"))
              .where(Receipt.version == 1).group_by(Receipt.document_id)

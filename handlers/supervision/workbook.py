@@ -2,7 +2,7 @@
 
 Every number comes from :mod:`.figures`; nothing is computed here but the layout. Rates are written
 as fractions with a percentage format, so Excel shows 97.0% and a formula reads 0.97. Units that are
-late or do not use the system have their rows filled red (:func:`lagging`).
+late or do not use the system have their rows filled red (``UnitFigures.lagging``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,9 @@ from typing import Any
 
 from .figures import CITY_LEVEL, AreaFigures, Counts, GroupFigures, UnitFigures, ranked
 
-__all__ = ["COLUMNS", "IN_TIME_BELOW", "Column", "Table", "bulletin_tables", "figures_xlsx", "lagging", "percent",
-           "table_xlsx"]
+__all__ = ["COLUMNS", "Column", "Table", "bulletin_tables", "figures_xlsx", "percent", "table_xlsx"]
 
 PERCENT, ONE_DECIMAL, MONEY = "0.0%", "0.0", "0.00"
-IN_TIME_BELOW = 0.9  # a unit that signs less than this share in time is shown red (and named as late)
 RED = "FFC7CE"
 
 
@@ -86,13 +84,6 @@ def percent(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-def lagging(unit: UnitFigures) -> bool:
-    """Late or not using the system (its row is red): signs less than ``IN_TIME_BELOW`` in time, has
-    receipts overdue now, sent nothing, or nobody of it logged in."""
-    rate = unit.in_time.rate
-    return (rate is not None and rate < IN_TIME_BELOW) or unit.overdue_now > 0 or unit.sent == 0 or unit.not_using
-
-
 def _figures(area: AreaFigures, counts: Counts, columns: Sequence[Column]) -> list[Any]:
     return [c.value(area, counts) for c in columns]
 
@@ -118,11 +109,12 @@ def _ranking(figures: AreaFigures) -> Table:
     units = ranked(figures.units)
     rows = [[rank, u.name, u.group, *_figures(figures, u, COLUMNS)] for rank, u in enumerate(units, start=1)]
     return Table("单位排名", ["名次", "单位", "所属", *(c.header for c in COLUMNS)], rows, _formats(3, COLUMNS),
-                 frozenset(i for i, u in enumerate(units) if lagging(u)))
+                 frozenset(i for i, u in enumerate(units) if u.lagging))
 
 
 def _listing(title: str, figures: AreaFigures, units: list[UnitFigures], headers: Sequence[str], *,
-             why: Callable[[UnitFigures], str] | None = None, red: Callable[[UnitFigures], bool] = lagging) -> Table:
+             why: Callable[[UnitFigures], str] | None = None,
+             red: Callable[[UnitFigures], bool] = lambda unit: unit.lagging) -> Table:
     """Units numbered, with their group, the figures under ``headers`` and, given ``why``, a 情况 column."""
     columns = [_BY_HEADER[h] for h in headers]
     rows = [[n, u.name, u.group, *_figures(figures, u, columns), *([why(u)] if why else [])]
