@@ -344,6 +344,29 @@ def works_in(session: Session, person_id: int, unit_ids: set[int]) -> bool:
         RoleGrant.role.not_in(list(ADMIN_ROLES))).limit(1)) is not None
 
 
+GOVERNMENTS = (UnitKind.PROVINCE, UnitKind.CITY, UnitKind.COUNTY)
+
+
+def area_root(session: Session, unit_id: int) -> Unit:
+    """The government whose units a 督查员 in ``unit_id`` oversees: the unit itself when it is a
+    government, else the nearest government above it (a 政府办 supervises its government's area)."""
+    unit = session.get(Unit, unit_id)
+    while unit.kind not in GOVERNMENTS and unit.parent_id is not None:
+        unit = session.get(Unit, unit.parent_id)
+    return unit
+
+
+def supervisors_of(session: Session, unit_id: int) -> list[int]:
+    """The active 督查员 whose area holds ``unit_id``, by id: those of its government and the ones above."""
+    lineage, unit = [], session.get(Unit, unit_id)
+    while unit is not None and unit.id not in lineage:
+        lineage.append(unit.id)
+        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
+    rows = session.execute(select(RoleGrant.person_id, RoleGrant.unit_id).join(Person, Person.id == RoleGrant.person_id)
+                           .where(RoleGrant.role == Role.SUPERVISOR, Person.status == PersonStatus.ACTIVE)).all()
+    return sorted({person for person, unit_id in rows if area_root(session, unit_id).id in lineage})
+
+
 def holders(session: Session, role: Role, unit_id: int, department_id: int | None = None) -> list[int]:
     """The active people holding ``role`` in ``unit_id``, by id.
 

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import event, select
 
 from engine.errors import Forbidden, Refused
-from engine.models import AuditEvent, Person
+from engine.models import AuditEvent, Person, Role, Unit
+from engine.organisation import grant_role
 from handlers.contacts.models import Duty, DutyContact
 from handlers.contacts.register import appoint, current, current_for_units, history, remove, replace
+from handlers.notifications.models import Notification
 from tests.support import csrf_token, logged_in
 from web import demo
 
@@ -86,6 +88,27 @@ def test_appoint_replace_and_remove_keep_the_history_and_are_audited(gongwen, or
     with gongwen.db.write() as db, pytest.raises(Refused, match="已被更换或移除"):  # ended rows are never edited
         replace(db, first_id, name="某某", title="文书", mobile="13900000000", since=TODAY, reason="再改",
                 actor_id=clerk.id)
+
+
+def test_a_change_of_duty_staff_is_reported_to_the_supervisors_over_the_unit(gongwen, org):
+    """Yan'an Art 26: the 督查员 of the city and of the county hear of a county clerk's replacement."""
+    donghai, dh_clerk, dh_handler = org.unit("donghai_office").id, org.person("dh.clerk"), org.person("dh.handler")
+    with gongwen.db.write() as db:
+        county_supervisor = db.get(Person, org.person("dh.head").id)
+        grant_role(db, county_supervisor, Role.SUPERVISOR, unit=db.get(Unit, org.unit("donghai").id))
+        (old,) = current(db, donghai, Duty.CLERK)
+        replace(db, old.id, name="", title="文书", mobile="13905189999", since=TODAY, reason="原收发文人员退休",
+                person_id=dh_handler.id, actor_id=dh_clerk.id)
+        appoint(db, org.unit("province_office").id, Duty.CLERK, name="周敏", title="机要员", mobile="13905180001",
+                since=TODAY, reason="增设", actor_id=None)
+    with gongwen.db.session() as db:
+        told = db.execute(select(Notification.person_id, Notification.text).where(
+            Notification.kind == "contact_change", Notification.text.contains("原收发文人员退休"))).all()
+        province = db.scalars(select(Notification.person_id).where(Notification.kind == "contact_change",
+                                                                   Notification.text.contains("周敏"))).all()
+    assert sorted(p for p, _ in told) == sorted([org.person("lyg.supervisor").id, org.person("dh.head").id])
+    assert f"收发文人员由{old.name}更换为{dh_handler.name}" in told[0][1]
+    assert province == []  # no 督查员 oversees the province
 
 
 @pytest.mark.parametrize("change, refusal", [

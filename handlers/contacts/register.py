@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from engine import audit, clock
 from engine.errors import Forbidden, Refused
 from engine.models import Department, Person, Role, RoleGrant, Unit
+from engine.organisation import supervisors_of
 from engine.text import clean, mobile_number
 
+from ..notifications.tell import tell
 from .models import Duty, DutyContact
 
 __all__ = ["DUTY_ORDER", "MAX_CLERKS", "appoint", "current", "current_for_units", "history", "may_keep",
@@ -137,7 +139,16 @@ def appoint(session: Session, unit_id: int, duty: Duty, *, name: str | None, tit
     session.flush()
     audit.record(session, "contact.appoint", actor_id=actor_id, unit_id=unit_id, contact_id=row.id,
                  duty=duty.value, person_id=person_id)
+    _report(session, unit, row, f"登记{duty.label}{row.name}（{row.title}，{row.mobile}）")
     return row
+
+
+def _report(session: Session, unit: Unit, row: DutyContact, change: str) -> None:
+    """Tell the 督查员 over the unit of a change to its register (Yan'an Art 26: changes of duty staff
+    are reported), so the office that supervises knows whom to call."""
+    text = f"{unit.name}收发文联系人变更：{change}。原因：{row.end_reason or row.reason}"
+    tell(session, supervisors_of(session, unit.id), text, kind="contact_change", reason="收发文联系人变更报备",
+         key=f"contact:{row.id}:{row.until or row.since}")
 
 
 def _current_row(session: Session, contact_id: int) -> DutyContact:
@@ -170,6 +181,7 @@ def replace(session: Session, contact_id: int, *, name: str | None, title: str |
     session.flush()
     audit.record(session, "contact.replace", actor_id=actor_id, unit_id=row.unit_id, contact_id=row.id,
                  new_contact_id=new.id, duty=row.duty.value, person_id=person_id)
+    _report(session, unit, new, f"{row.duty.label}由{row.name}更换为{new.name}（{new.title}，{new.mobile}）")
     return new
 
 
@@ -191,6 +203,7 @@ def remove(session: Session, contact_id: int, *, until: date | None, reason: str
         raise Refused("本单位只登记了一名收发文人员，不能移除，请改用“更换”")
     row.until, row.end_reason = until, reason
     session.flush()
+    _report(session, session.get(Unit, row.unit_id), row, f"{row.duty.label}{row.name}自{until:%Y-%m-%d}起不再担任")
     audit.record(session, "contact.remove", actor_id=actor_id, unit_id=row.unit_id, contact_id=row.id,
                  duty=row.duty.value)
     return row

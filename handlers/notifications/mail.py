@@ -46,6 +46,7 @@ KIND_LABELS = {
     "remind_handle": "办理提醒",
     "seal_done": "印章办理结果",
     "reminder": "提醒",
+    "contact_change": "联系人变更",
 }
 
 

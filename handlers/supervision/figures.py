@@ -37,6 +37,7 @@ from engine import clock
 from engine.calendar import WorkCalendar
 from engine.config import Settings
 from engine.models import InboxLook, LoginDay, Person, PersonStatus, Unit, UnitKind, UnitStatus
+from engine.organisation import area_root
 from engine.periods import Period
 
 from ..archive.models import ArchiveItem
@@ -49,7 +50,6 @@ from ..notifications.models import Notification, TextMessage, TextStatus
 __all__ = ["CITY_LEVEL", "IN_TIME_BELOW", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures",
            "area_figures", "area_root", "area_units", "monthly", "ranked", "shortfalls"]
 
-GOVERNMENTS = (UnitKind.PROVINCE, UnitKind.CITY, UnitKind.COUNTY)
 CITY_LEVEL = "市直单位"
 WATCH_KINDS = ("duty_watch", "half_day_watch")
 ACCEPTED = (TextStatus.SENT, TextStatus.DELIVERED)
@@ -194,16 +194,7 @@ class AreaFigures:
         return counts.person_days / self.days
 
 
-# -- the area -----------------------------------------------------------------------------------------------
-
-def area_root(session: Session, unit_id: int) -> Unit:
-    """The government whose units a supervisor in ``unit_id`` oversees: the unit itself when it is a
-    government, else the nearest government above it (a 政府办 supervises its government's area)."""
-    unit = session.get(Unit, unit_id)
-    while unit.kind not in GOVERNMENTS and unit.parent_id is not None:
-        unit = session.get(Unit, unit.parent_id)
-    return unit
-
+# -- the area (its root: engine.organisation.area_root) ----------------------------------------------------
 
 def area_units(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]]:
     """The active units under ``root`` (itself included), each with its group's name."""
