@@ -99,9 +99,11 @@ def spot_check(session: Session, root: Unit, period: Period, size: int, seed: in
     now = now or clock.now()
     area, _ = area_units(session, root)
     start, end = period.bounds()
+    # A document's first version goes to all its recipients in one dispatch (as figures._sent counts it): the
+    # period's version-1 receipts are picked in WHERE, not by grouping every receipt there is.
     first = (select(Receipt.document_id, func.min(Receipt.dispatched_at).label("dispatched"))
-             .where(Receipt.version == 1).group_by(Receipt.document_id)
-             .having(func.min(Receipt.dispatched_at) >= start, func.min(Receipt.dispatched_at) < end).subquery())
+             .where(Receipt.version == 1, Receipt.dispatched_at >= start, Receipt.dispatched_at < end)
+             .group_by(Receipt.document_id).subquery())
     candidates = session.scalars(select(Document.id).join(first, first.c.document_id == Document.id)
                                  .where(Document.issuing_unit_id.in_([u.id for u in area])).order_by(Document.id)).all()
     drawn = random.Random(seed).sample(candidates, min(size, len(candidates)))
