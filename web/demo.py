@@ -125,7 +125,7 @@ def seed(session: Session) -> DemoOrg:
     person("secadmin", None, [Role.SECURITY_OFFICER])
     person("auditor", None, [Role.AUDITOR])
     # Last, so that everyone above keeps the name and mobile number the demo has always given them.
-    person("lyg.supervisor", "city_office", [Role.SUPERVISOR], "general")
+    person("lyg.supervisor", "city_office", [Role.SUPERVISOR, Role.DRAFTER], "general")  # drafts the 通报
     for unit_key, login in (("city_office", "lyg.signer"), ("finance", "cz.signer"), ("education", "jy.leader"),
                             ("donghai_office", "dh.leader"), ("guanyun_office", "gy.leader"),
                             ("guannan_office", "gn.leader")):

@@ -235,7 +235,8 @@ class Delivery:
     given_up: bool
 
 
-def _masked(number: str | None) -> str:
+def masked(number: str | None) -> str:
+    """A mobile number as pages show it to people who need not call it: ``138****5678``."""
     return f"{number[:3]}****{number[-4:]}" if number and len(number) >= 7 else "—"
 
 
@@ -253,7 +254,7 @@ def _delivery(db: Session, item: Outbox) -> Delivery:
     person = db.get(Person, person_id) if isinstance(person_id, int) else None
     unit_id = unit_id or (person.unit_id if person else payload.get("unit_id"))
     unit = db.get(Unit, unit_id) if isinstance(unit_id, int) else None
-    who = person.name if person else (f"值班联系人 {_masked(text.number)}" if text else "—")
+    who = person.name if person else (f"值班联系人 {masked(text.number)}" if text else "—")
     error = item.last_error or ""
     for word in words:
         if word and len(word) >= 2:

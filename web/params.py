@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from flask import abort, flash, request
@@ -92,10 +93,11 @@ def recent_quarters(years: int = 3) -> list[str]:
             if date(y, 3 * q - 2, 1) <= today]
 
 
-def period_from_args() -> tuple[Period, dict[str, str]]:
+def period_from_args(args: Mapping[str, str] | None = None) -> tuple[Period, dict[str, str]]:
     """The period a report page asks for (``quarter=2026Q4``, ``month=2026-11``, or ``since`` and
-    ``until``) with the arguments that repeat it, else this quarter with a flashed reason."""
-    args = request.args
+    ``until``) with the arguments that repeat it, else this quarter with a flashed reason. Read from
+    the query, or from ``args`` (a form's fields, for a POST that acts on a period)."""
+    args = request.args if args is None else args
     try:
         if args.get("quarter"):
             return Period.quarter(args["quarter"][:10]), {"quarter": args["quarter"][:10]}

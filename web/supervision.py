@@ -5,28 +5,34 @@ area's figures beside the previous period's, the counties (and 市直单位), ev
 (sortable; late or non-using units in red), the lists the bulletin names, and three charts drawn
 on the server (``/supervision/chart/<name>.png``). ``/supervision/unit/<id>`` is one unit's figures
 and its rank, for the 督查员 and for the unit's own leaders and clerks. ``/supervision/export.xlsx``
-is the overview as a workbook. Every view asks ``access`` on every request; a refusal is a page in
-Chinese with the reason, audited; a period that cannot be read falls back to this quarter with a
-flashed reason, audited too. The figures themselves are computed in ``handlers.supervision.figures``.
+is the overview as a workbook. ``/supervision/spot-check`` is a 抽查 of the period's documents, drawn by a
+抽查编号 (the seed) that its links carry so the same check can be opened again and printed. A POST to
+``/supervision/bulletin`` (生成通报) drafts the period's 通报 and opens its 拟稿 task. Every view asks
+``access`` on every request; a refusal is a page in Chinese with the reason, audited; a period, a sample
+size or a seed that cannot be read falls back to the default with a flashed reason, audited too. The
+figures themselves are computed in ``handlers.supervision.figures``.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from flask import Blueprint, Response, g, render_template, request, send_file
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
 from engine.config import Settings
-from engine.errors import Forbidden, NotFound
-from engine.models import Unit
+from engine.errors import Forbidden, GongwenError, NotFound
+from engine.models import Person, Unit
 from engine.periods import Period
+from handlers.supervision import spot_checks
 from handlers.supervision.access import ranking_root, supervised_area, visible_unit
+from handlers.supervision.bulletin import draft_bulletin
 from handlers.supervision.charts import groups_png, ranking_png, trend_png
 from handlers.supervision.figures import (
     IN_TIME_BELOW,
@@ -51,14 +57,18 @@ from handlers.supervision.workbook import (
 
 from . import current_gongwen
 from .auth import login_required
+from .drafting import first_task
 from .errors import refused
-from .params import as_id, period_from_args, recent_quarters
+from .notices import masked
+from .params import MAX_ID, as_id, period_from_args, recent_quarters
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PERIOD_ARGS = ("quarter", "month", "since", "until")
 T = TypeVar("T")
 TREND_MONTHS = 24  # the trend chart's months at most, the latest ones
+SPOT_SIZE = 10  # the documents a spot check draws unless asked for another number
+SEEDS = 999_999  # a 抽查编号 drawn here has at most six digits, to be written down and typed in again
 
 
 _BY_HEADER = {column.header: column for column in COLUMNS}
@@ -125,15 +135,23 @@ def _refusal(err: Forbidden | NotFound) -> ResponseReturnValue:
 
 @bp.context_processor
 def _helpers() -> dict:
-    return {"shown": shown, "shortfalls": shortfalls, "in_time_below": IN_TIME_BELOW, "quarters": recent_quarters()}
+    return {"shown": shown, "shortfalls": shortfalls, "in_time_below": IN_TIME_BELOW, "quarters": recent_quarters(),
+            "masked": masked}
 
 
-def _period() -> tuple[Period, dict[str, str]]:
-    """The requested period (see ``web.params.period_from_args``); one it could not read is audited."""
-    period, args = period_from_args()
-    if not args and any(request.args.get(name) for name in PERIOD_ARGS):
+def _period(values: Mapping[str, str] | None = None) -> tuple[Period, dict[str, str]]:
+    """The period asked for in the query, or in ``values`` (see ``web.params.period_from_args``); one it
+    could not read is audited."""
+    values = request.args if values is None else values
+    period, args = period_from_args(values)
+    if _unread(values, args):
         refused("supervision.period_refused")
     return period, args
+
+
+def _unread(values: Mapping[str, str], args: dict[str, str]) -> bool:
+    """Whether ``values`` ask for a period that could not be read (``args``: the arguments read)."""
+    return not args and any(values.get(name) for name in PERIOD_ARGS)
 
 
 def _figures(db: Session, settings: Settings, root: Unit, period: Period) -> tuple[AreaFigures, AreaFigures]:
@@ -227,3 +245,54 @@ def export() -> Response:
     name = f"督查统计-{period.first:%Y%m%d}-{period.last:%Y%m%d}.xlsx"
     return send_file(io.BytesIO(figures_xlsx(figures, previous)), mimetype=XLSX, as_attachment=True,
                      download_name=name)
+
+
+def _asked(name: str, high: int, refusal: str) -> int | None:
+    """The whole number from 1 to ``high`` asked for as ``name``; None when it is not asked for, or when it
+    cannot be read (then ``refusal`` is flashed and the refusal audited)."""
+    text = request.args.get(name)
+    if not text:
+        return None
+    value = as_id(text)
+    if value is None or value > high:
+        flash(refusal)
+        refused("supervision.spot_check_refused", field=name)
+        return None
+    return value
+
+
+@bp.get("/spot-check")
+@login_required
+def spot_check() -> ResponseReturnValue:
+    """抽查: ``size`` of the period's documents drawn by the 抽查编号 ``seed`` (a new one drawn and shown when
+    none is asked for), each with every recipient's receipt record; late receipts in red."""
+    size = _asked("size", spot_checks.MAX_SAMPLE,
+                  f"抽查件数应为 1 至 {spot_checks.MAX_SAMPLE} 的整数，已按 {SPOT_SIZE} 件抽查") or SPOT_SIZE
+    seed = _asked("seed", MAX_ID, f"抽查编号应为 1 至 {MAX_ID} 的整数，已重新随机抽取") or secrets.randbelow(SEEDS) + 1
+    (root, documents), period, args = _supervised(
+        lambda db, _, root, period: (root, spot_checks.spot_check(db, root, period, size, seed)))
+    return render_template("supervision/spot_check.html", root=root, documents=documents, period=period, args=args,
+                           size=size, seed=seed, max_size=spot_checks.MAX_SAMPLE)
+
+
+@bp.post("/bulletin")
+@login_required
+def bulletin() -> ResponseReturnValue:
+    """生成通报: a draft 通报 of the person's unit on the period in the form's fields, its 拟稿 task opened.
+
+    A refusal (not a 督查员 and 拟稿人 of the unit, a period that cannot be read) goes back to the overview
+    with the reason, audited; nothing is created.
+    """
+    period, args = _period(request.form)
+    if _unread(request.form, args):
+        flash("未生成通报")
+        return redirect(url_for("supervision.area"))
+    gongwen = current_gongwen()
+    try:
+        with gongwen.db.write() as db:
+            instance_id = draft_bulletin(gongwen, db, db.get(Person, g.person.id), period).instance_id
+    except GongwenError as err:
+        refused("supervision.bulletin_refused", why=str(err))
+        flash(f"未生成通报：{err}")
+        return redirect(url_for("supervision.area", **args))
+    return first_task(instance_id)
