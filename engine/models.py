@@ -343,11 +343,14 @@ class InboxLook(Base):
     """
 
     __tablename__ = "inbox_look"
-    __table_args__ = (Index("ix_inbox_look_person_at", "person_id", "at"),)
+    __table_args__ = (
+        Index("ix_inbox_look_person_at", "person_id", "at"),
+        Index("ix_inbox_look_unit_at", "unit_id", "at"),  # supervision: a period's looks per unit
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     at: Mapped[datetime] = mapped_column()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, str_enum
@@ -25,10 +25,13 @@ class ArchiveItem(Base):
     """One archived item (件) under DA/T 22: 全宗号-WS·年度-保管期限-机构代码-件号."""
 
     __tablename__ = "archive_item"
-    __table_args__ = (UniqueConstraint("fonds_code", "year", "retention", "org_code", "item_number"),)
+    __table_args__ = (
+        UniqueConstraint("fonds_code", "year", "retention", "org_code", "item_number"),
+        Index("ix_archive_item_unit_document", "unit_id", "document_id"),  # supervision: is this one archived?
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     fonds_code: Mapped[str] = mapped_column(String(20))

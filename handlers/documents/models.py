@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, str_enum
@@ -96,11 +96,14 @@ class Document(Base):
     """An outgoing document with every GB/T 9704 element that applies."""
 
     __tablename__ = "document"
-    __table_args__ = (UniqueConstraint("number_code", "number_year", "number_seq"),)
+    __table_args__ = (
+        UniqueConstraint("number_code", "number_year", "number_seq"),
+        Index("ix_document_issuer_created", "issuing_unit_id", "created_at"),  # supervision: a period's drafts
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
-    issuing_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    issuing_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     drafter_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     drafting_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     doc_type: Mapped[DocType] = mapped_column(str_enum(DocType, "doc_type"))

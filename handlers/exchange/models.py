@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, str_enum
@@ -25,11 +25,17 @@ class Receipt(Base):
     """One recipient of one version of a dispatched document; the receiver's instance keeps it current."""
 
     __tablename__ = "receipt"
-    __table_args__ = (UniqueConstraint("document_id", "unit_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("document_id", "unit_id", "version"),
+        # Supervision reads a unit's receipts of a period, and those still waiting past their deadline.
+        Index("ix_receipt_unit_dispatched", "unit_id", "dispatched_at"),
+        Index("ix_receipt_pending_due", "unit_id", "due_at",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
     copy: Mapped[bool] = mapped_column(Boolean, default=False)        # 抄送 rather than 主送
     status: Mapped[ReceiptStatus] = mapped_column(str_enum(ReceiptStatus, "receipt_status"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base
@@ -14,11 +14,14 @@ class IncomingRecord(Base):
     """A received document in the receiving unit's register (收文登记)."""
 
     __tablename__ = "incoming_record"
-    __table_args__ = (UniqueConstraint("unit_id", "year", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "seq"),
+        Index("ix_incoming_record_unit_registered", "unit_id", "registered_at"),  # supervision: a period's register
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), unique=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
     receipt_id: Mapped[int] = mapped_column(ForeignKey("receipt.id"))
     year: Mapped[int] = mapped_column(Integer)

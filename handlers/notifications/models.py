@@ -16,7 +16,10 @@ class Notification(Base):
     """Something a person is told in the app: a reminder, an escalation, an arrival."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_person", "person_id", "read_at"),)
+    __table_args__ = (
+        Index("ix_notification_person", "person_id", "read_at"),
+        Index("ix_notification_kind_created", "kind", "created_at"),  # supervision: a period's duty-watch reminders
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
@@ -58,7 +61,10 @@ class TextMessage(Base):
     """One text to one mobile number, kept for delivery reports, the cost report and supervision."""
 
     __tablename__ = "text_message"
-    __table_args__ = (Index("ix_text_message_payer_created", "payer_unit_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_text_message_payer_created", "payer_unit_id", "created_at"),
+        Index("ix_text_message_unit_created", "unit_id", "created_at"),  # supervision: a period's texts per unit
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)   # idempotency: one text per key
@@ -67,7 +73,7 @@ class TextMessage(Base):
     kind: Mapped[str] = mapped_column(String(50))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))      # when sent to an account
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)    # the unit reached
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))                # the unit reached
     payer_unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))          # who pays (county or city)
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id"))
     segments: Mapped[int] = mapped_column(Integer)
