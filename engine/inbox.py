@@ -15,6 +15,7 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
+from .daily import add_to_day
 from .errors import Conflict, Forbidden, NotFound
 from .models import InboxLook, InstanceStatus, Person, PersonStatus, ProcessInstance, RoleGrant, Task, TaskState
 from .registry import INSTANCE_SEARCHES
@@ -160,6 +161,7 @@ def record_look(session: Session, person_id: int, unit_id: int | None) -> bool:
     if last is not None:
         return False
     session.add(InboxLook(person_id=person_id, unit_id=unit_id, at=now))
+    add_to_day(session, unit_id, now, looks=1)
     return True
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -368,6 +370,22 @@ class LoginDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     logins: Mapped[int] = mapped_column(Integer)
+
+
+class UnitDay(Base):
+    """A unit's counters for one day (Beijing time), added to as things happen (``engine.daily``)."""
+
+    __tablename__ = "unit_day"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    person_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")   # people who logged in
+    looks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")         # at the inbox
+    watch_reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    texts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")         # not switched off
+    text_segments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the accepted
+    text_cost: Mapped[Decimal] = mapped_column(Numeric(12, 4), default=0, server_default="0")
 
 
 class Incident(Base):

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import audit, clock
+from .daily import add_to_day
 from .errors import Conflict, Forbidden, GongwenError, NotFound
 from .models import (
     ADMIN_ROLES,
@@ -255,14 +256,15 @@ def authenticate(session: Session, login: str, password: str) -> Login:
 
 
 def _count_login(session: Session, person: Person) -> None:
-    """Add one to the person's logins today (LoginDay), in the login's own transaction."""
+    """Add one to the person's logins today (LoginDay) and to their unit's day, in the login's transaction."""
     table = LoginDay.__table__
     dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    statement = dialect_insert(table).values(person_id=person.id, day=clock.local_today(), unit_id=person.unit_id,
-                                             logins=1)
-    session.execute(statement.on_conflict_do_update(
+    today = clock.local_today()
+    statement = dialect_insert(table).values(person_id=person.id, day=today, unit_id=person.unit_id, logins=1)
+    logins = session.execute(statement.on_conflict_do_update(
         index_elements=[table.c.person_id, table.c.day],
-        set_={"logins": table.c.logins + 1, "unit_id": person.unit_id}))
+        set_={"logins": table.c.logins + 1, "unit_id": person.unit_id}).returning(table.c.logins)).scalar_one()
+    add_to_day(session, person.unit_id, today, logins=1, person_days=int(logins == 1))
 
 
 def grant_role(session: Session, person: Person, role: Role, *, unit: Unit | None = None,

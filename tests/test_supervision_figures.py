@@ -120,7 +120,7 @@ def test_handling_archiving_logins_looks_and_texts_are_counted_per_unit(gongwen,
     assert (gn.registered, gn.handled, gn.archive_rate) == (1, 0, None)
     assert (gy.registered, gy.handled_inside) == (0, 0)
 
-    assert (dh.logins, dh.person_days, dh.people_logged_in) == (3, 2, 1)
+    assert (dh.logins, dh.person_days) == (3, 2)
     assert dh.people_never == dh.people - 1 and gn.people_never == gn.people > 0
     assert dh.looks == 1 and gn.looks == 0
     assert figures.online_per_day(dh) == pytest.approx(2 / 92)       # two person-days in a quarter of 92 days
@@ -167,7 +167,7 @@ def test_a_county_supervisor_oversees_the_county_alone(gongwen, week):
 def test_the_monthly_trend_splits_the_period_by_calendar_month(gongwen, week):
     with gongwen.db.session() as session:
         root = area_root(session, week.unit("city_office").id)
-        months = monthly(session, gongwen.settings, root, Period.quarter("2026Q4"))
+        months = monthly(session, root, Period.quarter("2026Q4"))
     assert [(m.label, whole.received) for m, whole in months] == [("2026 年 10 月", 0), ("2026 年 11 月", 5),
                                                                   ("2026 年 12 月", 0)]
 

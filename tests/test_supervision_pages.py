@@ -95,7 +95,7 @@ def test_the_supervisor_sees_the_areas_figures_beside_the_previous_quarter_with_
     assert "late" in donghai["class"] and donghai["情况"] == "本期未发文；本期无人登录"
     assert (guanyun["退回"], guanyun["按时签收率"]) == ("1", "0.0%")
     assert guanyun["情况"].startswith("按时签收率低于 90%")
-    assert "late" not in city["class"] and city["发文"] == "1" and (city["登录人数"], city["人数"]) == ("1", "13")
+    assert "late" not in city["class"] and city["发文"] == "1" and (city["登录次数"], city["人数"]) == ("1", "13")
 
     assert DONGHAI in _listed(page, "sent-nothing") and CITY_OFFICE not in _listed(page, "sent-nothing")
     assert DONGHAI in _listed(page, "not-using") and CITY_OFFICE not in _listed(page, "not-using")

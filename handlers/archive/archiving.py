@@ -113,5 +113,7 @@ def archive_document(ctx: HandlerContext, document_id: int, archiving: dict) -> 
                          stamp_fields(item, department.name if department else unit.name))
     item.copy_sha256 = ctx.files.put(ctx.session, copy, "application/pdf")
     ctx.session.add(item)
+    if record is not None:
+        record.archived_at = item.archived_at
     ctx.audit("archive.item", actor_id=archiving["completed_by"], document_id=document.id, code=item.archive_code)
     return {"archive_code": item.archive_code}

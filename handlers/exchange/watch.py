@@ -24,6 +24,7 @@ from engine import clock
 from engine.background import JobContext, periodic
 from engine.calendar import WorkCalendar
 from engine.clock import SHANGHAI
+from engine.daily import add_to_day
 from engine.models import InboxLook, Role
 from engine.organisation import holders
 
@@ -82,6 +83,7 @@ def _unseen_waits(session: Session, calendar: WorkCalendar, now: datetime, waiti
             tell(session, [person], f"有来文等待签收，您已{LOOK_EVERY:g}个工作小时未查看待办，请及时登录签收",
                  kind="duty_watch", reason="值班查看：每两小时查看一次待办", urgent=True,
                  key=f"duty_watch:{person}:{now.isoformat()}")
+            add_to_day(session, unit_id, now, watch_reminders=1)
             count += 1
     return count
 
@@ -100,6 +102,7 @@ def _half_day(session: Session, close: datetime, waiting: dict[int, datetime]) -
         alert_unit(session, unit_id, f"本{half}下班前仍有来文未签收，请即签收", duty=Duty.CLERK, role=Role.CLERK,
                    kind="half_day_watch", reason="每个工作日上午、下午各签收一次来文",
                    key=f"half_day_watch:{unit_id}:{close.isoformat()}")
+        add_to_day(session, unit_id, close, watch_reminders=1)
         count += 1
     return count
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base
+
+UNARCHIVED = text("handled_at IS NOT NULL AND archived_at IS NULL")
 
 
 class IncomingRecord(Base):
@@ -17,6 +19,9 @@ class IncomingRecord(Base):
     __table_args__ = (
         UniqueConstraint("unit_id", "year", "seq"),
         Index("ix_incoming_record_unit_registered", "unit_id", "registered_at"),  # supervision: a period's register
+        Index("ix_incoming_record_unit_handled", "unit_id", "handled_at"),        # and its handled documents
+        # supervision's backlog: handled, not yet archived
+        Index("ix_incoming_record_unarchived", "unit_id", sqlite_where=UNARCHIVED, postgresql_where=UNARCHIVED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,3 +39,4 @@ class IncomingRecord(Base):
     handled_at: Mapped[datetime | None] = mapped_column()
     result: Mapped[str | None] = mapped_column(Text)
     reply_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    archived_at: Mapped[datetime | None] = mapped_column()  # the archive item's time, kept here for supervision

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from engine import audit, clock
 from engine.background import MAX_ATTEMPTS, Deferred, JobContext, consumer
 from engine.config import ConfigError, Settings, option
+from engine.daily import add_to_day
 from engine.db import is_sqlite
 from engine.errors import Forbidden, GongwenError, NotFound
 from engine.messages import after_commit
@@ -183,6 +184,7 @@ def text_number(session: Session, *, number: str, text: str, unit_id: int, kind:
         return session.scalars(select(TextMessage).where(TextMessage.key == key)).one()
     session.add(Outbox(topic="sms", key=f"sms:{message.id}", payload={"text_id": message.id},
                        status=OutboxStatus.PENDING, source_instance_id=instance_id, created_at=message.created_at))
+    add_to_day(session, unit_id, message.created_at, texts=1)
     after_commit(session, "deliver_outbox")
     return message
 
@@ -261,6 +263,7 @@ def send_text(job: JobContext, session: Session, message: TextMessage, *, last_a
         message.payer_unit_id = payer_of(session, message.unit_id, city_payer)
     if switched_off(session, message.payer_unit_id):
         message.status, message.report = TextStatus.SWITCHED_OFF, "付费单位已关闭短信"
+        add_to_day(session, message.unit_id, message.created_at, texts=-1)  # counted when written; never sent
         return
     gateway = settings.option(SMS_URL)
     if gateway is None:
@@ -279,14 +282,15 @@ def send_text(job: JobContext, session: Session, message: TextMessage, *, last_a
         message.status, message.report = TextStatus.FAILED, str(err)[:200]
         audit.record(session, "sms.failed", unit_id=message.unit_id, text_id=message.id, kind=message.kind)
         raise Undeliverable(str(err)) from None
-    _accepted(settings, message)
+    _accepted(session, settings, message)
     message.report = f"网关：{answer}"[:200]
 
 
-def _accepted(settings: Settings, message: TextMessage) -> None:
+def _accepted(session: Session, settings: Settings, message: TextMessage) -> None:
     """The gateway took the text: from now on it is sent, and paid for."""
     message.status, message.sent_at = TextStatus.SENT, clock.now()
     message.cost = message.segments * settings.option(PRICE)
+    add_to_day(session, message.unit_id, message.created_at, text_segments=message.segments, text_cost=message.cost)
 
 
 @consumer("sms")
@@ -340,7 +344,7 @@ def record_report(session: Session, settings: Settings, text_id: int, kind: int,
     if message.status == TextStatus.QUEUED:
         # The gateway took it but its acceptance was never committed (a crash after sending): the
         # report proves it was sent, and the text is not sent a second time.
-        _accepted(settings, message)
+        _accepted(session, settings, message)
     message.report = f"{label}{'：' + answer if answer else ''}"[:200]
     if status is not None:
         message.status = status

@@ -51,7 +51,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("归档率", lambda a, c: c.archive_rate, PERCENT),
     Column("未归档", lambda a, c: c.backlog),
     Column("人数", lambda a, c: c.people),
-    Column("登录人数", lambda a, c: c.people_logged_in),
     Column("从未登录人数", lambda a, c: c.people_never),
     Column("登录次数", lambda a, c: c.logins),
     Column("日均在线人数", lambda a, c: a.online_per_day(c), ONE_DECIMAL),
@@ -64,7 +63,7 @@ COLUMNS: tuple[Column, ...] = (
 _BY_HEADER = {c.header: c for c in COLUMNS}
 # What the bulletin's attachments show of each unit (the Pingliang tables' columns).
 BULLETIN_COLUMNS = tuple(_BY_HEADER[h] for h in ("收文", "签收率", "按时签收率", "发文", "内部办文", "归档率",
-                                                 "人数", "登录人数", "登录次数"))
+                                                 "人数", "登录次数", "日均在线人数"))
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ def _not_using(figures: AreaFigures) -> Table:
     """Units nobody of which logged in during the period (red), then units with people who never logged in."""
     units = [u for u in figures.units if u.not_using] + [u for u in figures.units
                                                           if not u.not_using and u.people_never]
-    return _listing("未启用", figures, units, ("人数", "登录人数", "从未登录人数"),
+    return _listing("未启用", figures, units, ("人数", "登录次数", "从未登录人数"),
                     why=lambda u: "本期无人登录" if u.not_using else "有人员从未登录",
                     red=lambda u: u.not_using)
 
