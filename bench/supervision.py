@@ -73,7 +73,7 @@ import re
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -101,6 +101,7 @@ from bench.common import (
 from engine import clock
 from engine.calendar import DEFAULT_OFFICE_HOURS, WorkCalendar
 from engine.core import Gongwen
+from engine.daily import COUNTERS as DAY_COUNTERS
 from engine.db import make_engine
 from engine.deploy import collect, deploy
 from engine.inbox import ready_tasks
@@ -117,6 +118,7 @@ from engine.models import (
     Task,
     TaskState,
     Unit,
+    UnitDay,
     UnitKind,
     UnitStatus,
 )
@@ -129,7 +131,7 @@ from handlers.exchange.models import DeadlineRule, Receipt, ReceiptStatus
 from handlers.incoming.models import IncomingRecord
 from handlers.notifications.models import Notification, TextMessage, TextStatus
 from handlers.supervision.charts import groups_png, ranking_png, trend_png
-from handlers.supervision.figures import AreaFigures, area_figures, monthly, ranked
+from handlers.supervision.figures import AreaFigures, area_figures, monthly, rank_of
 from handlers.supervision.workbook import bulletin_tables, figures_xlsx
 
 PINGLIANG = {"units": 1027, "people": 36_100, "receipts": 285_597, "internal": 233_682, "texts": 1_650_000,
@@ -194,7 +196,7 @@ class Writer:
     """
 
     ORDER = (Unit, Person, RoleGrant, ProcessInstance, Document, DocumentIssuer, Receipt, Task, IncomingRecord,
-             ArchiveItem, Notification, TextMessage, LoginDay, InboxLook)
+             ArchiveItem, Notification, TextMessage, LoginDay, InboxLook, UnitDay)
 
     def __init__(self, urls: list[str]):
         self.postgres = [psycopg.connect(u.replace("+psycopg", "")) for u in urls if u.startswith("postgresql")]
@@ -451,6 +453,8 @@ class Quarter:
         self.days = [period.first + timedelta(days=d) for d in range(period.day_count)]
         self.workdays = [d for d in self.days if self.calendar.is_workday(d)]
         self.expected: Counter[str] = Counter()
+        # What the transactions add to each unit's day counters (engine.daily) as they log in, look, remind, text.
+        self.unit_days: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
 
     def build(self) -> Counter[str]:
         documents = self._plan()
@@ -462,8 +466,14 @@ class Quarter:
         self._texts(documents)
         self._logins()
         self._looks()
+        for (unit, day), counts in self.unit_days.items():
+            self.w.add(UnitDay, unit_id=unit, day=day, **{name: counts[name] for name in DAY_COUNTERS})
         self.expected.update(internal=self.targets["internal"], sent=len(documents))
         return self.expected
+
+    def _count(self, unit: int, at: datetime | date, **counts: int | Decimal) -> None:
+        self.unit_days[unit, at if isinstance(at, date) and not isinstance(at, datetime) else
+                       clock.local(at).date()].update(counts)
 
     # moments
 
@@ -634,7 +644,7 @@ class Quarter:
         self._task(incoming, SIGN_FOR, organ.id, doc.at, due=doc.due, done=signed, by=organ.clerk if signed else None)
         if not record:
             return
-        archived_at = record.pop("archived_at")
+        archived_at = record["archived_at"]
         self.w.add(IncomingRecord, id=self.w.id(IncomingRecord), instance_id=incoming, unit_id=organ.id,
                    document_id=did, receipt_id=rid, lead_department_id=None, assisting_department_ids=[],
                    reply_document_id=None, **record)
@@ -698,6 +708,8 @@ class Quarter:
             at = self._moment(rng.choice(self.days), office=rng.random() < 0.85)
             message, urgent = TEXT_KINDS[kind][1], kind in URGENT_KINDS
             notification = None
+            if person and kind in ("duty_watch", "half_day_watch"):
+                self._count(unit, at, watch_reminders=1)
             if person:
                 notification = self.w.id(Notification)
                 self.w.add(Notification, id=notification, person_id=person, kind=kind, text=message, reason="",
@@ -712,6 +724,9 @@ class Quarter:
                        cost=PRICE * segments, status=status, created_at=at, sent_at=at + timedelta(seconds=2),
                        delivered_at=at + timedelta(seconds=8) if status == TextStatus.DELIVERED else None,
                        report=None)
+            accepted = status != TextStatus.FAILED
+            self._count(unit, at, texts=1, text_segments=segments if accepted else 0,
+                        text_cost=PRICE * segments if accepted else Decimal(0))
         self.expected["texts"] = count
 
     def _logins(self) -> None:
@@ -735,6 +750,7 @@ class Quarter:
         for day, n in zip(self.days, per_day, strict=True):
             for i in self.np_rng.choice(len(people), size=n, replace=False, p=p):
                 self.w.add(LoginDay, person_id=int(people[i]), day=day, unit_id=int(units[i]), logins=int(logins[k]))
+                self._count(int(units[i]), day, logins=int(logins[k]), person_days=1)
                 k += 1
         self.expected.update(logins=self.targets["logins"], person_days=total_days)
 
@@ -746,6 +762,7 @@ class Quarter:
                     for _ in range(self.rng.randint(2, 6)):
                         self.w.add(InboxLook, id=self.w.id(InboxLook), person_id=organ.clerk, unit_id=organ.id,
                                    at=self._moment(day, office=True))
+                        self._count(organ.id, day, looks=1)
 
 
 def _title(did: int, organ: Organ) -> str:
@@ -826,7 +843,7 @@ def bulletin(session: Session, gongwen: Gongwen, root: Unit) -> tuple[AreaFigure
     settings = gongwen.settings
     figures = part("figures", lambda: area_figures(session, settings, root, QUARTER))
     previous = part("previous", lambda: area_figures(session, settings, root, QUARTER.previous()))
-    months = part("monthly", lambda: monthly(session, settings, root, QUARTER))
+    months = part("monthly", lambda: monthly(session, root, QUARTER))
     part("charts", lambda: (ranking_png(figures), groups_png(figures, previous), trend_png(months)))
     part("workbook", lambda: (figures_xlsx(figures, previous), bulletin_tables(figures)))
     return figures, parts
@@ -834,9 +851,9 @@ def bulletin(session: Session, gongwen: Gongwen, root: Unit) -> tuple[AreaFigure
 
 def unit_page(session: Session, gongwen: Gongwen, root: Unit, unit_id: int) -> int:
     """What one unit's page needs: its figures and the previous period's, and its rank in the area."""
-    figures = area_figures(session, gongwen.settings, root, QUARTER)
-    area_figures(session, gongwen.settings, root, QUARTER.previous()).unit(unit_id)
-    return next(rank for rank, unit in enumerate(ranked(figures.units), 1) if unit.unit_id == unit_id)
+    area_figures(session, gongwen.settings, root, QUARTER, only={unit_id})
+    area_figures(session, gongwen.settings, root, QUARTER.previous(), only={unit_id})
+    return rank_of(session, root, QUARTER, unit_id)[0]
 
 
 def check(figures: AreaFigures, expected: Counter[str]) -> None:
@@ -883,7 +900,7 @@ def timed_statements(gongwen: Gongwen, root: Unit) -> list[tuple[str, Any, float
         with gongwen.db.session() as session:
             for period in (QUARTER, QUARTER.previous()):
                 area_figures(session, gongwen.settings, root, period)
-            monthly(session, gongwen.settings, root, QUARTER)
+            monthly(session, root, QUARTER)
     finally:
         event.remove(gongwen.db.engine, "before_cursor_execute", before)
     ends = [began for *_, began in sent[1:]] + [time.perf_counter()]

@@ -42,6 +42,7 @@ from handlers.supervision.figures import (
     UnitFigures,
     area_figures,
     monthly,
+    rank_of,
     ranked,
     shortfalls,
 )
@@ -201,16 +202,17 @@ def unit(text: str) -> ResponseReturnValue:
     with gongwen.db.session() as db:
         as_supervisor = visible_unit(db, g.person.id, unit_id)
         root = supervised_area(db, g.person.id) if as_supervisor else ranking_root(db, unit_id)
-        figures, previous = _figures(db, gongwen.settings, root, period)
-    mine = figures.unit(unit_id)
-    if mine is None:
-        raise NotFound("该单位已撤销或合并，没有统计")
+        # The unit's own figures, and of the area only what its rank needs: a page, not a bulletin.
+        figures = area_figures(db, gongwen.settings, root, period, only={unit_id})
+        previous = area_figures(db, gongwen.settings, root, period.previous(), only={unit_id})
+        mine = figures.unit(unit_id)
+        if mine is None:
+            raise NotFound("该单位已撤销或合并，没有统计")
+        rank, of = rank_of(db, root, period, unit_id)
     earlier = previous.unit(unit_id) or UnitFigures(unit_id=unit_id, name=mine.name, group=mine.group)
-    order = ranked(figures.units)
     return render_template(
         "supervision/unit.html", unit=mine, figures=figures, args=args, as_supervisor=as_supervisor,
-        rank=order.index(mine) + 1, of=len(order), previous_period=previous.period,
-        lines=key_lines(figures, mine, previous, earlier))
+        rank=rank, of=of, previous_period=previous.period, lines=key_lines(figures, mine, previous, earlier))
 
 
 def _trend_span(period: Period) -> Period:

@@ -31,7 +31,7 @@ rows, not millions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -54,7 +54,7 @@ from ..incoming.models import UNARCHIVED, IncomingRecord
 from ..notifications.models import TextStatus
 
 __all__ = ["CITY_LEVEL", "IN_TIME_BELOW", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures",
-           "area_figures", "area_root", "area_units", "monthly", "ranked", "shortfalls"]
+           "area_figures", "area_root", "area_units", "monthly", "rank_of", "ranked", "shortfalls"]
 
 CITY_LEVEL = "市直单位"
 WATCH_KINDS = ("duty_watch", "half_day_watch")
@@ -231,12 +231,15 @@ def _seconds(session: Session, later: ColumnElement, earlier: ColumnElement) -> 
 
 
 def area_figures(session: Session, settings: Settings, root: Unit, period: Period,
-                 calendar: WorkCalendar | None = None, now: datetime | None = None) -> AreaFigures:
-    """Every figure of every unit under ``root`` for ``period`` (see the module's docstring)."""
+                 calendar: WorkCalendar | None = None, now: datetime | None = None,
+                 only: Collection[int] | None = None) -> AreaFigures:
+    """Every figure of every unit under ``root`` for ``period`` (see the module's docstring); with
+    ``only``, of those units of the area alone (one unit's page), the groups and total theirs."""
     calendar = calendar or WorkCalendar(session, settings.office_hours)
     now = now or clock.now()
     area, group_of = area_units(session, root)
-    figures = {u.id: UnitFigures(unit_id=u.id, name=u.name, group=group_of[u.id]) for u in area}
+    figures = {u.id: UnitFigures(unit_id=u.id, name=u.name, group=group_of[u.id]) for u in area
+               if only is None or u.id in only}
     ids = list(figures)
     start, end = period.bounds()
 
@@ -327,16 +330,22 @@ def _inside(session: Session, figures: dict[int, UnitFigures], ids: list[int], s
                                                                  Document.created_at < end)
             .group_by(Document.issuing_unit_id)):
         figures[unit_id].drafted = count
+    _handled(session, figures, ids, start, end)
+    for unit_id, backlog in session.execute(
+            select(IncomingRecord.unit_id, func.count()).where(IncomingRecord.unit_id.in_(ids), UNARCHIVED)
+            .group_by(IncomingRecord.unit_id)):
+        figures[unit_id].backlog = backlog
+
+
+def _handled(session: Session, figures: dict[int, UnitFigures], ids: list[int], start: datetime,
+             end: datetime) -> None:
+    """Incoming documents handled in the period, and how many of them are archived."""
     in_period = and_(IncomingRecord.unit_id.in_(ids), IncomingRecord.handled_at >= start,
                      IncomingRecord.handled_at < end)
     for unit_id, handled, archived in session.execute(
             select(IncomingRecord.unit_id, func.count(), func.count(IncomingRecord.archived_at))
             .where(in_period).group_by(IncomingRecord.unit_id)):
         figures[unit_id].handled, figures[unit_id].archived = handled, archived
-    for unit_id, backlog in session.execute(
-            select(IncomingRecord.unit_id, func.count()).where(IncomingRecord.unit_id.in_(ids), UNARCHIVED)
-            .group_by(IncomingRecord.unit_id)):
-        figures[unit_id].backlog = backlog
 
 
 def _days(session: Session, figures: dict[int, UnitFigures], ids: list[int], period: Period) -> None:
@@ -379,6 +388,19 @@ def monthly(session: Session, root: Unit, period: Period) -> list[tuple[Period, 
         months.append((month, whole))
         first = month.last + timedelta(days=1)
     return months
+
+
+def rank_of(session: Session, root: Unit, period: Period, unit_id: int,
+            calendar: WorkCalendar | None = None) -> tuple[int, int]:
+    """``unit_id``'s place among the area's units by :func:`ranked`, and how many there are: only the
+    figures the order reads (sign-for and archiving) are counted."""
+    area, _ = area_units(session, root)
+    figures = {u.id: UnitFigures(unit_id=u.id, name=u.name) for u in area}
+    start, end = period.bounds()
+    _receipts(session, figures, list(figures), start, end, calendar or WorkCalendar(session))
+    _handled(session, figures, list(figures), start, end)
+    order = [u.unit_id for u in ranked(figures.values())]
+    return order.index(unit_id) + 1, len(order)
 
 
 def shortfalls(unit: UnitFigures) -> list[str]:

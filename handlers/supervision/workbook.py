@@ -180,28 +180,39 @@ def table_xlsx(table: Table, heading: str) -> bytes:
 # -- writing ------------------------------------------------------------------------------------------------
 
 def _book(tables: list[Table], heading: str) -> bytes:
+    """The tables as sheets, written as a stream (openpyxl's write-only mode): a city's thousand units
+    times five sheets costs a fraction of building every cell in memory first."""
     from openpyxl import Workbook  # only the export needs it
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
-    book = Workbook()
-    book.remove(book.active)
-    red = PatternFill("solid", start_color=RED, end_color=RED)
+    book = Workbook(write_only=True)
+    red, bold = PatternFill("solid", start_color=RED, end_color=RED), Font(bold=True)
     for table in tables:
         sheet = book.create_sheet(table.title[:31])  # Excel's limit on a sheet's name
-        sheet.append([heading])
-        sheet.append(table.header)
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-        for index, row in enumerate(table.rows):
-            sheet.append(row)
-            for cell, number_format in zip(sheet[sheet.max_row], table.formats, strict=True):
-                if number_format and cell.value is not None:
-                    cell.number_format = number_format
-                if index in table.red:
-                    cell.fill = red
         sheet.freeze_panes = "A3"
         for letter in ("A", "B", "C"):
             sheet.column_dimensions[letter].width = 24
+
+        def cell(value: Any, number_format: str | None = None, *, font: Font | None = None,
+                 fill: PatternFill | None = None, sheet: Any = sheet) -> Any:
+            if number_format is None and font is None and fill is None:
+                return value
+            styled = WriteOnlyCell(sheet, value=value)
+            if number_format and value is not None:
+                styled.number_format = number_format
+            if font is not None:
+                styled.font = font
+            if fill is not None:
+                styled.fill = fill
+            return styled
+
+        sheet.append([heading])
+        sheet.append([cell(header, font=bold) for header in table.header])
+        for index, row in enumerate(table.rows):
+            fill = red if index in table.red else None
+            sheet.append([cell(value, number_format, fill=fill)
+                          for value, number_format in zip(row, table.formats, strict=True)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
