@@ -39,9 +39,9 @@ What it times, on each database, with the clock at the bulletin's date (2018-04-
 1. the quarter's bulletin: ``area_figures`` for the quarter and for the one before, ``monthly()``,
    the three charts and the workbook with the bulletin's attachment tables; the median of three
    runs. Targets: ≤ 2 s on PostgreSQL, ≤ 5 s on SQLite;
-2. one unit's page: what /supervision/unit/<id> computes, the unit's figures beside the previous
-   period's and its rank in the area, which takes both periods' ``area_figures`` (they are
-   area-wide); the median of three runs. Target ≤ 200 ms;
+2. one unit's page: what /supervision/unit/<id> computes, the unit's own figures beside the
+   previous period's (``area_figures(only=...)``) and its rank in the area (``rank_of``, which counts
+   only what the order reads); the median of three runs. Target ≤ 200 ms;
 3. a clerk's inbox: ``engine.inbox.ready_tasks`` for the clerk with the most waiting tasks, each call
    in its own session as a request has it, p95 over 200 calls. Target ≤ 10 ms.
 
@@ -888,7 +888,9 @@ def timed_statements(gongwen: Gongwen, root: Unit) -> list[tuple[str, Any, float
     """(SQL, parameters, seconds) of each statement the bulletin's figures send.
 
     A statement's seconds run until the next one is sent (the last one's, until the figures are done):
-    SQLite does a query's work while its rows are fetched, not when it is sent.
+    SQLite does a query's work while its rows are fetched, not when it is sent. They include what the
+    figures do with the rows before the next statement (the calendar's look at each urgent receipt
+    shows as the time of the calendar's query that it starts with).
     """
     sent: list[tuple[str, Any, float]] = []
 
@@ -915,8 +917,8 @@ def show_slowest(gongwen: Gongwen, root: Unit, count: int = 3) -> None:
         entry = totals.setdefault(sql, [0.0, 0, parameters])
         entry[0] += seconds
         entry[1] += 1
-    print(f"  slowest of the figures' {len(sent)} statements ({ms(sum(s for *_, s in sent)):.0f} ms in all, "
-          "each with its rows fetched):")
+    print(f"  slowest of the figures' {len(sent)} statements ({ms(sum(s for *_, s in sent)):.0f} ms in all, each "
+          "until the next is sent: its rows fetched and used):")
     engine = gongwen.db.engine
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN (ANALYZE, BUFFERS) "
     for sql, (seconds, runs, parameters) in sorted(totals.items(), key=lambda item: -item[1][0])[:count]:
