@@ -51,14 +51,11 @@ from ..documents.models import Document, Urgency
 from ..exchange.dispatch import WIDE_DISPATCH_SHARE
 from ..exchange.models import Receipt, ReceiptStatus
 from ..incoming.models import UNARCHIVED, IncomingRecord
-from ..notifications.models import TextStatus
 
 __all__ = ["CITY_LEVEL", "IN_TIME_BELOW", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures",
            "area_figures", "area_root", "area_units", "monthly", "rank_of", "ranked", "shortfalls"]
 
 CITY_LEVEL = "市直单位"
-WATCH_KINDS = ("duty_watch", "half_day_watch")
-ACCEPTED = (TextStatus.SENT, TextStatus.DELIVERED)
 IN_TIME_BELOW = 0.9  # a unit that signs less than this share in time is shown red (and named as late)
 
 
