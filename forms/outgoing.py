@@ -6,7 +6,8 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from engine.registry import form
 from handlers.documents.distribution import distribution_lists
-from handlers.documents.models import DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
+from handlers.documents.drafting import classification_problem
+from handlers.documents.models import CLASSIFICATIONS, DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
 
 from . import choices
 from .fields import REQUIRED, FormSchema, choice, text
@@ -23,12 +24,19 @@ def _ids(label: str, *, required: bool = False) -> fields.List:
                        metadata={"label": label}, **extra)
 
 
+def _level(value: str) -> None:
+    if problem := classification_problem(value):
+        raise ValidationError(problem)
+
+
 class Draft(FormSchema):
     doc_type = choice("文种", DOC_TYPES)
     direction = choice("行文方向", DIRECTIONS)
     urgency = fields.String(load_default="normal", validate=validate.OneOf(list(URGENCIES), error="不是可选的值"),
                             metadata={"label": "紧急程度", "options": URGENCIES})
-    classification = fields.String(required=True, error_messages=REQUIRED, metadata={"label": "密级"})
+    # A pick from the non-classified levels; a classified one is told where it must go instead.
+    classification = fields.String(load_default=UNCLASSIFIED, validate=_level,
+                                   metadata={"label": "密级", "options": CLASSIFICATIONS})
     title = text("标题", 300)
     main_to = _ids("主送机关")
     main_to_lists = _ids("主送分发名单")
@@ -42,13 +50,6 @@ class Draft(FormSchema):
     important = fields.Boolean(load_default=False, metadata={"label": "重要公文（由主要负责人签发）"})
     one_matter = fields.Boolean(load_default=False, metadata={"label": "本请示只请示一件事项"})
     in_department_name = fields.Boolean(load_default=False, metadata={"label": "以处室名义发文"})
-
-    @validates_schema
-    def _unclassified_only(self, data, **kwargs):
-        level = (data.get("classification") or "").strip()
-        if level != UNCLASSIFIED:
-            raise ValidationError(f"涉密公文（{level or '未标明密级'}）必须通过机要渠道传递，本系统只处理非密公文",
-                                  field_name="classification")
 
     @validates_schema
     def _someone_to_send_to(self, data, **kwargs):

@@ -162,6 +162,32 @@ def test_a_classified_document_is_refused_at_every_gate(gongwen, sealed):
     assert "收文：涉密公文（机密）" in failed.last_error
 
 
+def test_classification_is_a_pick_of_the_non_classified_levels_and_none_is_not_called_classified(gongwen, org):
+    """密级 is chosen from the offered levels (无 and 公开, both non-classified); a word that is not one of
+    them, such as a typed "无", is told which levels there are, never that the document is classified."""
+    from engine.errors import FormInvalid
+
+    drafter = org.person("lyg.drafter")
+    doc = start(gongwen, drafter)
+    main_to = [org.unit("donghai_office").id]
+    for typed in ("无", "普通"):
+        with pytest.raises(FormInvalid) as refused:
+            act(gongwen, drafter, "拟稿", {**NOTICE, "classification": typed, "main_to": main_to})
+        (message,) = refused.value.errors["classification"]
+        assert message == "密级应为“无（非密）”、“公开（非密）”之一" and "涉密" not in message
+    assert document(gongwen, doc.id).status == DocStatus.DRAFTING
+    act(gongwen, drafter, "拟稿", {**NOTICE, "classification": "公开", "main_to": main_to})
+    assert document(gongwen, doc.id).classification == "公开"
+
+
+def test_a_draft_left_without_a_classification_is_non_classified(gongwen, org):
+    drafter = org.person("lyg.drafter")
+    doc = start(gongwen, drafter)
+    act(gongwen, drafter, "拟稿", {**{k: v for k, v in NOTICE.items() if k != "classification"},
+                                  "main_to": [org.unit("donghai_office").id]})
+    assert document(gongwen, doc.id).classification == "非密"
+
+
 def test_rules_refuse_a_request_to_two_recipients_and_other_breaches(gongwen, sealed):
     from engine.errors import Refused
 

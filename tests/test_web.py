@@ -103,6 +103,8 @@ def test_a_drafter_drafts_with_pickers_attaches_a_file_previews_and_submits(app,
     draft_url = drafter.post("/documents/new", data={"csrf_token": _token(drafter, "/")}).headers["Location"]
     page = drafter.get(draft_url).get_data(as_text=True)
     assert '<select id="main_to" name="main_to" multiple' in page and "东海县人民政府办公室" in page
+    assert re.search(r'<select id="classification"[^>]*>.*<option value="非密" selected>无（非密）</option>', page,
+                     re.S)  # 密级 is a pick, non-classified chosen already
     document_id = int(re.search(r"/documents/(\d+)/preview", page).group(1))
 
     token = _token(drafter, draft_url)

@@ -20,7 +20,8 @@ from engine.models import Department, Person, Role, RoleGrant, Unit, UnitKind, U
 from engine.registry import HandlerContext, handler
 
 from .models import (
-    UNCLASSIFIED,
+    CLASSIFICATIONS,
+    CLASSIFIED_LEVELS,
     Direction,
     DistributionList,
     DocStatus,
@@ -34,11 +35,25 @@ CLASSIFIED_REFUSAL = "涉密公文（{level}）必须通过机要渠道传递，
 UPWARD_TYPES = {DocType.REQUEST, DocType.REPORT, DocType.MOTION}
 
 
-def ensure_unclassified(classification: str | None, *, gate: str) -> None:
-    """Refuse anything but 非密, at every gate (drafting, dispatch, receipt)."""
+def classification_problem(classification: str | None) -> str | None:
+    """Why a 密级 cannot be carried here, or None for one of ``CLASSIFICATIONS``.
+
+    A classified level is told to use the 机要 channel; anything else (a blank, a word such as "无"
+    that is not a value offered) is not a level at all, and the answer says which ones are.
+    """
     level = (classification or "").strip()
-    if level != UNCLASSIFIED:
-        raise Refused(f"{gate}：" + CLASSIFIED_REFUSAL.format(level=level or "未标明密级"))
+    if level in CLASSIFICATIONS:
+        return None
+    if level in CLASSIFIED_LEVELS:
+        return CLASSIFIED_REFUSAL.format(level=level)
+    offered = "、".join(f"“{label}”" for label in CLASSIFICATIONS.values())
+    return f"密级应为{offered}之一" if level else f"请选择密级（{offered}）"
+
+
+def ensure_unclassified(classification: str | None, *, gate: str) -> None:
+    """Refuse anything but a non-classified level (``CLASSIFICATIONS``), at every gate (drafting, dispatch, receipt)."""
+    if problem := classification_problem(classification):
+        raise Refused(f"{gate}：{problem}")
 
 
 def ancestors(session: Session, unit: Unit) -> list[Unit]:

@@ -76,6 +76,11 @@ class Urgency(enum.StrEnum):
 
 
 UNCLASSIFIED = "非密"
+# 密级 as the drafting form offers it (value -> what the form shows). Gongwen carries non-classified
+# documents only, so every value offered is one of them; a classified level never enters the system.
+CLASSIFICATIONS = {UNCLASSIFIED: "无（非密）", "公开": "公开（非密）"}
+# Levels that must travel by the 机要 channel instead (内部: 工作秘密, kept off the open network as well).
+CLASSIFIED_LEVELS = ("秘密", "机密", "绝密", "内部")
 
 
 class DocStatus(enum.StrEnum):

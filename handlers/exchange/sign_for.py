@@ -21,7 +21,7 @@ from engine.registry import HandlerContext, handler
 
 from ..contacts.models import Duty
 from ..documents.drafting import ensure_unclassified
-from ..documents.models import UNCLASSIFIED, Document, Urgency
+from ..documents.models import CLASSIFICATIONS, Document, Urgency
 from ..notifications.alerts import alert_unit
 from ..seals.verification import verify_document
 from .receipts import send_reply
@@ -54,9 +54,10 @@ def check_before_signing(session: Session, files: FileStore, document: Document)
     missing = [label for name, label in REQUIRED_ELEMENTS.items() if not getattr(document, name)]
     checks.append({"key": "format", "label": "格式要素齐全", "ok": not missing,
                    "detail": f"缺少{'、'.join(missing)}" if missing else "发文字号、标题、主送机关、成文日期齐全"})
-    classified = document.classification != UNCLASSIFIED
+    classified = document.classification not in CLASSIFICATIONS
     checks.append({"key": "classification", "label": "非涉密公文", "ok": not classified,
-                   "detail": f"标为{document.classification}，涉密公文必须通过机要渠道传递" if classified else "非密"})
+                   "detail": f"标为{document.classification}，涉密公文必须通过机要渠道传递" if classified
+                   else CLASSIFICATIONS[document.classification]})
     failed = next((c for c in checks if not c["ok"]), None)
     return {"ok": failed is None, "checks": checks, "signers": report.signers,
             "reason": f"{failed['label']}：{failed['detail']}" if failed else None, "at": clock.now().isoformat()}
