@@ -106,16 +106,14 @@ def test_a_document_to_three_counties_from_dispatch_to_archive(gongwen, sealed, 
     with gongwen.db.session() as session:
         assert session.get(ProcessInstance, sent.instance_id).status == InstanceStatus.COMPLETED
 
-    # 东海 handles it: register, route, propose, two instructions that loop back, handle, circulate, archive.
+    # 东海 handles it: register, route, propose, the leader's instruction, handle, circulate, archive.
     act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id,
                                                "deadline_days": 3})
     act(gongwen, org.person("dh.head"), "拟办", {"proposal": "建议呈县领导阅示后由综合股办理"})
     handler = org.person("dh.handler")
     act(gongwen, handler, "承办人决定下一步", {"next": "instruct", "leader": org.person("dh.leader").id})
-    act(gongwen, org.person("dh.leader"), "领导批示", {"instruction": "请综合股抓紧落实", "deadline_days": 2})
-    act(gongwen, handler, "承办人决定下一步", {"next": "instruct", "leader": org.person("dh.leader").id})
-    act(gongwen, org.person("dh.leader"), "领导批示", {"instruction": "落实情况报我"})
-    act(gongwen, handler, "承办人决定下一步", {"next": "handle"})
+    act(gongwen, org.person("dh.leader"), "领导批示", {"instruction": "请综合股抓紧落实，落实情况报我",
+                                                    "deadline_days": 2})
     act(gongwen, handler, "办理", {"result": "已组织全县排查，报送排查表", "readers": [org.person("dh.leader").id]})
     act(gongwen, org.person("dh.leader"), "传阅", {"note": "已阅"})
     act(gongwen, handler, "归档", {"retention": "Y"})
@@ -131,7 +129,7 @@ def test_a_document_to_three_counties_from_dispatch_to_archive(gongwen, sealed, 
     with gongwen.db.write() as session:
         folder = export_package(session, gongwen.files, session.get(ArchiveItem, item.id), tmp_path)
     history = (folder / "history.json").read_text()
-    for fragment in ("请综合股抓紧落实", "落实情况报我", "建议呈县领导阅示", "已组织全县排查", "签发", "签收"):
+    for fragment in ("请综合股抓紧落实", "建议呈县领导阅示", "已组织全县排查", "签发", "签收"):
         assert fragment in history
     with gongwen.db.session() as session:
         report = check_package(session, folder)
@@ -170,6 +168,23 @@ def test_a_document_to_three_counties_from_dispatch_to_archive(gongwen, sealed, 
     with gongwen.db.session() as session:
         report = {c.name: c for c in check_package(session, folder)}
     assert not report["真实性"].ok and "archived_copy.pdf 的内容与清单中的哈希不符" in report["真实性"].problems
+
+
+def test_after_the_leaders_instruction_the_handler_is_asked_to_handle_not_to_decide_again(gongwen, sealed):
+    """The handler chose 呈领导批示; once the leader has instructed, 办理 waits for them, with the
+    instruction's deadline, and 承办人决定下一步 is not asked a second time."""
+    org = sealed
+    send(gongwen, org, main_to=("donghai_office",))
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id,
+                                               "deadline_days": 5})
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "呈领导"})
+    handler = org.person("dh.handler")
+    act(gongwen, handler, "承办人决定下一步", {"next": "instruct", "leader": org.person("dh.leader").id})
+    act(gongwen, org.person("dh.leader"), "领导批示", {"instruction": "请抓紧落实", "deadline_days": 2})
+    (waiting,) = ready_for(gongwen, handler)
+    assert waiting.name == "办理"
+    assert clock.local(waiting.due_at) == datetime(2026, 11, 25, 9, 0, tzinfo=SH)  # two working days, not five
 
 
 def test_a_reply_to_a_request_is_linked_and_the_requesting_unit_sees_it(gongwen, sealed):
@@ -419,7 +434,6 @@ def test_the_audit_trail_says_who_did_what_never_the_words_of_the_document(gongw
     handler = org.person("dh.handler")
     act(gongwen, handler, "承办人决定下一步", {"next": "instruct", "leader": org.person("dh.leader").id})
     act(gongwen, org.person("dh.leader"), "领导批示", {"instruction": words["instruction"]})
-    act(gongwen, handler, "承办人决定下一步", {"next": "handle"})
     act(gongwen, handler, "办理", {"result": words["result"]})
     with gongwen.db.session() as session:
         trail = [json.dumps(e.detail, ensure_ascii=False) for e in session.scalars(select(AuditEvent))]

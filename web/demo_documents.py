@@ -195,7 +195,6 @@ def _archived(story: _Story) -> None:
     story.act("dh.head", "拟办", {"proposal": "建议呈县政府办领导阅示后由综合股办理"})
     story.act("dh.handler", "承办人决定下一步", {"next": "instruct", "leader": leader})
     story.act("dh.leader", "领导批示", {"instruction": "请综合股会同县应急管理局抓紧落实"})
-    story.act("dh.handler", "承办人决定下一步", {"next": "handle"})
     story.act("dh.handler", "办理", {"result": "已会同县应急管理局完成物资清点，储备情况已报市政府办公室"})
     story.act("dh.handler", "归档", {"retention": "D30"})
 
