@@ -126,8 +126,8 @@ from engine.organisation import area_root
 from engine.periods import Period
 from handlers.archive.models import ArchiveItem, Retention
 from handlers.documents.models import Direction, DocStatus, DocType, Document, DocumentIssuer, Urgency
-from handlers.exchange.deadlines import sign_for_window
-from handlers.exchange.models import DeadlineRule, Receipt, ReceiptStatus
+from handlers.exchange.deadlines import sign_class, sign_for_window
+from handlers.exchange.models import DeadlineRule, Receipt, ReceiptDay, ReceiptStatus, SignClass
 from handlers.incoming.models import IncomingRecord
 from handlers.notifications.models import Notification, TextMessage, TextStatus
 from handlers.supervision.charts import groups_png, ranking_png, trend_png
@@ -196,7 +196,7 @@ class Writer:
     """
 
     ORDER = (Unit, Person, RoleGrant, ProcessInstance, Document, DocumentIssuer, Receipt, Task, IncomingRecord,
-             ArchiveItem, Notification, TextMessage, LoginDay, InboxLook, UnitDay)
+             ArchiveItem, Notification, TextMessage, LoginDay, InboxLook, UnitDay, ReceiptDay)
 
     def __init__(self, urls: list[str]):
         self.postgres = [psycopg.connect(u.replace("+psycopg", "")) for u in urls if u.startswith("postgresql")]
@@ -433,6 +433,7 @@ class Planned:
     urgency: Urgency
     at: datetime
     due: datetime
+    sign_class: SignClass
     recipients: list[int]
     outcomes: list[tuple[ReceiptStatus, datetime | None]] = field(default_factory=list)
 
@@ -455,6 +456,8 @@ class Quarter:
         self.expected: Counter[str] = Counter()
         # What the transactions add to each unit's day counters (engine.daily) as they log in, look, remind, text.
         self.unit_days: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
+        # And what dispatch and the recipients' answers add to the receipts' (handlers.exchange.counters).
+        self.receipt_days: dict[tuple[int, date, SignClass], Counter[str]] = defaultdict(Counter)
 
     def build(self) -> Counter[str]:
         documents = self._plan()
@@ -468,6 +471,9 @@ class Quarter:
         self._looks()
         for (unit, day), counts in self.unit_days.items():
             self.w.add(UnitDay, unit_id=unit, day=day, **{name: counts[name] for name in DAY_COUNTERS})
+        for (unit, day, klass), counts in self.receipt_days.items():
+            self.w.add(ReceiptDay, unit_id=unit, day=day, sign_class=klass, **{name: counts[name] for name in (
+                "received", "due", "signed", "on_time", "returned", "sign_seconds", "worst_sign_seconds")})
         self.expected.update(internal=self.targets["internal"], sent=len(documents))
         return self.expected
 
@@ -501,8 +507,8 @@ class Quarter:
             r = self.rng.random()
             urgency = Urgency.NORMAL if r >= URGENT else Urgency.URGENT if r < 0.75 * URGENT else Urgency.EXTRA_URGENT
             at = self._dispatch_moment(urgency)
-            due = sign_for_window(self.rules, self.calendar, urgency, at).due
-            documents.append(Planned(issuer, urgency, at, due, recipients))
+            window = sign_for_window(self.rules, self.calendar, urgency, at)
+            documents.append(Planned(issuer, urgency, at, window.due, sign_class(urgency, window), recipients))
             placed += len(recipients)
         idle = sum(not self.area.organs[u].using for doc in documents for u in doc.recipients)
         never = max(0.0, (NEVER_SIGNED * target - idle) / (target - idle))
@@ -640,7 +646,14 @@ class Quarter:
                    status=status, incoming_instance_id=incoming, dispatched_at=doc.at, signed_at=signed,
                    signed_by_id=organ.clerk if signed else None,
                    return_reason="不属于本单位职责范围" if status == ReceiptStatus.RETURNED else None,
-                   due_at=doc.due, overdue_since=doc.due if late else None, last_chased_at=None, verification=None)
+                   due_at=doc.due, sign_class=doc.sign_class, overdue_since=doc.due if late else None,
+                   last_chased_at=None, verification=None)
+        counts = self.receipt_days[organ.id, clock.local(doc.at).date(), doc.sign_class]
+        counts.update(received=1, due=1, returned=int(status == ReceiptStatus.RETURNED))
+        if status == ReceiptStatus.SIGNED:
+            seconds = (signed - doc.at).total_seconds()
+            counts.update(signed=1, on_time=int(not late), sign_seconds=seconds)
+            counts["worst_sign_seconds"] = max(counts["worst_sign_seconds"], seconds)
         self._task(incoming, SIGN_FOR, organ.id, doc.at, due=doc.due, done=signed, by=organ.clerk if signed else None)
         if not record:
             return

@@ -1,15 +1,19 @@
-"""Each unit's day in counters (UnitDay), added to in the transaction of what they count.
+"""Counters by unit and day, added to in the transaction of what they count.
 
-Reports over a quarter read a thousand units' ninety days here instead of millions of logins, looks
-and texts. A counter is only ever added to (a negative amount takes back what was counted too early),
-so concurrent transactions never lose each other's counts: the row is upserted with ``x = x + n``.
+Reports over a quarter read a thousand units' ninety days of counters instead of millions of
+logins, looks, texts and receipts. A counter is only ever added to (a negative amount takes back
+what was counted too early), so concurrent transactions never lose each other's counts: each row
+is upserted with ``x = x + n`` (or ``x = greatest(x, n)`` for a maximum). The engine keeps its own
+(``UnitDay``); a domain keeps its counters in its own table with :func:`add_counts`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import Table, func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,6 +24,31 @@ from .models import UnitDay
 COUNTERS = ("logins", "person_days", "looks", "watch_reminders", "texts", "text_segments", "text_cost")
 
 
+def local_day(day: date | datetime) -> date:
+    """The Beijing date a counter row is kept under: ``day`` itself, or a moment's Beijing date."""
+    return clock.local(day).date() if isinstance(day, datetime) else day
+
+
+def add_counts(session: Session, table: Table, keys: Sequence[str], rows: Sequence[Mapping[str, object]],
+               maxima: Collection[str] = ()) -> None:
+    """Add each row's counters to ``table``'s row of the same ``keys``, creating it if missing, in one
+    statement; the columns named in ``maxima`` keep the greater value instead of the sum.
+
+    Rows must not repeat a key (PostgreSQL updates a row once per statement): sum them first.
+    """
+    if not rows:
+        return
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    statement = (sqlite_insert if sqlite else pg_insert)(table).values(list(rows))
+    greatest = func.max if sqlite else func.greatest   # SQLite's max() of two arguments is the scalar one
+    counters = [name for name in rows[0] if name not in keys]
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c[key] for key in keys],
+        set_={name: (greatest(table.c[name], statement.excluded[name]) if name in maxima
+                     else table.c[name] + statement.excluded[name]) for name in counters})
+    session.execute(statement)
+
+
 def add_to_day(session: Session, unit_id: int | None, day: date | datetime, **counts: int | Decimal) -> None:
     """Add ``counts`` (names from :data:`COUNTERS`) to ``unit_id``'s row for ``day`` (a Beijing date, or a
     moment whose Beijing date is meant); nothing for a person of no unit."""
@@ -28,11 +57,5 @@ def add_to_day(session: Session, unit_id: int | None, day: date | datetime, **co
     unknown = set(counts) - set(COUNTERS)
     if unknown:
         raise ValueError(f"unknown day counters {sorted(unknown)}")
-    if isinstance(day, datetime):
-        day = clock.local(day).date()
-    table = UnitDay.__table__
-    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    statement = dialect_insert(table).values(unit_id=unit_id, day=day, **counts)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[table.c.unit_id, table.c.day],
-        set_={name: table.c[name] + amount for name, amount in counts.items()}))
+    add_counts(session, UnitDay.__table__, ("unit_id", "day"),
+               [{"unit_id": unit_id, "day": local_day(day), **counts}])

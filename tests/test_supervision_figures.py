@@ -13,13 +13,15 @@ import dataclasses
 from datetime import datetime
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 
-from engine import clock
+from engine import clock, schema
 from engine.inbox import ready_tasks, record_look
 from engine.models import LoginDay, ProcessInstance
 from engine.organisation import authenticate
 from engine.periods import Period
+from handlers.exchange.models import Receipt, ReceiptDay, SignClass
 from handlers.notifications.texts_report import switch_texting
 from handlers.supervision.figures import CITY_LEVEL, area_figures, area_root, monthly, ranked
 from tests.outgoing_support import act, send
@@ -110,6 +112,26 @@ def test_each_units_sign_for_figures_are_the_ones_counted_by_hand(gongwen, week)
     city = figures.unit(week.unit("city_office").id)
     assert (city.sent, city.wide, city.drafted, city.received) == (2, 1, 2, 0)  # 3 of 13 units is over 20 %
     assert figures_of(gongwen, week, wide_dispatch_share=0.3).unit(city.unit_id).wide == 0
+
+
+def test_upgrading_counts_the_receipts_already_there_as_dispatch_and_the_answers_counted_them(gongwen, week,
+                                                                                              database_url):
+    def counted() -> tuple[list, list]:
+        with gongwen.db.session() as session:
+            return (session.execute(select(ReceiptDay).order_by(ReceiptDay.unit_id, ReceiptDay.day)).scalars()
+                    .all(), session.execute(select(Receipt.id, Receipt.sign_class).order_by(Receipt.id)).all())
+
+    def rows(days: list) -> list[tuple]:
+        return [(d.unit_id, d.day, d.sign_class, d.received, d.due, d.signed, d.on_time, d.returned,
+                 round(d.sign_seconds), round(d.worst_sign_seconds)) for d in days]
+
+    kept, classes = counted()
+    assert {c for _, c in classes} == {SignClass.NORMAL, SignClass.AFTER_HOURS}
+    gongwen.db.engine.dispose()
+    command.downgrade(schema.alembic_config(database_url), "0013")
+    schema.upgrade(database_url)
+    filled, filled_classes = counted()
+    assert rows(filled) == rows(kept) and filled_classes == classes
 
 
 def test_handling_archiving_logins_looks_and_texts_are_counted_per_unit(gongwen, week):

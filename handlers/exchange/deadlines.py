@@ -28,10 +28,10 @@ from engine.config import option
 from engine.errors import Refused
 
 from ..documents.models import Urgency
-from .models import DeadlineRule
+from .models import DeadlineRule, SignClass
 
 __all__ = ["AFTER_HOURS_WINDOW", "CHASE_INTERVAL", "DEFAULT_DEADLINES", "Measure", "SignForWindow", "deadline_rules",
-           "set_deadline", "sign_for_window"]
+           "set_deadline", "sign_class", "sign_for_window"]
 
 
 class Measure(enum.StrEnum):
@@ -129,6 +129,13 @@ def sign_for_window(session: Session, calendar: WorkCalendar, urgency: Urgency, 
     escalate_at = due + (due - remind_at) if measure == Measure.HOURS else \
         calendar.add_working_hours(due, calendar.working_hours_between(remind_at, due))
     return SignForWindow(due, remind_at, escalate_at, after_hours)
+
+
+def sign_class(urgency: Urgency, window: SignForWindow) -> SignClass:
+    """The clock a receipt of ``urgency`` sent in ``window`` runs on, as supervision counts it."""
+    if urgency == Urgency.NORMAL:
+        return SignClass.NORMAL
+    return SignClass.AFTER_HOURS if window.after_hours else SignClass.URGENT
 
 
 def deadline_rules(session: Session) -> list[tuple[Urgency, float, Measure, bool]]:

@@ -24,7 +24,8 @@ from ..documents.drafting import ensure_unclassified
 from ..documents.layout import apply_correction, typeset
 from ..documents.models import DocStatus, Document, DocumentVersion
 from ..seals.signing import apply_seals
-from .deadlines import AFTER_HOURS_WINDOW, sign_for_window
+from .counters import count_dispatched
+from .deadlines import AFTER_HOURS_WINDOW, sign_class, sign_for_window
 from .envelope import Envelope, transport_for
 from .models import Receipt, ReceiptStatus
 
@@ -89,10 +90,12 @@ def deliver_batch(job: JobContext, session: Session, item: Outbox) -> None:
     if not envelopes:
         return
     instance_ids = transport_for(job.runtime, envelopes[0].recipient_unit_id).deliver(session, envelopes)
-    session.add_all(Receipt(document_id=document_id, unit_id=e.recipient_unit_id, copy=e.copy,
-                            status=ReceiptStatus.PENDING, version=e.version, dispatched_at=now, due_at=window.due,
-                            incoming_instance_id=instance_id)
-                    for e, instance_id in zip(envelopes, instance_ids, strict=True))
+    receipts = [Receipt(document_id=document_id, unit_id=e.recipient_unit_id, copy=e.copy,
+                        status=ReceiptStatus.PENDING, version=e.version, dispatched_at=now, due_at=window.due,
+                        sign_class=sign_class(document.urgency, window), incoming_instance_id=instance_id)
+                for e, instance_id in zip(envelopes, instance_ids, strict=True)]
+    session.add_all(receipts)
+    count_dispatched(session, receipts)
 
 
 @handler("redispatch")

@@ -21,6 +21,7 @@ from engine.db import is_sqlite
 from engine.errors import Refused
 
 from ..documents.models import Document
+from .counters import count_answer
 from .models import Receipt, ReceiptStatus
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ def apply_reply(runtime: Runtime, session: Session, reply: Reply) -> int:
     receipt.status = ReceiptStatus(reply.kind.value)
     receipt.signed_by_id, receipt.signed_at = reply.person_id, datetime.fromisoformat(reply.at)
     receipt.verification = reply.verification
+    count_answer(session, receipt)
     if reply.kind == ReplyKind.RETURNED:
         receipt.return_reason = reply.reason
         runtime.send_message(session, "退文", {"document_id": reply.document_id},

@@ -8,7 +8,8 @@ What is counted, per unit, for documents dispatched (or people active) in ``[sta
 
 - received, signed, returned: receipts addressed to the unit; 签收率 = signed / received.
 - in time: signed no later than the receipt's deadline (the notices' clocks set it at dispatch),
-  by class: 平件 (one working day), 急件 in office hours (at once), 急件 after hours (two hours).
+  by the class dispatch gave it: 平件 (one working day), 急件 in office hours (at once), 急件 after
+  hours (two hours).
 - sign-for time: from dispatch to signature, average and worst, of the signed ones.
 - overdue now: receipts still waiting past their deadline, whenever they were sent.
 - sent: documents the unit issued (as lead issuer) that were dispatched; "wide" among them when
@@ -24,8 +25,9 @@ What is counted, per unit, for documents dispatched (or people active) in ``[sta
   segments and cost of those the gateway accepted.
 
 Logins, looks, reminders and texts are read from each unit's day counters (``engine.daily``), kept
-in the transactions that log in, look, remind and text: a quarter of a city is then ninety thousand
-rows, not millions.
+in the transactions that log in, look, remind and text, and the receipts' figures from their day
+counters by sign-for class (``handlers.exchange.counters``), kept by dispatch and the recipients'
+answers: a quarter of a city is then about a hundred thousand rows, not millions.
 """
 
 from __future__ import annotations
@@ -36,20 +38,19 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.calendar import WorkCalendar
 from engine.config import Settings
 from engine.daily import COUNTERS as DAY_COUNTERS
 from engine.models import LoginDay, Person, PersonStatus, Unit, UnitDay, UnitKind, UnitStatus
 from engine.organisation import area_root
 from engine.periods import Period
 
-from ..documents.models import Document, Urgency
+from ..documents.models import Document
 from ..exchange.dispatch import WIDE_DISPATCH_SHARE
-from ..exchange.models import Receipt, ReceiptStatus
+from ..exchange.models import Receipt, ReceiptDay, ReceiptStatus, SignClass
 from ..incoming.models import UNARCHIVED, IncomingRecord
 
 __all__ = ["CITY_LEVEL", "IN_TIME_BELOW", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures",
@@ -221,18 +222,10 @@ def area_units(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]
 
 # -- the figures --------------------------------------------------------------------------------------------
 
-def _seconds(session: Session, later: ColumnElement, earlier: ColumnElement) -> ColumnElement:
-    if session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-    return func.extract("epoch", later - earlier)
-
-
-def area_figures(session: Session, settings: Settings, root: Unit, period: Period,
-                 calendar: WorkCalendar | None = None, now: datetime | None = None,
+def area_figures(session: Session, settings: Settings, root: Unit, period: Period, now: datetime | None = None,
                  only: Collection[int] | None = None) -> AreaFigures:
     """Every figure of every unit under ``root`` for ``period`` (see the module's docstring); with
     ``only``, of those units of the area alone (one unit's page), the groups and total theirs."""
-    calendar = calendar or WorkCalendar(session, settings.office_hours)
     now = now or clock.now()
     area, group_of = area_units(session, root)
     figures = {u.id: UnitFigures(unit_id=u.id, name=u.name, group=group_of[u.id]) for u in area
@@ -240,7 +233,7 @@ def area_figures(session: Session, settings: Settings, root: Unit, period: Perio
     ids = list(figures)
     start, end = period.bounds()
 
-    _receipts(session, figures, ids, start, end, calendar)
+    _receipts(session, figures, ids, period)
     _sent(session, settings, figures, ids, start, end)
     for unit_id, count in session.execute(
             select(Receipt.unit_id, func.count()).where(Receipt.unit_id.in_(ids),
@@ -262,38 +255,21 @@ def area_figures(session: Session, settings: Settings, root: Unit, period: Perio
                        groups=list(groups.values()), total=total)
 
 
-def _receipts(session: Session, figures: dict[int, UnitFigures], ids: list[int], start: datetime, end: datetime,
-              calendar: WorkCalendar) -> None:
-    """Received, signed, returned, sign-for times and in-time counts, from the period's receipts."""
-    signed = Receipt.status == ReceiptStatus.SIGNED
-    took = _seconds(session, Receipt.signed_at, Receipt.dispatched_at)
-    on_time = and_(signed, Receipt.due_at.is_not(None), Receipt.signed_at <= Receipt.due_at)
-    in_period = and_(Receipt.unit_id.in_(ids), Receipt.dispatched_at >= start, Receipt.dispatched_at < end)
-    rows = session.execute(
-        select(Receipt.unit_id, Document.urgency, func.count(),
-               func.sum(case((signed, 1), else_=0)), func.sum(case((Receipt.status == ReceiptStatus.RETURNED, 1),
-                                                                    else_=0)),
-               func.sum(case((signed, took), else_=0.0)), func.max(case((signed, took), else_=0.0)),
-               func.sum(case((on_time, 1), else_=0)), func.sum(case((Receipt.due_at.is_not(None), 1), else_=0)))
-        .join(Document, Document.id == Receipt.document_id).where(in_period)
-        .group_by(Receipt.unit_id, Document.urgency))
-    for unit_id, urgency, count, n_signed, returned, seconds, worst, n_on_time, n_due in rows:
+def _receipts(session: Session, figures: dict[int, UnitFigures], ids: list[int], period: Period) -> None:
+    """Received, signed, returned, sign-for times and in-time counts by class, from the receipts' day counters."""
+    for unit_id, sign_class, received, due, signed, on_time, returned, seconds, worst in session.execute(
+            select(ReceiptDay.unit_id, ReceiptDay.sign_class, *(func.sum(column) for column in (
+                ReceiptDay.received, ReceiptDay.due, ReceiptDay.signed, ReceiptDay.on_time, ReceiptDay.returned,
+                ReceiptDay.sign_seconds)), func.max(ReceiptDay.worst_sign_seconds))
+            .where(ReceiptDay.unit_id.in_(ids), ReceiptDay.day >= period.first, ReceiptDay.day <= period.last)
+            .group_by(ReceiptDay.unit_id, ReceiptDay.sign_class)):
         unit = figures[unit_id]
-        unit.received += count
-        unit.signed += int(n_signed or 0)
-        unit.returned += int(returned or 0)
-        unit.sign_seconds += float(seconds or 0)
-        unit.worst_sign_seconds = max(unit.worst_sign_seconds, float(worst or 0))
-        if urgency == Urgency.NORMAL:
-            unit.normal.add(InTime(int(n_due or 0), int(n_on_time or 0)))
-    # Urgent receipts are few; whether one arrived after hours is a question for the calendar.
-    for unit_id, dispatched_at, is_on_time, has_due in session.execute(
-            select(Receipt.unit_id, Receipt.dispatched_at, on_time, Receipt.due_at.is_not(None))
-            .join(Document, Document.id == Receipt.document_id)
-            .where(in_period, Document.urgency != Urgency.NORMAL)):
-        if has_due:
-            part = figures[unit_id].urgent if calendar.in_office_hours(dispatched_at) else figures[unit_id].after_hours
-            part.add(InTime(1, int(bool(is_on_time))))
+        unit.received += int(received)
+        unit.signed += int(signed)
+        unit.returned += int(returned)
+        unit.sign_seconds += float(seconds)
+        unit.worst_sign_seconds = max(unit.worst_sign_seconds, float(worst))
+        getattr(unit, SignClass(sign_class).value).add(InTime(int(due), int(on_time)))
 
 
 def _sent(session: Session, settings: Settings, figures: dict[int, UnitFigures], ids: list[int],
@@ -302,14 +278,14 @@ def _sent(session: Session, settings: Settings, figures: dict[int, UnitFigures],
     active = session.scalar(select(func.count()).select_from(Unit).where(Unit.status == UnitStatus.ACTIVE))
     wide_above = settings.option(WIDE_DISPATCH_SHARE) * active
     # A document's first version goes to all its recipients in one dispatch.
-    first = (select(Receipt.document_id, func.count().label("recipients"))
-             .where(Receipt.version == 1, Receipt.dispatched_at >= start, Receipt.dispatched_at < end)
-             .group_by(Receipt.document_id).subquery())
+    first = (select(Document.issuing_unit_id.label("unit_id"), func.count().label("recipients"))
+             .select_from(Receipt).join(Document, Document.id == Receipt.document_id)
+             .where(Document.issuing_unit_id.in_(ids), Receipt.version == 1, Receipt.dispatched_at >= start,
+                    Receipt.dispatched_at < end)
+             .group_by(Receipt.document_id, Document.issuing_unit_id).subquery())
     for unit_id, sent, wide in session.execute(
-            select(Document.issuing_unit_id, func.count(),
-                   func.sum(case((first.c.recipients > wide_above, 1), else_=0)))
-            .join(first, first.c.document_id == Document.id).where(Document.issuing_unit_id.in_(ids))
-            .group_by(Document.issuing_unit_id)):
+            select(first.c.unit_id, func.count(), func.sum(case((first.c.recipients > wide_above, 1), else_=0)))
+            .group_by(first.c.unit_id)):
         figures[unit_id].sent, figures[unit_id].wide = sent, int(wide or 0)
 
 
@@ -374,27 +350,26 @@ def monthly(session: Session, root: Unit, period: Period) -> list[tuple[Period, 
         month = Period.month(f"{first.year}-{first.month}")
         start, end = month.bounds()
         whole = GroupFigures(name=root.name, units=len(ids))
-        whole.received, signed = session.execute(
-            select(func.count(), func.sum(case((Receipt.status == ReceiptStatus.SIGNED, 1), else_=0)))
-            .where(Receipt.unit_id.in_(ids), Receipt.dispatched_at >= start, Receipt.dispatched_at < end)).one()
+        received, signed = session.execute(
+            select(func.sum(ReceiptDay.received), func.sum(ReceiptDay.signed))
+            .where(ReceiptDay.unit_id.in_(ids), ReceiptDay.day >= month.first, ReceiptDay.day <= month.last)).one()
         whole.handled, whole.archived = session.execute(
             select(func.count(), func.count(IncomingRecord.archived_at))
             .where(IncomingRecord.unit_id.in_(ids), IncomingRecord.handled_at >= start,
                    IncomingRecord.handled_at < end)).one()
-        whole.signed = int(signed or 0)
+        whole.received, whole.signed = int(received or 0), int(signed or 0)
         months.append((month, whole))
         first = month.last + timedelta(days=1)
     return months
 
 
-def rank_of(session: Session, root: Unit, period: Period, unit_id: int,
-            calendar: WorkCalendar | None = None) -> tuple[int, int]:
+def rank_of(session: Session, root: Unit, period: Period, unit_id: int) -> tuple[int, int]:
     """``unit_id``'s place among the area's units by :func:`ranked`, and how many there are: only the
     figures the order reads (sign-for and archiving) are counted."""
     area, _ = area_units(session, root)
     figures = {u.id: UnitFigures(unit_id=u.id, name=u.name) for u in area}
     start, end = period.bounds()
-    _receipts(session, figures, list(figures), start, end, calendar or WorkCalendar(session))
+    _receipts(session, figures, list(figures), period)
     _handled(session, figures, list(figures), start, end)
     order = [u.unit_id for u in ranked(figures.values())]
     return order.index(unit_id) + 1, len(order)

@@ -1,0 +1,88 @@
+"""Supervision at a city's scale: each unit's receipts counted by dispatch day and sign-for class.
+
+``receipt.sign_class`` keeps the clock a receipt runs on (平件, 急件 in office hours, 急件 after
+hours), decided at dispatch with the sign-for window; ``receipt_day`` counts a unit's receipts per
+dispatch day and class (received, with a deadline, signed, in time, returned, the sign-for seconds
+and the worst), added to by dispatch and by the recipients' answers. Both are filled from the
+receipts already there, urgent ones classed with the work calendar at the default office hours.
+bench/supervision.py measured the receipts' grouping this replaces at 0.2 s on PostgreSQL and 2 s on
+SQLite for each quarter a bulletin reads.
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-07 18:30:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.orm import Session
+
+import engine.db
+from engine.calendar import WorkCalendar
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+
+def _day(column: str) -> str:
+    """The Beijing date of a stored UTC time."""
+    if op.get_bind().dialect.name == "sqlite":
+        return f"date({column}, '+8 hours')"
+    return f"CAST(({column} AT TIME ZONE 'Asia/Shanghai') AS DATE)"
+
+
+def _seconds(later: str, earlier: str) -> str:
+    if op.get_bind().dialect.name == "sqlite":
+        return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+def upgrade() -> None:
+    # Plain ALTERs (SQLite has had DROP COLUMN since 3.35): a batch would copy the receipts' table.
+    op.add_column('receipt', sa.Column('sign_class', sa.Enum('normal', 'urgent', 'after_hours', name='sign_class',
+                                                             native_enum=False, length=32),
+                                       server_default='normal', nullable=False))
+    op.create_table(
+        'receipt_day',
+        sa.Column('unit_id', sa.Integer(), nullable=False),
+        sa.Column('day', sa.Date(), nullable=False),
+        sa.Column('sign_class', sa.Enum('normal', 'urgent', 'after_hours', name='sign_class', native_enum=False,
+                                        length=32), nullable=False),
+        *(sa.Column(name, sa.Integer(), server_default='0', nullable=False)
+          for name in ('received', 'due', 'signed', 'on_time', 'returned')),
+        *(sa.Column(name, sa.Float(), server_default='0', nullable=False)
+          for name in ('sign_seconds', 'worst_sign_seconds')),
+        sa.ForeignKeyConstraint(['unit_id'], ['unit.id']),
+        sa.PrimaryKeyConstraint('unit_id', 'day', 'sign_class'),
+    )
+
+    bind = op.get_bind()
+    calendar = WorkCalendar(Session(bind=bind))
+    urgent = bind.execute(sa.text(
+        "SELECT receipt.id, receipt.dispatched_at FROM receipt JOIN document ON document.id = receipt.document_id "
+        "WHERE document.urgency <> 'normal'").columns(sa.column('id'),
+                                                       sa.column('dispatched_at', engine.db.UtcDateTime()))).all()
+    if urgent:
+        bind.execute(sa.text("UPDATE receipt SET sign_class = :sign_class WHERE id = :id"),
+                     [{"id": id_, "sign_class": "urgent" if calendar.in_office_hours(at) else "after_hours"}
+                      for id_, at in urgent])
+
+    signed, took = "status = 'signed'", _seconds("signed_at", "dispatched_at")
+    op.execute(f"""
+        INSERT INTO receipt_day (unit_id, day, sign_class, received, due, signed, on_time, returned,
+                                 sign_seconds, worst_sign_seconds)
+        SELECT unit_id, {_day('dispatched_at')}, sign_class, count(*),
+               sum(CASE WHEN due_at IS NOT NULL THEN 1 ELSE 0 END),
+               sum(CASE WHEN {signed} THEN 1 ELSE 0 END),
+               sum(CASE WHEN {signed} AND due_at IS NOT NULL AND signed_at <= due_at THEN 1 ELSE 0 END),
+               sum(CASE WHEN status = 'returned' THEN 1 ELSE 0 END),
+               coalesce(sum(CASE WHEN {signed} THEN {took} END), 0),
+               coalesce(max(CASE WHEN {signed} THEN {took} END), 0)
+        FROM receipt GROUP BY unit_id, {_day('dispatched_at')}, sign_class""")
+
+
+def downgrade() -> None:
+    op.drop_table('receipt_day')
+    op.drop_column('receipt', 'sign_class')
