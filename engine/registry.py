@@ -53,6 +53,11 @@ Handler = Callable[..., Any]
 Choices = Callable[[Session, int, int], dict[str, list[tuple[Any, str]]]]
 
 
+# fn(session, task_row, task_data) -> what the task's page shows beside the form (e.g. who returned a
+# document and why); its "values", if any, fill the form in when it opens.
+Context = Callable[[Session, Any, dict], dict]
+
+
 @dataclass(frozen=True)
 class FormSpec:
     """A user task's form: the marshmallow schema that validates it, its template, and its pick lists."""
@@ -63,6 +68,7 @@ class FormSpec:
     title: str = ""
     choices: Choices | None = None
     signed: bool = False  # the person's completion is signed with their certificate (签发, 批示)
+    context: Context | None = None
 
     def load(self, data: Mapping[str, Any], *, offered: Mapping[str, list[tuple[Any, str]]] | None = None
              ) -> dict[str, Any]:
@@ -117,14 +123,15 @@ def handler(name: str, *, savepoint: bool = True) -> Callable[[Handler], Handler
 
 
 def form(key: str, schema: type, template: str, title: str = "", choices: Choices | None = None, *,
-         signed: bool = False) -> FormSpec:
+         signed: bool = False, context: Context | None = None) -> FormSpec:
     """Register a form under ``key``, the ``formKey`` property a user task names.
 
-    ``signed``: completing it runs every :data:`COMPLETION_SIGNERS` hook in the step.
+    ``signed``: completing it runs every :data:`COMPLETION_SIGNERS` hook in the step. ``context``: what
+    the page shows beside the form, read from the task's data (see :data:`Context`).
     """
     if key in FORMS and FORMS[key].schema is not schema:
         raise ValueError(f"form {key!r} is registered twice")
-    FORMS[key] = spec = FormSpec(key, schema, template, title, choices, signed)
+    FORMS[key] = spec = FormSpec(key, schema, template, title, choices, signed, context)
     return spec
 
 

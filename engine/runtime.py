@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
@@ -372,6 +373,21 @@ class Runtime:
             elif task.state in (SpiffState.READY, SpiffState.WAITING, SpiffState.STARTED, SpiffState.ERROR):
                 current.add(element)
         return {"xml": parsed.content.decode(), "done": sorted(done - current), "current": sorted(current)}
+
+    def task_data(self, session: Session, task_id: uuid.UUID) -> dict:
+        """The variables a task sees (a plain copy): what a form shows beside its fields, e.g. which
+        message started the event subprocess the task is in. Empty if the task is not in the saved state.
+
+        Loads the instance's state, so it is for one task's page, never for a list.
+        """
+        row = session.get(ProcessInstance, session.scalar(select(Task.instance_id).where(Task.id == task_id)))
+        if row is None:
+            return {}
+        workflow = load_state(row.state, self._parsed(session, row.definition_id), self.script_engine)
+        try:
+            return to_plain(dict(workflow.get_task_from_id(task_id).data))
+        except TaskNotFoundException:
+            return {}
 
     # -- incidents ---------------------------------------------------------------------------------------
 

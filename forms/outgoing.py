@@ -8,6 +8,8 @@ from engine.registry import form
 from handlers.documents.distribution import distribution_lists
 from handlers.documents.drafting import classification_problem
 from handlers.documents.models import CLASSIFICATIONS, DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
+from handlers.exchange.holdings import document_for_instance
+from handlers.exchange.receipts import returned_delivery
 
 from . import choices
 from .fields import REQUIRED, FormSchema, choice, text
@@ -123,4 +125,13 @@ class HandleReturn(FormSchema):
             raise ValidationError("重新分发前请给出更正后的标题和正文", field_name="body")
 
 
-form("outgoing_handle_return", HandleReturn, "forms/outgoing_handle_return.html", "处理退文")
+def _return_context(session, task, data: dict) -> dict:
+    """Who returned the document and why; the form opens with the document's title and body to correct."""
+    document = document_for_instance(session, task.instance_id)
+    returned = data.get("returned") or {}
+    return {"returned": returned_delivery(session, document.id, returned.get("unit_id"), returned.get("version")),
+            "values": {"title": document.title, "body": "\n".join(document.body)}}
+
+
+form("outgoing_handle_return", HandleReturn, "forms/outgoing_handle_return.html", "处理退文",
+     context=_return_context)

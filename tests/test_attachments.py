@@ -9,7 +9,7 @@ import pytest
 from engine.errors import Refused
 from handlers.documents.attachments import add_attachment, sniff
 from handlers.documents.models import Document
-from tests.outgoing_support import NOTICE, act, start
+from tests.outgoing_support import NOTICE, act, start, task_of
 
 pytestmark = pytest.mark.usefixtures("deployed")
 
@@ -85,12 +85,15 @@ def test_the_configured_attachment_limit_governs_the_web_upload(gongwen, org, se
     app = create_app(small)
     drafter = logged_in(app, "lyg.drafter")
     doc = start(small, org.person("lyg.drafter"))
+    draft_url = f"/tasks/{task_of(small, org.person('lyg.drafter'), '拟稿').id}"
     token = csrf_token(drafter, "/")
-    over = drafter.post(f"/documents/{doc.id}/attachments", follow_redirects=True, content_type="multipart/form-data",
-                        data={"csrf_token": token, "file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * 5000), "big.pdf")})
+    big = (io.BytesIO(b"%PDF-1.4\n" + b"0" * 5000), "big.pdf")
+    over = drafter.post(f"{draft_url}/attachments", content_type="multipart/form-data",
+                        data={"csrf_token": token, "attachment_file": big})
     assert "附件“big.pdf”有 4.9 KB，超过 4 KB 的上限" in over.get_data(as_text=True)
-    huge = drafter.post(f"/documents/{doc.id}/attachments", content_type="multipart/form-data",
-                        data={"csrf_token": token, "file": (io.BytesIO(b"0" * (2 * 1024 * 1024)), "huge.pdf")})
+    huge = (io.BytesIO(b"0" * (2 * 1024 * 1024)), "huge.pdf")
+    huge = drafter.post(f"{draft_url}/attachments", content_type="multipart/form-data",
+                        data={"csrf_token": token, "attachment_file": huge})
     assert huge.status_code == 413 and "允许的大小（4 KB）" in huge.get_data(as_text=True)
     with small.db.session() as db:
         assert db.get(Document, doc.id).attachments == []

@@ -108,20 +108,23 @@ def test_a_drafter_drafts_with_pickers_attaches_a_file_previews_and_submits(app,
     document_id = int(re.search(r"/documents/(\d+)/preview", page).group(1))
 
     token = _token(drafter, draft_url)
-    uploaded = drafter.post(f"/documents/{document_id}/attachments", headers={"Referer": draft_url},
-                            data={"csrf_token": token, "name": "排查表",
-                                  "file": (io.BytesIO(b"%PDF-1.4\n%%EOF"), "table.pdf")},
-                            content_type="multipart/form-data")
-    assert uploaded.status_code == 302
-    assert "排查表（table.pdf）" in drafter.get(draft_url).get_data(as_text=True)
-    refused = drafter.post(f"/documents/{document_id}/attachments", headers={"Referer": draft_url},
-                           data={"csrf_token": token, "file": (io.BytesIO(b"MZ\x90\x00program"), "report.pdf")},
-                           content_type="multipart/form-data", follow_redirects=True)
-    assert "不是允许的格式" in refused.get_data(as_text=True)
-
     fields = {"csrf_token": token, "doc_type": "notice", "direction": "downward", "classification": "非密",
               "title": "关于开展安全检查的通知", "body": "请各县开展安全检查。",
               "main_to": [str(org.unit("donghai_office").id), str(org.unit("guanyun_office").id)]}
+    # Uploading sends the typed draft along, and the page comes back with it and the new attachment.
+    uploaded = drafter.post(f"{draft_url}/attachments", content_type="multipart/form-data",
+                            data={**fields, "attachment_name": "排查表",
+                                  "attachment_file": (io.BytesIO(b"%PDF-1.4\n%%EOF"), "table.pdf")})
+    page = uploaded.get_data(as_text=True)
+    assert uploaded.status_code == 200 and "已添加附件：排查表" in page
+    assert "附件1：排查表" in page and ">关于开展安全检查的通知</textarea>" in page
+    assert ">请各县开展安全检查。</textarea>" in page
+    assert f'<form method="post" novalidate action="{draft_url}">' in page  # 提交 still completes the task
+    refused = drafter.post(f"{draft_url}/attachments", content_type="multipart/form-data",
+                           data={**fields, "attachment_file": (io.BytesIO(b"MZ\x90\x00program"), "report.pdf")})
+    page = refused.get_data(as_text=True)
+    assert "附件未更改：附件“report.pdf”不是允许的格式" in page and ">关于开展安全检查的通知</textarea>" in page
+
     preview = drafter.post(f"/documents/{document_id}/preview", data=fields)
     assert preview.status_code == 200 and preview.data.startswith(b"%PDF")
     submitted = drafter.post(draft_url, data=fields)

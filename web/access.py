@@ -19,7 +19,7 @@ from engine import inbox
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.models import ProcessInstance, Task, TaskState
 from engine.organisation import works_in
-from handlers.documents.models import Document
+from handlers.documents.models import Attachment, Document
 from handlers.exchange.holdings import can_read, document_for_instance
 from handlers.exchange.models import Receipt
 from handlers.seals.applications import PROCESS_ID as SEAL_PROCESS
@@ -57,6 +57,15 @@ def actionable_task(db: Session, task_id: uuid.UUID, person_id: int) -> Task:
 def readable_document(db: Session, document_id: int, person_id: int) -> Document:
     """The document if the person works in a unit that issued it or received it; NotFound otherwise."""
     return _readable(db, db.get(Document, document_id), person_id)
+
+
+def readable_attachment(db: Session, document_id: int, attachment_id: int, person_id: int) -> Attachment:
+    """An attachment of a document the person may read (``readable_document``); NotFound otherwise."""
+    document = readable_document(db, document_id, person_id)
+    found = next((a for a in document.attachments if a.id == attachment_id), None)
+    if found is None:
+        raise NotFound("没有这个附件")
+    return found
 
 
 def instance_document(db: Session, instance_id: int, person_id: int) -> Document:

@@ -6,6 +6,8 @@ Only the units holding a copy find a document (``web.access``); anyone else gets
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
@@ -13,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.errors import GongwenError, NotFound
-from engine.models import Person, RoleGrant, Task, TaskState
+from engine.models import Person, RoleGrant, StoredFile, Task, TaskState
+from handlers.archive.models import ArchiveItem
 from handlers.contacts.models import DutyContact
 from handlers.contacts.register import current_for_units
 from handlers.documents.drafting import draft_values
@@ -32,7 +35,8 @@ bp = Blueprint("documents", __name__)
 @bp.route("/documents/<int:document_id>")
 @login_required
 def document_page(document_id: int) -> ResponseReturnValue:
-    """Where is it now: the diagram with done and waiting steps; for the sender, the receipts."""
+    """The document for whoever may read it: its text, PDF and attachments, its 档号 once their unit archived
+    it; where it is now (the diagram with done and waiting steps); for the sender, the receipts."""
     with current_gongwen().db.session() as db:
         document = or_404(access.readable_document, db, document_id, g.person.id)
         instance_id = _instance_for(db, document)
@@ -43,10 +47,14 @@ def document_page(document_id: int) -> ResponseReturnValue:
         names = dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(people))).all()) if people else {}
         overview = receipt_overview(db, document_id) if access.issuing_side(db, document, g.person.id) else None
         contacts = _recipients_contacts(db, document_id) if overview else {}
+        attachments = list(document.attachments)
+        filed = db.scalar(select(ArchiveItem).join(RoleGrant, RoleGrant.unit_id == ArchiveItem.unit_id).where(
+            ArchiveItem.document_id == document_id, RoleGrant.person_id == g.person.id).limit(1))
     waits = [(name, names.get(assignee or person) or (role.label if role else ""), due)
              for name, assignee, person, role, due in waiting]
     return render_template("document.html", document=document, instance_id=instance_id, waits=waits,
-                           overview=overview, contacts=contacts, now=clock.now())
+                           overview=overview, contacts=contacts, attachments=attachments, filed=filed,
+                           now=clock.now())
 
 
 def _recipients_contacts(db: Session, document_id: int) -> dict[int, list[DutyContact]]:
@@ -76,6 +84,22 @@ def document_pdf(document_id: int) -> ResponseReturnValue:
             # Not typeset yet: reviewers and the signing leader read the draft as it will look.
             return Response(preview(db, document, draft_values(document)), mimetype="application/pdf")
     return Response(current_gongwen().files.get(sha256), mimetype="application/pdf")
+
+
+@bp.route("/documents/<int:document_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(document_id: int, attachment_id: int) -> ResponseReturnValue:
+    """One attachment, for whoever may read the document: its issuing units' people (the drafter, the
+    reviewers, the signing leader) and the units it was sent to; 404 for anyone else. PDFs and pictures
+    open in the browser, other files (DOCX, XLSX, OFD, ...) download under the name they were uploaded with."""
+    gongwen = current_gongwen()
+    with gongwen.db.session() as db:
+        found = or_404(access.readable_attachment, db, document_id, attachment_id, g.person.id)
+        media_type = db.get(StoredFile, found.sha256).media_type
+        content = gongwen.files.get(found.sha256)
+    shown = "inline" if media_type == "application/pdf" or media_type.startswith("image/") else "attachment"
+    return Response(content, mimetype=media_type,
+                    headers={"Content-Disposition": f"{shown}; filename*=UTF-8''{quote(found.filename)}"})
 
 
 @bp.route("/instances/<int:instance_id>")

@@ -6,6 +6,8 @@ drafter of a document: adding attachments and previewing the PDF from the form a
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
@@ -14,14 +16,20 @@ from sqlalchemy import select
 from engine.errors import GongwenError, Refused
 from engine.models import Person, Task, TaskState
 from engine.registry import FORMS
-from handlers.documents.attachments import ATTACHMENT_MAX_BYTES, add_attachment
+from handlers.documents.attachments import (
+    ATTACHMENT_MAX_BYTES,
+    add_attachment,
+    remove_attachment,
+    replace_attachment,
+)
 from handlers.documents.drafting import start_outgoing
 from handlers.documents.layout import preview
+from handlers.exchange.holdings import document_for_instance
 
 from . import access, current_gongwen
 from .auth import login_required
-from .errors import or_404
-from .tasks import form_data
+from .errors import or_404, refused
+from .tasks import form_data, task_page
 
 bp = Blueprint("drafting", __name__)
 
@@ -67,23 +75,41 @@ def start_leave() -> ResponseReturnValue:
     return first_task(instance_id)
 
 
-@bp.post("/documents/<int:document_id>/attachments")
+@bp.post("/tasks/<uuid:task_id>/attachments", defaults={"attachment_id": None, "action": "add"})
+@bp.post("/tasks/<uuid:task_id>/attachments/<int:attachment_id>/<any(remove, replace):action>")
 @login_required
-def add_document_attachment(document_id: int) -> ResponseReturnValue:
+def change_attachments(task_id: uuid.UUID, attachment_id: int | None, action: str) -> ResponseReturnValue:
+    """Add, remove or replace an attachment from the 拟稿 page, whose form came along: the page comes back
+    with everything typed in it, the change or the refusal (in Chinese, audited, nothing changed) flashed.
+
+    Only the person who may complete the document's ready 拟稿 task reaches this (404 otherwise), and
+    only while the document is not signed off (``handlers.documents.attachments``).
+    """
     gongwen = current_gongwen()
-    upload = request.files.get("file")
+    upload = request.files.get("attachment_file")
     try:
         with gongwen.db.write() as db:
-            document = or_404(access.own_draft, db, document_id, g.person.id)
-            if upload is None or not upload.filename:
-                raise Refused("请选择要上传的附件")
-            add_attachment(db, gongwen.files, document, name=request.form.get("name") or upload.filename,
-                           filename=upload.filename, content=upload.read(),
-                           max_bytes=gongwen.settings.option(ATTACHMENT_MAX_BYTES))
-        flash(f"已添加附件：{upload.filename}")
+            row = or_404(access.actionable_task, db, task_id, g.person.id)
+            document = document_for_instance(db, row.instance_id) if row.form_key == "outgoing_draft" else None
+            if document is None:
+                abort(404)
+            limit = gongwen.settings.option(ATTACHMENT_MAX_BYTES)
+            if action == "remove":
+                changed = remove_attachment(db, document, attachment_id)
+            elif upload is None or not upload.filename:
+                raise Refused("请先选择文件")
+            elif action == "replace":
+                changed = replace_attachment(db, gongwen.files, document, attachment_id, filename=upload.filename,
+                                             content=upload.read(), max_bytes=limit)
+            else:
+                changed = add_attachment(db, gongwen.files, document,
+                                         name=request.form.get("attachment_name") or upload.filename,
+                                         filename=upload.filename, content=upload.read(), max_bytes=limit)
+        flash(f"已{ {'add': '添加', 'remove': '删除', 'replace': '替换'}[action] }附件：{changed.name}")
     except GongwenError as err:
-        flash(str(err))
-    return redirect(request.referrer or url_for("inbox.index"))
+        refused("attachment.refused", change=action, reason=type(err).__name__)
+        flash(f"附件未更改：{err}")
+    return task_page(task_id, request.form)
 
 
 @bp.post("/documents/<int:document_id>/preview")

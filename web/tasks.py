@@ -35,6 +35,27 @@ bp = Blueprint("tasks", __name__)
 @bp.route("/tasks/<uuid:task_id>", methods=["GET", "POST"])
 @login_required
 def task(task_id: uuid.UUID) -> ResponseReturnValue:
+    if request.method == "POST":
+        with current_gongwen().db.session() as db:
+            row = or_404(access.actionable_task, db, task_id, g.person.id)
+        try:
+            current_gongwen().runtime.complete(task_id, g.person.id, form_data(FORMS[row.form_key], request.form))
+            flash(f"已办理：{row.name}")
+            return redirect(url_for("inbox.index"))
+        except FormInvalid as err:
+            return task_page(task_id, request.form, err.errors)
+        except (Conflict, NotFound, Forbidden) as err:
+            flash(str(err))
+            return redirect(url_for("inbox.index"))
+        except GongwenError as err:
+            flash(str(err))
+    return task_page(task_id, request.form if request.method == "POST" else None)
+
+
+def task_page(task_id: uuid.UUID, values: MultiDict | None = None,
+              errors: dict[str, list[str]] | None = None) -> ResponseReturnValue:
+    """The task's page with its form showing ``values`` (None: as saved, e.g. a returned draft) and ``errors``
+    (422 when there are any); NotFound (404) unless the person may act on it now."""
     gongwen = current_gongwen()
     with gongwen.db.session() as db:
         row = or_404(access.actionable_task, db, task_id, g.person.id)
@@ -47,25 +68,16 @@ def task(task_id: uuid.UUID) -> ResponseReturnValue:
             if document is not None and document.sealed_sha256 and row.form_key == "incoming_sign_for" else None
         spec = FORMS[row.form_key]
         choices = spec.choices(db, g.person.id, instance.owning_unit_id) if spec.choices else {}
-        values = request.form if request.method == "POST" else _saved_draft(row, document)
+        context = spec.context(db, row, gongwen.runtime.task_data(db, row.id)) if spec.context else {}
+        if values is None:
+            values = as_form_values(context["values"]) if "values" in context else _saved_draft(row, document)
         colleagues = [(pid, name) for pid, name in people(db, row.candidate_unit_id) if pid != g.person.id] \
             if row.candidate_unit_id else []
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            gongwen.runtime.complete(task_id, g.person.id, form_data(spec, request.form))
-            flash(f"已办理：{row.name}")
-            return redirect(url_for("inbox.index"))
-        except FormInvalid as err:
-            errors = err.errors
-        except (Conflict, NotFound, Forbidden) as err:
-            flash(str(err))
-            return redirect(url_for("inbox.index"))
-        except GongwenError as err:
-            flash(str(err))
+    errors = errors or {}
     return render_template(spec.template, task=row, instance=instance, form=spec, values=values, errors=errors,
                            trail=trail, signatures=signatures, document=document, attachments=attachments,
-                           report=report, choices=choices, colleagues=colleagues), 422 if errors else 200
+                           report=report, choices=choices, colleagues=colleagues,
+                           context=context), 422 if errors else 200
 
 
 @bp.post("/tasks/<uuid:task_id>/<any(claim, unclaim, delegate):action>")
@@ -100,8 +112,13 @@ def _saved_draft(task: Task, document: Document | None) -> MultiDict:
     """A returned draft opens with what was drafted before, not an empty form."""
     if task.form_key != "outgoing_draft" or document is None or not document.title:
         return MultiDict()
+    return as_form_values(draft_values(document))
+
+
+def as_form_values(saved: dict) -> MultiDict:
+    """Values as a posted form would carry them: a list as repeated fields, a yes as "true", a no left out."""
     values = MultiDict()
-    for name, value in draft_values(document).items():
+    for name, value in saved.items():
         if isinstance(value, list):
             for item in value:
                 values.add(name, str(item))

@@ -95,6 +95,18 @@ def checked_file(filename: str, content: bytes, max_bytes: int) -> tuple[str, st
     return filename, media_type
 
 
+def _ensure_editable(document: Document) -> None:
+    if document.status not in (DocStatus.DRAFTING, DocStatus.REVIEWING, DocStatus.RETURNED):
+        raise Refused("公文已签发，不能再更改附件")
+
+
+def _attachment_of(document: Document, attachment_id: int) -> Attachment:
+    found = next((a for a in document.attachments if a.id == attachment_id), None)
+    if found is None:
+        raise Refused("这份公文没有这个附件")
+    return found
+
+
 def add_attachment(session: Session, files: FileStore, document: Document, *, name: str, filename: str,
                    content: bytes, max_bytes: int) -> Attachment:
     """Check and store one attachment of a document still being drafted.
@@ -102,13 +114,38 @@ def add_attachment(session: Session, files: FileStore, document: Document, *, na
     ``name`` is what the 附件说明 prints; ``filename`` only ever the name the person's file had, kept
     for display (:func:`checked_file`).
     """
-    if document.status not in (DocStatus.DRAFTING, DocStatus.REVIEWING, DocStatus.RETURNED):
-        raise Refused("公文已签发，不能再更改附件")
+    _ensure_editable(document)
     name = clean(name, field="附件名称", max_length=100)
     filename, media_type = checked_file(filename, content, max_bytes)
     sha256 = files.put(session, content, media_type)
     attachment = Attachment(document_id=document.id, position=len(document.attachments) + 1, name=name,
                             filename=filename, sha256=sha256)
     document.attachments.append(attachment)
+    session.flush()
+    return attachment
+
+
+def remove_attachment(session: Session, document: Document, attachment_id: int) -> Attachment:
+    """Take one attachment off a document still being drafted; the rest close up (附件1, 附件2, ...).
+
+    The stored file stays: files are kept by hash and may serve another document. Returns the one removed.
+    """
+    _ensure_editable(document)
+    removed = _attachment_of(document, attachment_id)
+    document.attachments.remove(removed)
+    for position, attachment in enumerate(document.attachments, start=1):
+        attachment.position = position
+    session.flush()
+    return removed
+
+
+def replace_attachment(session: Session, files: FileStore, document: Document, attachment_id: int, *,
+                       filename: str, content: bytes, max_bytes: int) -> Attachment:
+    """Put a new file in the place of one attachment of a document still being drafted: its name and
+    position stay, the file is checked as a new one would be (:func:`checked_file`)."""
+    _ensure_editable(document)
+    attachment = _attachment_of(document, attachment_id)
+    attachment.filename, media_type = checked_file(filename, content, max_bytes)
+    attachment.sha256 = files.put(session, content, media_type)
     session.flush()
     return attachment

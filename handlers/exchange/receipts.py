@@ -26,9 +26,10 @@ from ..notifications.alerts import alert_unit
 from .deadlines import CHASE_INTERVAL
 from .envelope import transport_for
 from .models import Receipt, ReceiptStatus
-from .replies import Reply
+from .replies import Reply, receipt_for
 
-__all__ = ["ReceiptView", "chase", "check_unsigned", "receipt_overview", "send_reply"]
+__all__ = ["ReceiptView", "ReturnView", "chase", "check_unsigned", "receipt_overview", "returned_delivery",
+           "send_reply"]
 
 
 def send_reply(ctx: HandlerContext, reply: Reply) -> int | None:
@@ -109,3 +110,26 @@ def receipt_overview(session: Session, document_id: int) -> dict:
     counts = {status.value: sum(v.status == status for v in views) for status in ReceiptStatus}
     return {"receipts": views, "history": len(rows), "counts": counts,
             "overdue": [v for v in views if v.overdue_since is not None]}
+
+
+@dataclass(frozen=True)
+class ReturnView:
+    """One delivery a recipient returned: which unit, who there, when, why, and which version it was."""
+
+    unit: str
+    returned_by: str | None
+    returned_at: datetime | None
+    reason: str
+    version: int
+
+
+def returned_delivery(session: Session, document_id: int, unit_id: int | None,
+                      version: int | None) -> ReturnView | None:
+    """The return of ``document_id`` by ``unit_id`` (its ``version``; None: the latest sent there) as the
+    sender's 处理退文 tells it, read from the sender's receipt; None if that delivery was not returned."""
+    receipt = receipt_for(session, document_id, unit_id, version) if unit_id is not None else None
+    if receipt is None or receipt.status != ReceiptStatus.RETURNED:
+        return None
+    person = session.get(Person, receipt.signed_by_id) if receipt.signed_by_id else None
+    return ReturnView(session.get(Unit, receipt.unit_id).name, person.name if person else None, receipt.signed_at,
+                      receipt.return_reason or "", receipt.version)
