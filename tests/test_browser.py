@@ -79,12 +79,12 @@ def browser(server):
 class Person:
     """One person in a browser context of their own."""
 
-    def __init__(self, browser, server: str, login: str, phone: bool = False):
+    def __init__(self, browser, server: str, login: str, phone: bool = False, title: str = TITLE):
         options = {"viewport": {"width": 390, "height": 844}, "is_mobile": True} if phone else \
             {"viewport": {"width": 1280, "height": 900}}
         self.context = browser.new_context(locale="zh-CN", **options)
         self.page = self.context.new_page()
-        self.server = server
+        self.server, self.title = server, title
         self.page.goto(server + "/login")
         self.page.get_by_label("登录名").fill(login)
         self.page.get_by_label("密码").fill(PASSWORD)
@@ -93,7 +93,7 @@ class Person:
 
     def row(self, step: str):
         """The inbox row of this test's notice at ``step`` (the demo's documents have rows too)."""
-        return self.page.locator("#rows tr", has_text=TITLE).filter(has_text=step)
+        return self.page.locator("#rows tr", has_text=self.title).filter(has_text=step)
 
     def open_task(self, step: str):
         self.page.goto(self.server + "/")
@@ -131,7 +131,7 @@ def test_a_notice_from_draft_to_a_county_clerk_and_a_new_process_version(browser
     page = drafter.page
     page.locator("#doc_type").select_option(label="通知")
     page.locator("#direction").select_option(label="下行文")
-    page.locator("#classification").fill("非密")
+    assert page.locator("#classification").input_value() == "非密"  # 密级 is a pick: 无（非密） chosen already
     page.locator("#title").fill(TITLE)
     page.locator("#main_to").select_option(label=["东海县人民政府办公室", "灌云县人民政府办公室"])
     page.locator("#body").fill("为做好今冬明春安全生产工作，现通知如下。\n一、压实安全责任\n请各地于12月底前完成排查。")
@@ -235,4 +235,89 @@ def test_a_county_renews_its_seal_from_the_browser_and_the_register_shows_both(b
     assert "已换发" in old.inner_text() and "替代" in old.inner_text()
     keeper.shot("seal_register")
     for person in (keeper, head, province):
+        person.close()
+
+
+FIRE = "连云港市人民政府办公室关于开展冬季消防安全检查的通知"
+
+
+def test_attachments_travel_a_return_is_resent_without_retyping_and_done_rows_open_the_document(
+        browser, server, tmp_path):
+    """Two attachments uploaded while drafting lose nothing typed; 灌云 returns the notice and the drafter
+    re-sends it from the filled-in 处理退文 page; 东海's clerk opens an attachment before signing, then
+    finds the document again under 已办 with its text and attachments."""
+    people = {login: Person(browser, server, login, title=FIRE) for login in (
+        "lyg.drafter", "lyg.head", "lyg.reviewer", "lyg.signer", "lyg.sealer", "dh.clerk", "gy.clerk")}
+    drafter = people["lyg.drafter"]
+    page = drafter.page
+    page.get_by_role("button", name="起草公文").click()
+    page.locator("#doc_type").select_option(label="通知")
+    page.locator("#direction").select_option(label="下行文")
+    page.locator("#title").fill(FIRE)
+    page.locator("#main_to").select_option(label=["东海县人民政府办公室", "灌云县人民政府办公室"])
+    body = "为切实做好今冬消防安全工作，现就开展消防安全检查通知如下。\n请于12月15日前报送检查情况。"
+    page.locator("#body").fill(body)
+    files = {"检查表": ("消防安全检查表.txt", "检查项目：疏散通道、消防设施、用火用电。"),
+             "联系人": ("联系人名单.txt", "东海县：张伟，85800001。")}
+    for name, (filename, text) in files.items():
+        (tmp_path / filename).write_text(text, encoding="utf-8")
+        page.locator("#attachment_name").fill(name)
+        page.locator("#attachment_file").set_input_files(str(tmp_path / filename))
+        page.get_by_role("button", name="上传附件").press("Enter")
+        page.get_by_text(f"已添加附件：{name}").wait_for()
+        assert page.locator("#title").input_value() == FIRE and page.locator("#body").input_value() == body
+        assert page.locator("#main_to").evaluate("s => [...s.selectedOptions].length") == 2
+    assert "附件1：检查表" in page.content() and "附件2：联系人" in page.content()
+    drafter.shot("drafting-with-attachments")
+    drafter.submit()
+
+    people["lyg.head"].decide("部门审核", "同意")
+    people["lyg.reviewer"].open_task("办公室核稿")
+    assert people["lyg.reviewer"].page.get_by_role("link", name="附件1：检查表").is_visible()
+    people["lyg.reviewer"].page.locator("#decision").select_option(label="同意")
+    people["lyg.reviewer"].submit()
+    people["lyg.signer"].decide("签发", "同意签发")
+    drafter.decide("校对", "校对无误")
+    sealer = people["lyg.sealer"]
+    sealer.open_task("用印")
+    sealer.page.locator("#confirm").press("Space")
+    sealer.submit()
+
+    returner = people["gy.clerk"]
+    returner.page.goto(server + "/")
+    returner.row("签收").wait_for(timeout=20_000)
+    returner.decide("签收", "退回", "检查表缺少填报说明")
+    drafter.open_task("处理退文")
+    content = drafter.page.content()
+    assert "灌云县人民政府办公室" in content and "退回理由：<strong>检查表缺少填报说明</strong>" in content
+    assert drafter.page.locator("#title").input_value() == FIRE and drafter.page.locator("#body").input_value() == body
+    drafter.shot("handling-a-return")
+    drafter.page.locator("#decision").select_option(label="更正后重新分发")
+    drafter.page.locator("#opinion").fill("已补充说明，重新分发")
+    drafter.submit()  # nothing retyped
+    sealer.open_task("更正稿用印")
+    sealer.page.locator("#confirm").press("Space")
+    sealer.submit()
+    returner.page.goto(server + "/")
+    returner.row("签收").wait_for(timeout=20_000)  # version 2 arrived
+
+    clerk = people["dh.clerk"]
+    clerk.page.goto(server + "/")
+    clerk.row("签收").wait_for(timeout=20_000)
+    clerk.open_task("签收")
+    link = clerk.page.get_by_role("link", name="附件1：检查表")
+    opened = clerk.page.request.get(server + link.get_attribute("href"))
+    assert opened.ok and opened.text() == files["检查表"][1]
+    clerk.shot("sign-for-with-attachments")
+    clerk.page.locator("#decision").select_option(label="签收")
+    clerk.submit()
+
+    clerk.page.goto(server + "/?view=done")
+    clerk.page.locator("#rows tr", has_text=FIRE).filter(has_text="签收").get_by_role("link").click()
+    clerk.page.get_by_role("heading", name="正文").wait_for()
+    text = clerk.page.locator("section[aria-label=正文]").inner_text()
+    assert "请于12月15日前报送检查情况。" in text and "东海县人民政府办公室" in text
+    assert clerk.page.get_by_role("link", name="附件2：联系人").is_visible()
+    clerk.shot("document-opened-from-done")
+    for person in people.values():
         person.close()
