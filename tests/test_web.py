@@ -48,6 +48,20 @@ def test_a_leave_application_from_the_browser_reaches_the_head(app, org):
     assert drafter.get(task_url).status_code == 404  # done: no longer a task of anyone's
 
 
+def test_a_leave_application_opens_from_done_with_its_steps_for_those_who_took_part(app, org):
+    drafter = _login(app, "lyg.drafter")
+    task_url = drafter.post("/leave/new", data={"csrf_token": _token(drafter, "/")}).headers["Location"]
+    drafter.post(task_url, data={"csrf_token": _token(drafter, task_url), "kind": "annual",
+                                 "start_date": "2026-11-24", "end_date": "2026-11-25", "reason": "探亲"})
+    done = drafter.get("/?view=done").get_data(as_text=True)
+    (link,) = set(re.findall(r'href="(/instances/\d+)"', done))
+
+    page = drafter.get(link).get_data(as_text=True)
+    assert "办理中" in page and "填写请假单" in page and "部门负责人审批" in page and "待办理" in page
+    for outsider in ("lyg.head", "dh.clerk", "sysadmin"):  # the head has not acted on it yet
+        assert _login(app, outsider).get(link).status_code == 404
+
+
 def test_a_task_of_another_unit_does_not_exist_for_you(app, org):
     drafter = _login(app, "lyg.drafter")
     task_url = drafter.post("/leave/new", data={"csrf_token": _token(drafter, "/")}).headers["Location"]

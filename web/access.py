@@ -86,6 +86,18 @@ def own_instance(db: Session, instance_id: int, person_id: int) -> ProcessInstan
     return instance
 
 
+def taken_part(db: Session, instance_id: int, person_id: int) -> ProcessInstance:
+    """A process without a document (a leave application, an approval) that the person started or
+    completed a step of; NotFound otherwise, and for a document's process (its page says who may read it)."""
+    instance = db.get(ProcessInstance, instance_id)
+    if instance is None or document_for_instance(db, instance_id) is not None:
+        raise NotFound("没有这个流程")
+    if instance.initiator_id != person_id and db.scalar(
+            select(Task.id).where(Task.instance_id == instance_id, Task.completed_by_id == person_id).limit(1)) is None:
+        raise NotFound("没有这个流程")
+    return instance
+
+
 def _readable(db: Session, document: Document | None, person_id: int) -> Document:
     if document is None or not can_read(db, document, person_id):
         raise NotFound(NO_DOCUMENT)

@@ -105,15 +105,25 @@ def attachment(document_id: int, attachment_id: int) -> ResponseReturnValue:
 @bp.route("/instances/<int:instance_id>")
 @login_required
 def instance_page(instance_id: int) -> ResponseReturnValue:
-    """A process I took part in: its document's page, or for a seal application, its row in the list."""
+    """A process I took part in: its document's page, for a seal application its row in the list, for
+    any other process (a leave application) its steps: who did each and when."""
     with current_gongwen().db.session() as db:
         try:
             access.followed_seal_application(db, instance_id, g.person.id)
             return redirect(url_for("seals.list_applications", _anchor=f"application-{instance_id}"))
         except NotFound:
-            pass  # not a seal application they follow: a document's process, or nothing of theirs
-        document = or_404(access.instance_document, db, instance_id, g.person.id)
-        return redirect(url_for("documents.document_page", document_id=document.id))
+            pass  # not a seal application they follow: a document's process, another process, or nothing of theirs
+        try:
+            instance = access.taken_part(db, instance_id, g.person.id)
+        except NotFound:
+            document = or_404(access.instance_document, db, instance_id, g.person.id)
+            return redirect(url_for("documents.document_page", document_id=document.id))
+        steps = db.scalars(select(Task).where(Task.instance_id == instance_id)
+                           .order_by(Task.created_at, Task.name)).all()
+        people = {s.completed_by_id for s in steps} | {instance.initiator_id}
+        names = dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(people - {None}))).all())
+        return render_template("instance.html", instance=instance, process=instance.definition.name, steps=steps,
+                               names=names)
 
 
 @bp.route("/instances/<int:instance_id>/progress")
