@@ -358,15 +358,21 @@ def area_root(session: Session, unit_id: int) -> Unit:
     return unit
 
 
+def lineage(session: Session, unit_id: int) -> list[int]:
+    """``unit_id`` and the units above it, nearest first (empty for no such unit)."""
+    ids, unit = [], session.get(Unit, unit_id)
+    while unit is not None and unit.id not in ids:
+        ids.append(unit.id)
+        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
+    return ids
+
+
 def supervisors_of(session: Session, unit_id: int) -> list[int]:
     """The active 督查员 whose area holds ``unit_id``, by id: those of its government and the ones above."""
-    lineage, unit = [], session.get(Unit, unit_id)
-    while unit is not None and unit.id not in lineage:
-        lineage.append(unit.id)
-        unit = session.get(Unit, unit.parent_id) if unit.parent_id is not None else None
+    above = lineage(session, unit_id)
     rows = session.execute(select(RoleGrant.person_id, RoleGrant.unit_id).join(Person, Person.id == RoleGrant.person_id)
                            .where(RoleGrant.role == Role.SUPERVISOR, Person.status == PersonStatus.ACTIVE)).all()
-    return sorted({person for person, unit_id in rows if area_root(session, unit_id).id in lineage})
+    return sorted({person for person, unit_id in rows if area_root(session, unit_id).id in above})
 
 
 def holders(session: Session, role: Role, unit_id: int, department_id: int | None = None) -> list[int]:

@@ -19,9 +19,12 @@ class IncomingRecord(Base):
     __table_args__ = (
         UniqueConstraint("unit_id", "year", "seq"),
         Index("ix_incoming_record_unit_registered", "unit_id", "registered_at"),  # supervision: a period's register
-        Index("ix_incoming_record_unit_handled", "unit_id", "handled_at"),        # and its handled documents
+        # and its handled documents, archived or not; both cover what the figures read, or SQLite looks
+        # each row up in the table (and, without the archive time, prefers the first to the second)
+        Index("ix_incoming_record_unit_handled", "unit_id", "handled_at", "archived_at"),
         # supervision's backlog: handled, not yet archived
-        Index("ix_incoming_record_unarchived", "unit_id", sqlite_where=UNARCHIVED, postgresql_where=UNARCHIVED),
+        Index("ix_incoming_record_unarchived", "unit_id", "handled_at", "archived_at", sqlite_where=UNARCHIVED,
+              postgresql_where=UNARCHIVED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import Forbidden, NotFound
 from engine.models import ADMIN_ROLES, Role, RoleGrant, Unit
-from engine.organisation import roles_of
+from engine.organisation import lineage, roles_of
 
 from .figures import area_root
 
@@ -53,7 +53,7 @@ def visible_unit(session: Session, person_id: int, unit_id: int) -> bool:
     if unit is None:
         raise NotFound(NO_UNIT)
     root = supervised_root(session, person_id)
-    if root is not None and root.id in _lineage(session, unit):
+    if root is not None and root.id in lineage(session, unit.id):
         return True
     if session.scalar(select(RoleGrant.id).where(RoleGrant.person_id == person_id, RoleGrant.unit_id == unit_id,
                                                  RoleGrant.role.in_(OWN_UNIT_ROLES)).limit(1)) is not None:
@@ -68,17 +68,8 @@ def ranking_root(session: Session, unit_id: int) -> Unit:
     督查员 supervises, so the rank is the one their office publishes; its government's area if none."""
     supervised = {area_root(session, u).id for u in session.scalars(
         select(RoleGrant.unit_id).where(RoleGrant.role == Role.SUPERVISOR).distinct())}
-    nearest = next((u for u in _lineage(session, session.get(Unit, unit_id)) if u in supervised), None)
+    nearest = next((u for u in lineage(session, unit_id) if u in supervised), None)
     return session.get(Unit, nearest) if nearest is not None else area_root(session, unit_id)
-
-
-def _lineage(session: Session, unit: Unit) -> list[int]:
-    """The unit's id and its ancestors', nearest first."""
-    ids = [unit.id]
-    while unit.parent_id is not None and unit.parent_id not in ids:
-        ids.append(unit.parent_id)
-        unit = session.get(Unit, unit.parent_id)
-    return ids
 
 
 def _refuse_administrators(session: Session, person_id: int) -> None:
