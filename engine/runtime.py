@@ -21,8 +21,8 @@ from marshmallow import ValidationError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, insert, select, text
+from sqlalchemy.orm import Bundle, Session
 
 from . import audit, clock
 from .bpmn import ParsedProcess, cached_spec, dump_state, load_spec, load_state, new_workflow, to_plain
@@ -165,17 +165,20 @@ class Runtime:
 
     def _complete(self, task_id: uuid.UUID, person_id: int, data: dict) -> None:
         with self.db.write() as session:
+            # The task's row and its instance, locked, in one statement (a round trip less per completion).
             table = Task.__table__
-            task_row = session.connection().execute(select(table).where(table.c.id == task_id)).one_or_none()
-            if task_row is None:
+            found = session.execute(self._locking(
+                session, select(ProcessInstance, Bundle("task", *table.c))
+                .join(table, table.c.instance_id == ProcessInstance.id).where(table.c.id == task_id)
+            )).one_or_none()
+            if found is None:
                 raise NotFound("没有这个任务")
+            instance, task_row = found
             spec = FORMS[task_row.form_key]
             try:
-                offered = None
-                if spec.choices is not None:  # a pick must be one the form offered this person
-                    unit_id = session.scalar(select(ProcessInstance.owning_unit_id)
-                                             .where(ProcessInstance.id == task_row.instance_id))
-                    offered = spec.offered(session, person_id, unit_id)
+                # A pick must be one the form offered this person.
+                offered = spec.offered(session, person_id, instance.owning_unit_id) if spec.choices is not None \
+                    else None
                 values = spec.load(data, offered=offered)
             except ValidationError as err:
                 messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
@@ -199,7 +202,7 @@ class Runtime:
                 ctx.audit("task.complete", actor_id=person_id, task=task_row.spec_name, task_name=task_row.name,
                           task_id=str(task_id))
 
-            self.step(task_row.instance_id, action, session)
+            self._step(session, instance, action)
 
     # -- the step ----------------------------------------------------------------------------------------
 
@@ -217,12 +220,18 @@ class Runtime:
         if session is None:
             with self.db.write() as own:
                 return self.step(instance_id, action, own)
-        query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
-        if not is_sqlite(session):
-            query = query.with_for_update()
-        row = session.scalar(query)
+        row = session.scalar(self._locking(session, select(ProcessInstance).where(ProcessInstance.id == instance_id)))
         if row is None:
             raise NotFound(f"没有编号为 {instance_id} 的流程实例")
+        return self._step(session, row, action)
+
+    @staticmethod
+    def _locking(session: Session, query: Select) -> Select:
+        """``query`` locking the instance row it reads (on SQLite the step's ``BEGIN IMMEDIATE`` already did)."""
+        return query if is_sqlite(session) else query.with_for_update(of=ProcessInstance)
+
+    def _step(self, session: Session, row: ProcessInstance, action: Callable[[BpmnWorkflow, StepContext], Any]) -> Any:
+        """:meth:`step` on the instance ``row``, already locked by the caller."""
         if row.status in (InstanceStatus.COMPLETED, InstanceStatus.CANCELLED):
             raise Conflict("这个流程已经结束")
         parsed = self._parsed(session, row.definition_id)
