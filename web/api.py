@@ -309,7 +309,7 @@ def document_verification(document_id):
         document = access.readable_document(session, document_id, g.api_person.id)
         if document.sealed_sha256 is None:
             abort(404, message="这份公文还没有用印")
-        report = verify_document(session, current_gongwen().files.get(document.sealed_sha256))
+        report = verify_document(session, current_gongwen().files.get(document.sealed_sha256), document.id)
     return {"ok": report.ok, "reason": report.reason, "signers": report.signers,
             "checks": [c.__dict__ for c in report.checks], "at": clock.now().isoformat()}
 

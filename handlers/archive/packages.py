@@ -147,7 +147,7 @@ def export_package(session: Session, files: FileStore, item: ArchiveItem, dest: 
     """Write ``item``'s package under ``dest``; record the manifest's hash; return the package folder."""
     document = session.get(Document, item.document_id)
     sealed = files.get(document.sealed_sha256)
-    report = verify_document(session, sealed)
+    report = verify_document(session, sealed, document.id)
     incoming = session.get(ProcessInstance, item.instance_id)
     folder = dest / item.archive_code.replace("·", "_")
     history = _history(session, [i for i in (document.instance_id, incoming.id) if i])

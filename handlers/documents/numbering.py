@@ -1,14 +1,14 @@
 """发文字号: ``代字〔YYYY〕N号`` per issuer code and year, without gaps or duplicates.
 
 The number is allocated inside the numbering step's transaction by one atomic
-``UPDATE … RETURNING`` on the counter row, so concurrent allocations queue on that
-row, and a step that rolls back gives its number back with it: nothing is skipped.
+``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on the counter row, so concurrent allocations
+queue on that row, and a step that rolls back gives its number back with it: nothing is skipped.
 The year is the Asia/Shanghai calendar year.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,11 +33,11 @@ def allocate(session: Session, code: str, year: int) -> int:
     """The next sequence number for ``code`` in ``year``, taken for good when the transaction commits."""
     table = NumberCounter.__table__
     dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    conn = session.connection()
-    conn.execute(dialect_insert(table).values(code=code, year=year, next_seq=1).on_conflict_do_nothing())
-    return conn.execute(
-        update(table).where(table.c.code == code, table.c.year == year)
-        .values(next_seq=table.c.next_seq + 1).returning(table.c.next_seq - 1)
+    # One statement: the year's first number creates the counter, later ones add to it (row locked).
+    return session.connection().execute(
+        dialect_insert(table).values(code=code, year=year, next_seq=2)
+        .on_conflict_do_update(index_elements=[table.c.code, table.c.year], set_={"next_seq": table.c.next_seq + 1})
+        .returning(table.c.next_seq - 1)
     ).scalar_one()
 
 

@@ -49,7 +49,7 @@ def receive_document(ctx: HandlerContext, document_id: int, unit_id: int, window
 
 def check_before_signing(session: Session, files: FileStore, document: Document) -> dict:
     """The report a clerk sees before signing: seals, chain, CRLs, issuers, format elements, classification."""
-    report = verify_document(session, files.get(document.sealed_sha256))
+    report = verify_document(session, files.get(document.sealed_sha256), document.id)
     checks = [{"key": c.key, "label": c.label, "ok": c.ok, "detail": c.detail} for c in report.checks]
     missing = [label for name, label in REQUIRED_ELEMENTS.items() if not getattr(document, name)]
     checks.append({"key": "format", "label": "格式要素齐全", "ok": not missing,

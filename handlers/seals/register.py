@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
@@ -298,10 +298,12 @@ _reports: dict[tuple, tuple[VerificationReport, datetime]] = {}
 def _trust_version(session: Session) -> bytes:
     """A digest of every CRL and TSA certificate: it changes with every publication, and differs between
     installations (each CRL carries its own signature)."""
+    # One query for both (every sign-for asks): the CAs' CRLs, then the TSAs' certificates.
+    crls = select(literal_column("0").label("kind"), CertificateAuthority.id.label("id"),
+                  CertificateAuthority.crl_der.label("crl"), null().label("pem"))
+    tsas = select(literal_column("1"), TimestampAuthority.id, null(), TimestampAuthority.certificate_pem)
     digest = hashlib.sha256()
-    for crl in session.scalars(select(CertificateAuthority.crl_der).order_by(CertificateAuthority.id)):
-        digest.update(crl or b"-")
-    for pem in session.scalars(select(TimestampAuthority.certificate_pem).order_by(TimestampAuthority.id)):
-        digest.update(pem.encode())
+    for _kind, _id, crl, pem in session.execute(union_all(crls, tsas).order_by("kind", "id")):
+        digest.update(pem.encode() if pem is not None else crl or b"-")
     return digest.digest()
 

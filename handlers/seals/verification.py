@@ -16,18 +16,27 @@ from sqlalchemy.orm import Session
 
 from engine.models import Unit
 
-from ..documents.models import Document
+from ..documents.models import Document, DocumentIssuer
 from ..documents.typesetting.redhead import ISSUERS_SEPARATOR
 from .register import verify
 from .validation import VerificationReport
 
 
-def named_issuers(session: Session, pdf: bytes) -> list[str] | None:
-    """The issuing units the document names, or None if it names none we can read."""
-    sha256 = hashlib.sha256(pdf).hexdigest()
-    document = session.scalar(select(Document).where(Document.sealed_sha256 == sha256))
-    if document is not None:
-        return [session.get(Unit, i.unit_id).name for i in document.issuers]
+def named_issuers(session: Session, pdf: bytes, document_id: int | None = None) -> list[str] | None:
+    """The issuing units the document names, or None if it names none we can read.
+
+    ``document_id`` is the document whose sealed file ``pdf`` is, when the caller knows it (a sign-for
+    does): its issuers are read by the document, in one query, instead of finding it by the file's hash.
+    """
+    query = select(Unit.name).join(DocumentIssuer, DocumentIssuer.unit_id == Unit.id)
+    if document_id is None:
+        query = query.join(Document, Document.id == DocumentIssuer.document_id).where(
+            Document.sealed_sha256 == hashlib.sha256(pdf).hexdigest())
+    else:
+        query = query.where(DocumentIssuer.document_id == document_id)
+    names = session.scalars(query.order_by(DocumentIssuer.position)).all()
+    if names:  # a sealed document always has its issuers
+        return list(names)
     try:
         keywords = PdfReader(io.BytesIO(pdf)).metadata.get("/Keywords")
     except Exception:  # not a PDF we can read: the verifier says so in its own words
@@ -35,5 +44,6 @@ def named_issuers(session: Session, pdf: bytes) -> list[str] | None:
     return [name for name in str(keywords or "").split(ISSUERS_SEPARATOR) if name] or None
 
 
-def verify_document(session: Session, pdf: bytes) -> VerificationReport:
-    return verify(session, pdf, named_issuers(session, pdf))
+def verify_document(session: Session, pdf: bytes, document_id: int | None = None) -> VerificationReport:
+    """Verify ``pdf`` expecting the seals of the issuers it names (see :func:`named_issuers`)."""
+    return verify(session, pdf, named_issuers(session, pdf, document_id))
