@@ -127,7 +127,8 @@ from engine.periods import Period
 from handlers.archive.models import ArchiveItem, Retention
 from handlers.documents.models import Direction, DocStatus, DocType, Document, DocumentIssuer, Urgency
 from handlers.exchange.deadlines import sign_class, sign_for_window
-from handlers.exchange.models import DeadlineRule, Receipt, ReceiptDay, ReceiptStatus, SignClass
+from handlers.exchange.dispatch import WIDE_DISPATCH_SHARE
+from handlers.exchange.models import DeadlineRule, Receipt, ReceiptDay, ReceiptStatus, SentDay, SignClass
 from handlers.incoming.models import IncomingRecord
 from handlers.notifications.models import Notification, TextMessage, TextStatus
 from handlers.supervision.charts import groups_png, ranking_png, trend_png
@@ -196,7 +197,7 @@ class Writer:
     """
 
     ORDER = (Unit, Person, RoleGrant, ProcessInstance, Document, DocumentIssuer, Receipt, Task, IncomingRecord,
-             ArchiveItem, Notification, TextMessage, LoginDay, InboxLook, UnitDay, ReceiptDay)
+             ArchiveItem, Notification, TextMessage, LoginDay, InboxLook, UnitDay, ReceiptDay, SentDay)
 
     def __init__(self, urls: list[str]):
         self.postgres = [psycopg.connect(u.replace("+psycopg", "")) for u in urls if u.startswith("postgresql")]
@@ -458,6 +459,9 @@ class Quarter:
         self.unit_days: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
         # And what dispatch and the recipients' answers add to the receipts' (handlers.exchange.counters).
         self.receipt_days: dict[tuple[int, date, SignClass], Counter[str]] = defaultdict(Counter)
+        # And the dispatch step to its issuer's (wide: to more than the default share of all units).
+        self.sent_days: dict[tuple[int, date], Counter[str]] = defaultdict(Counter)
+        self.wide_above = WIDE_DISPATCH_SHARE.default * len(area.organs)
 
     def build(self) -> Counter[str]:
         documents = self._plan()
@@ -471,6 +475,8 @@ class Quarter:
         self._looks()
         for (unit, day), counts in self.unit_days.items():
             self.w.add(UnitDay, unit_id=unit, day=day, **{name: counts[name] for name in DAY_COUNTERS})
+        for (unit, day), counts in self.sent_days.items():
+            self.w.add(SentDay, unit_id=unit, day=day, sent=counts["sent"], wide=counts["wide"])
         for (unit, day, klass), counts in self.receipt_days.items():
             self.w.add(ReceiptDay, unit_id=unit, day=day, sign_class=klass, **{name: counts[name] for name in (
                 "received", "due", "signed", "on_time", "returned", "sign_seconds", "worst_sign_seconds")})
@@ -626,6 +632,7 @@ class Quarter:
         self._task(outgoing, DRAFT, organ.id, created, person=organ.people[2], done=created, by=organ.people[2])
         self._task(outgoing, SIGN_OFF, organ.id, created, done=doc.at - (doc.at - created) / 3, by=organ.leader)
         self._task(outgoing, SEAL, organ.id, created, done=doc.at, by=organ.clerk)
+        self.sent_days[organ.id, clock.local(doc.at).date()].update(sent=1, wide=len(doc.recipients) > self.wide_above)
         for r, (unit, (status, signed)) in enumerate(zip(doc.recipients, doc.outcomes, strict=True)):
             self._receipt(doc, did, title, self.area.organs[unit], status, signed, (d, r) in registered)
 
@@ -853,9 +860,8 @@ def bulletin(session: Session, gongwen: Gongwen, root: Unit) -> tuple[AreaFigure
         parts[name] = time.perf_counter() - began
         return result
 
-    settings = gongwen.settings
-    figures = part("figures", lambda: area_figures(session, settings, root, QUARTER))
-    previous = part("previous", lambda: area_figures(session, settings, root, QUARTER.previous()))
+    figures = part("figures", lambda: area_figures(session, root, QUARTER))
+    previous = part("previous", lambda: area_figures(session, root, QUARTER.previous()))
     months = part("monthly", lambda: monthly(session, root, QUARTER))
     part("charts", lambda: (ranking_png(figures), groups_png(figures, previous), trend_png(months)))
     part("workbook", lambda: (figures_xlsx(figures, previous), bulletin_tables(figures)))
@@ -864,8 +870,8 @@ def bulletin(session: Session, gongwen: Gongwen, root: Unit) -> tuple[AreaFigure
 
 def unit_page(session: Session, gongwen: Gongwen, root: Unit, unit_id: int) -> int:
     """What one unit's page needs: its figures and the previous period's, and its rank in the area."""
-    area_figures(session, gongwen.settings, root, QUARTER, only={unit_id})
-    area_figures(session, gongwen.settings, root, QUARTER.previous(), only={unit_id})
+    area_figures(session, root, QUARTER, only={unit_id})
+    area_figures(session, root, QUARTER.previous(), only={unit_id})
     return rank_of(session, root, QUARTER, unit_id)[0]
 
 
@@ -914,7 +920,7 @@ def timed_statements(gongwen: Gongwen, root: Unit) -> list[tuple[str, Any, float
     try:
         with gongwen.db.session() as session:
             for period in (QUARTER, QUARTER.previous()):
-                area_figures(session, gongwen.settings, root, period)
+                area_figures(session, root, period)
             monthly(session, root, QUARTER)
     finally:
         event.remove(gongwen.db.engine, "before_cursor_execute", before)

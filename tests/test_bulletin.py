@@ -80,8 +80,8 @@ def day(gongwen, sealed, fixed_clock):
 def figures_of(gongwen, org, period: Period = QUARTER):
     with gongwen.db.session() as session:
         root = area_root(session, org.unit("city_office").id)
-        return area_figures(session, gongwen.settings, root, period), \
-            area_figures(session, gongwen.settings, root, period.previous())
+        return area_figures(session, root, period), \
+            area_figures(session, root, period.previous())
 
 
 def rows(sheet) -> list[list]:

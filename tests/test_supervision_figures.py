@@ -1,10 +1,11 @@
 """Supervision's figures on a small office whose every number is checked by hand.
 
 One week of the demo city, driven through the real processes: the city office sends a notice to the
-three counties on Monday (东海 signs within the hour, 灌云 returns it, 灌南 signs a day late), and an
-urgent one on Friday at 20:00 to 东海 and 灌南 (东海 signs at 21:00, after hours but in time; 灌南,
-whose county switched texting off, never does). 东海 handles both and archives one; its clerk logs
-in three times on two days and looks at the inbox once.
+three counties on Monday (a wide dispatch with this module's share, which its clerk confirms; 东海
+signs within the hour, 灌云 returns it, 灌南 signs a day late), and an urgent one on Friday at 20:00
+to 东海 and 灌南 (东海 signs at 21:00, after hours but in time; 灌南, whose county switched texting
+off, never does). 东海 handles both and archives one; its clerk logs in three times on two days and
+looks at the inbox once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from engine.inbox import ready_tasks, record_look
 from engine.models import LoginDay, ProcessInstance
 from engine.organisation import authenticate
 from engine.periods import Period
-from handlers.exchange.models import Receipt, ReceiptDay, SignClass
+from handlers.exchange.models import Receipt, ReceiptDay, SentDay, SignClass
 from handlers.notifications.texts_report import switch_texting
 from handlers.supervision.figures import CITY_LEVEL, area_figures, area_root, monthly, ranked
 from tests.outgoing_support import act, send
@@ -63,6 +64,7 @@ def week(gongwen, sealed, fixed_clock):
         switch_texting(session, org.unit("guannan").id, True, "县政府办来函申请关闭", None)
     fixed_clock.set(at("2026-11-23T09:00"))
     notice = send(gongwen, org, main_to=COUNTIES)
+    act(gongwen, org.person("lyg.clerk"), "确认分发范围", {"decision": "dispatch"})  # a wide dispatch here
     fixed_clock.set(at("2026-11-23T10:00"))
     act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
     act(gongwen, org.person("gy.clerk"), "签收", {"decision": "return", "opinion": "非本单位职责"})
@@ -86,11 +88,16 @@ def week(gongwen, sealed, fixed_clock):
     return org
 
 
-def figures_of(gongwen, org, period: str = "2026Q4", **options):
-    settings = dataclasses.replace(gongwen.settings, options={"wide_dispatch_share": 0.2, **options})
+@pytest.fixture
+def settings(settings):
+    """Dispatch to more than a fifth of the units counts as wide: the notice to three counties of 13 units."""
+    return dataclasses.replace(settings, options={"wide_dispatch_share": 0.2})
+
+
+def figures_of(gongwen, org, period: str = "2026Q4"):
     with gongwen.db.session() as session:
         root = area_root(session, org.unit("city_office").id)
-        return area_figures(session, settings, root, Period.quarter(period))
+        return area_figures(session, root, Period.quarter(period))
 
 
 def test_each_units_sign_for_figures_are_the_ones_counted_by_hand(gongwen, week):
@@ -110,28 +117,31 @@ def test_each_units_sign_for_figures_are_the_ones_counted_by_hand(gongwen, week)
     assert gn.worst_sign_hours == pytest.approx(25.0) and gn.overdue_now == 1 and dh.overdue_now == 0
 
     city = figures.unit(week.unit("city_office").id)
-    assert (city.sent, city.wide, city.drafted, city.received) == (2, 1, 2, 0)  # 3 of 13 units is over 20 %
-    assert figures_of(gongwen, week, wide_dispatch_share=0.3).unit(city.unit_id).wide == 0
+    assert (city.sent, city.wide, city.drafted, city.received) == (2, 1, 2, 0)  # 3 of 13 units is over 20 %, 2 not
 
 
-def test_upgrading_counts_the_receipts_already_there_as_dispatch_and_the_answers_counted_them(gongwen, week,
-                                                                                              database_url):
-    def counted() -> tuple[list, list]:
+def test_upgrading_counts_the_receipts_already_there_as_dispatch_and_the_answers_counted_them(
+        gongwen, week, database_url, monkeypatch):
+    def counted() -> tuple[list, list, list]:
         with gongwen.db.session() as session:
             return (session.execute(select(ReceiptDay).order_by(ReceiptDay.unit_id, ReceiptDay.day)).scalars()
-                    .all(), session.execute(select(Receipt.id, Receipt.sign_class).order_by(Receipt.id)).all())
+                    .all(), session.execute(select(Receipt.id, Receipt.sign_class).order_by(Receipt.id)).all(),
+                    session.execute(select(SentDay.unit_id, SentDay.day, SentDay.sent, SentDay.wide)
+                                    .order_by(SentDay.unit_id, SentDay.day)).all())
 
     def rows(days: list) -> list[tuple]:
         return [(d.unit_id, d.day, d.sign_class, d.received, d.due, d.signed, d.on_time, d.returned,
                  round(d.sign_seconds), round(d.worst_sign_seconds)) for d in days]
 
-    kept, classes = counted()
+    kept, classes, sent = counted()
     assert {c for _, c in classes} == {SignClass.NORMAL, SignClass.AFTER_HOURS}
+    assert [(s, w) for _, _, s, w in sent] == [(1, 1), (1, 0)]   # Monday's wide notice, Friday's urgent one
     gongwen.db.engine.dispose()
     command.downgrade(schema.alembic_config(database_url), "0013")
+    monkeypatch.setenv("GONGWEN_WIDE_DISPATCH_SHARE", "0.2")   # the share the week's dispatches ran with
     schema.upgrade(database_url)
-    filled, filled_classes = counted()
-    assert rows(filled) == rows(kept) and filled_classes == classes
+    filled, filled_classes, filled_sent = counted()
+    assert rows(filled) == rows(kept) and filled_classes == classes and filled_sent == sent
 
 
 def test_handling_archiving_logins_looks_and_texts_are_counted_per_unit(gongwen, week):
@@ -180,7 +190,7 @@ def test_the_area_groups_counties_and_names_the_units_that_lag(gongwen, week):
 def test_a_county_supervisor_oversees_the_county_alone(gongwen, week):
     with gongwen.db.session() as session:
         root = area_root(session, week.unit("donghai_office").id)
-        figures = area_figures(session, gongwen.settings, root, Period.quarter("2026Q4"))
+        figures = area_figures(session, root, Period.quarter("2026Q4"))
     assert root.name == "东海县人民政府"
     assert sorted(u.name for u in figures.units) == ["东海县人民政府", "东海县人民政府办公室"]
     assert figures.total.received == 2 and [g.name for g in figures.groups] == ["东海县政府"]

@@ -26,7 +26,6 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import Session
 
-from engine.config import Settings
 from engine.errors import Forbidden, GongwenError, NotFound
 from engine.models import Person, Unit
 from engine.periods import Period
@@ -155,18 +154,18 @@ def _unread(values: Mapping[str, str], args: dict[str, str]) -> bool:
     return not args and any(values.get(name) for name in PERIOD_ARGS)
 
 
-def _figures(db: Session, settings: Settings, root: Unit, period: Period) -> tuple[AreaFigures, AreaFigures]:
+def _figures(db: Session, root: Unit, period: Period) -> tuple[AreaFigures, AreaFigures]:
     """The area's figures for the period and for the one before."""
-    return area_figures(db, settings, root, period), area_figures(db, settings, root, period.previous())
+    return area_figures(db, root, period), area_figures(db, root, period.previous())
 
 
-def _supervised(read: Callable[[Session, Settings, Unit, Period], T]) -> tuple[T, Period, dict[str, str]]:
+def _supervised(read: Callable[[Session, Unit, Period], T]) -> tuple[T, Period, dict[str, str]]:
     """What ``read`` finds in the asking 督查员's area for the requested period (Forbidden for anyone else),
     with the period and the arguments that repeat it."""
     period, args = _period()
     gongwen = current_gongwen()
     with gongwen.db.session() as db:
-        return read(db, gongwen.settings, supervised_area(db, g.person.id), period), period, args
+        return read(db, supervised_area(db, g.person.id), period), period, args
 
 
 @bp.get("")
@@ -203,8 +202,8 @@ def unit(text: str) -> ResponseReturnValue:
         as_supervisor = visible_unit(db, g.person.id, unit_id)
         root = supervised_area(db, g.person.id) if as_supervisor else ranking_root(db, unit_id)
         # The unit's own figures, and of the area only what its rank needs: a page, not a bulletin.
-        figures = area_figures(db, gongwen.settings, root, period, only={unit_id})
-        previous = area_figures(db, gongwen.settings, root, period.previous(), only={unit_id})
+        figures = area_figures(db, root, period, only={unit_id})
+        previous = area_figures(db, root, period.previous(), only={unit_id})
         mine = figures.unit(unit_id)
         if mine is None:
             raise NotFound("该单位已撤销或合并，没有统计")
@@ -222,10 +221,10 @@ def _trend_span(period: Period) -> Period:
     return Period.days(max(period.previous().first, earliest), period.last)
 
 
-CHARTS: dict[str, Callable[[Session, Settings, Unit, Period], bytes]] = {
-    "ranking": lambda db, settings, root, period: ranking_png(area_figures(db, settings, root, period)),
-    "groups": lambda db, settings, root, period: groups_png(*_figures(db, settings, root, period)),
-    "trend": lambda db, settings, root, period: trend_png(monthly(db, root, _trend_span(period))),
+CHARTS: dict[str, Callable[[Session, Unit, Period], bytes]] = {
+    "ranking": lambda db, root, period: ranking_png(area_figures(db, root, period)),
+    "groups": lambda db, root, period: groups_png(*_figures(db, root, period)),
+    "trend": lambda db, root, period: trend_png(monthly(db, root, _trend_span(period))),
 }
 
 
@@ -272,7 +271,7 @@ def spot_check() -> ResponseReturnValue:
                   f"抽查件数应为 1 至 {spot_checks.MAX_SAMPLE} 的整数，已按 {SPOT_SIZE} 件抽查") or SPOT_SIZE
     seed = _asked("seed", MAX_ID, f"抽查编号应为 1 至 {MAX_ID} 的整数，已重新随机抽取") or secrets.randbelow(SEEDS) + 1
     (root, documents), period, args = _supervised(
-        lambda db, _, root, period: (root, spot_checks.spot_check(db, root, period, size, seed)))
+        lambda db, root, period: (root, spot_checks.spot_check(db, root, period, size, seed)))
     return render_template("supervision/spot_check.html", root=root, documents=documents, period=period, args=args,
                            size=size, seed=seed, max_size=spot_checks.MAX_SAMPLE)
 

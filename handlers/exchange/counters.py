@@ -1,6 +1,8 @@
-"""Each unit's receipts counted by dispatch day and sign-for class (``ReceiptDay``), kept as they happen.
+"""What units sent and received, counted by day as it happens: supervision reads these, not the receipts.
 
-Dispatch adds what was received (and how many of those have a deadline); a recipient's answer adds
+The dispatch step counts a document sent by its lead issuer, wide or not (``SentDay``). Each unit's
+receipts are counted by dispatch day and sign-for class (``ReceiptDay``): delivery adds what was
+received (and how many of those have a deadline); a recipient's answer adds
 the signature (with its time and whether it was in time) or the return, to the row of the day the
 receipt was dispatched. Supervision's sign-for figures and ranks read these rows: a quarter of a
 city is a few tens of thousands of them rather than hundreds of thousands of receipts.
@@ -10,14 +12,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from engine.daily import add_counts, local_day
 
-from .models import Receipt, ReceiptDay, ReceiptStatus
+from .models import Receipt, ReceiptDay, ReceiptStatus, SentDay
 
 KEYS = ("unit_id", "day", "sign_class")
+
+
+def count_sent(session: Session, unit_id: int, at: datetime, *, wide: bool) -> None:
+    """Count a document dispatched at ``at`` by its lead issuer ``unit_id``."""
+    add_counts(session, SentDay.__table__, ("unit_id", "day"),
+               [{"unit_id": unit_id, "day": local_day(at), "sent": 1, "wide": int(wide)}])
 
 
 def count_dispatched(session: Session, receipts: Iterable[Receipt]) -> None:

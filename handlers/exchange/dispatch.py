@@ -24,7 +24,7 @@ from ..documents.drafting import ensure_unclassified
 from ..documents.layout import apply_correction, typeset
 from ..documents.models import DocStatus, Document, DocumentVersion
 from ..seals.signing import apply_seals
-from .counters import count_dispatched
+from .counters import count_dispatched, count_sent
 from .deadlines import AFTER_HOURS_WINDOW, sign_class, sign_for_window
 from .envelope import Envelope, transport_for
 from .models import Receipt, ReceiptStatus
@@ -41,10 +41,13 @@ def _recipients(document: Document) -> list[tuple[int, bool]]:
 @handler("prepare_dispatch")
 def prepare_dispatch(ctx: HandlerContext, document_id: int) -> dict:
     """How many units the document goes to; too large a share of all units asks the clerk to confirm."""
-    document = ctx.session.get(Document, document_id)
-    count = len(_recipients(document))
+    count = len(_recipients(ctx.session.get(Document, document_id)))
+    return {"count": count, "wide": _wide(ctx, count)}
+
+
+def _wide(ctx: HandlerContext, count: int) -> bool:
     active = ctx.session.scalar(select(func.count()).select_from(Unit).where(Unit.status == UnitStatus.ACTIVE))
-    return {"count": count, "wide": count > ctx.settings.option(WIDE_DISPATCH_SHARE) * active}
+    return count > ctx.settings.option(WIDE_DISPATCH_SHARE) * active
 
 
 def _queue(ctx: HandlerContext, document: Document, recipients: list[tuple[int, bool]], process: str,
@@ -63,6 +66,7 @@ def dispatch(ctx: HandlerContext, document_id: int, receiving_process: str) -> d
         raise Refused("公文尚未用印，不能分发")
     recipients = _recipients(document)
     _queue(ctx, document, recipients, receiving_process, f"dispatch:{document.id}")
+    count_sent(ctx.session, document.issuing_unit_id, ctx.now(), wide=_wide(ctx, len(recipients)))
     document.status = DocStatus.DISPATCHED
     ctx.audit("document.dispatch", document_id=document.id, recipients=len(recipients))
     return {"recipients": len(recipients), "at": ctx.now().isoformat()}

@@ -82,6 +82,18 @@ class ReceiptDay(Base):
     worst_sign_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
+class SentDay(Base):
+    """The documents a unit dispatched on one day (Beijing time) as their lead issuer, and how many of them
+    went to so large a share of all units that the clerk was asked to confirm (wide), counted by dispatch."""
+
+    __tablename__ = "sent_day"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    wide: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
 class DeadlineRule(Base):
     """How long a unit has to sign for a document of one urgency; an administrator edits these."""
 

@@ -224,8 +224,8 @@ def draft_bulletin(gongwen: Gongwen, session: Session, person: Person, period: P
     _ensure_supervisor(session, person, person.unit_id)
     document = start_outgoing(gongwen.runtime, session, person)
     issuer, root = session.get(Unit, person.unit_id), area_root(session, person.unit_id)
-    figures = area_figures(session, gongwen.settings, root, period)
-    previous = area_figures(session, gongwen.settings, root, period.previous())
+    figures = area_figures(session, root, period)
+    previous = area_figures(session, root, period.previous())
     values = bulletin_values(gongwen.settings, figures, previous, issuer)
     main_to = list(session.scalars(select(Unit.id).where(Unit.parent_id == root.id, Unit.id != issuer.id,
                                                          Unit.status == UnitStatus.ACTIVE).order_by(Unit.id)))

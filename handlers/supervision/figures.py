@@ -13,7 +13,8 @@ What is counted, per unit, for documents dispatched (or people active) in ``[sta
 - sign-for time: from dispatch to signature, average and worst, of the signed ones.
 - overdue now: receipts still waiting past their deadline, whenever they were sent.
 - sent: documents the unit issued (as lead issuer) that were dispatched; "wide" among them when
-  they went to more than ``GONGWEN_WIDE_DISPATCH_SHARE`` of all active units.
+  they went to more than ``GONGWEN_WIDE_DISPATCH_SHARE`` of all active units (as the dispatch step
+  judged them, asking the clerk to confirm).
 - handled inside: incoming documents registered plus documents drafted (内部办文).
 - archive: incoming documents handled in the period, and how many of them are archived; the
   backlog is every handled document not yet archived, whenever it was handled.
@@ -25,15 +26,15 @@ What is counted, per unit, for documents dispatched (or people active) in ``[sta
   segments and cost of those the gateway accepted.
 
 Logins, looks, reminders and texts are read from each unit's day counters (``engine.daily``), kept
-in the transactions that log in, look, remind and text, and the receipts' figures from their day
-counters by sign-for class (``handlers.exchange.counters``), kept by dispatch and the recipients'
+in the transactions that log in, look, remind and text, and documents sent and the receipts' figures
+from the day counters of ``handlers.exchange.counters``, kept by dispatch and the recipients'
 answers: a quarter of a city is then about a hundred thousand rows, not millions.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -42,15 +43,13 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.config import Settings
 from engine.daily import COUNTERS as DAY_COUNTERS
 from engine.models import LoginDay, Person, PersonStatus, Unit, UnitDay, UnitKind, UnitStatus
 from engine.organisation import area_root
 from engine.periods import Period
 
 from ..documents.models import Document
-from ..exchange.dispatch import WIDE_DISPATCH_SHARE
-from ..exchange.models import Receipt, ReceiptDay, ReceiptStatus, SignClass
+from ..exchange.models import Receipt, ReceiptDay, ReceiptStatus, SentDay, SignClass
 from ..incoming.models import UNARCHIVED, IncomingRecord
 
 __all__ = ["CITY_LEVEL", "IN_TIME_BELOW", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures",
@@ -222,7 +221,7 @@ def area_units(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]
 
 # -- the figures --------------------------------------------------------------------------------------------
 
-def area_figures(session: Session, settings: Settings, root: Unit, period: Period, now: datetime | None = None,
+def area_figures(session: Session, root: Unit, period: Period, now: datetime | None = None,
                  only: Collection[int] | None = None) -> AreaFigures:
     """Every figure of every unit under ``root`` for ``period`` (see the module's docstring); with
     ``only``, of those units of the area alone (one unit's page), the groups and total theirs."""
@@ -234,7 +233,7 @@ def area_figures(session: Session, settings: Settings, root: Unit, period: Perio
     start, end = period.bounds()
 
     _receipts(session, figures, ids, period)
-    _sent(session, settings, figures, ids, start, end)
+    _sent(session, figures, ids, period)
     for unit_id, count in session.execute(
             select(Receipt.unit_id, func.count()).where(Receipt.unit_id.in_(ids),
                                                         Receipt.status == ReceiptStatus.PENDING,
@@ -275,21 +274,18 @@ def _receipts(session: Session, figures: dict[int, UnitFigures], ids: list[int],
             setattr(unit, sign_class.value, InTime(int(in_time[2 * n]), int(in_time[2 * n + 1])))
 
 
-def _sent(session: Session, settings: Settings, figures: dict[int, UnitFigures], ids: list[int],
-          start: datetime, end: datetime) -> None:
-    """Documents dispatched in the period by their lead issuer, and the wide ones among them."""
-    active = session.scalar(select(func.count()).select_from(Unit).where(Unit.status == UnitStatus.ACTIVE))
-    wide_above = settings.option(WIDE_DISPATCH_SHARE) * active
-    # A document's first version goes to all its recipients in one dispatch.
-    first = (select(Document.issuing_unit_id.label("unit_id"), func.count().label("recipients"))
-             .select_from(Receipt).join(Document, Document.id == Receipt.document_id)
-             .where(Document.issuing_unit_id.in_(ids), Receipt.version == 1, Receipt.dispatched_at >= start,
-                    Receipt.dispatched_at < end)
-             .group_by(Receipt.document_id, Document.issuing_unit_id).subquery())
-    for unit_id, sent, wide in session.execute(
-            select(first.c.unit_id, func.count(), func.sum(case((first.c.recipients > wide_above, 1), else_=0)))
-            .group_by(first.c.unit_id)):
-        figures[unit_id].sent, figures[unit_id].wide = sent, int(wide or 0)
+def _day_sums(session: Session, model: type, names: Sequence[str], ids: list[int], period: Period):
+    """Each unit's sums of the counters ``names`` of a day table (unit_id, day, ...) over ``period``."""
+    return session.execute(
+        select(model.unit_id, *(func.sum(getattr(model, name)) for name in names))
+        .where(model.unit_id.in_(ids), model.day >= period.first, model.day <= period.last).group_by(model.unit_id))
+
+
+def _sent(session: Session, figures: dict[int, UnitFigures], ids: list[int], period: Period) -> None:
+    """Documents dispatched in the period by their lead issuer, and the wide ones among them (as dispatch
+    judged them, when the clerk was asked to confirm), from the issuers' day counters."""
+    for unit_id, sent, wide in _day_sums(session, SentDay, ("sent", "wide"), ids, period):
+        figures[unit_id].sent, figures[unit_id].wide = int(sent), int(wide)
 
 
 def _inside(session: Session, figures: dict[int, UnitFigures], ids: list[int], start: datetime, end: datetime) -> None:
@@ -326,10 +322,7 @@ def _handled(session: Session, figures: dict[int, UnitFigures], ids: list[int], 
 
 def _days(session: Session, figures: dict[int, UnitFigures], ids: list[int], period: Period) -> None:
     """Logins, looks, the duty watch's reminders and texts, from each unit's day counters (UnitDay)."""
-    for unit_id, *sums in session.execute(
-            select(UnitDay.unit_id, *(func.sum(getattr(UnitDay, name)) for name in DAY_COUNTERS))
-            .where(UnitDay.unit_id.in_(ids), UnitDay.day >= period.first, UnitDay.day <= period.last)
-            .group_by(UnitDay.unit_id)):
+    for unit_id, *sums in _day_sums(session, UnitDay, DAY_COUNTERS, ids, period):
         unit = figures[unit_id]
         for name, value in zip(DAY_COUNTERS, sums, strict=True):
             setattr(unit, name, Decimal(value or 0) if name == "text_cost" else int(value or 0))

@@ -66,8 +66,8 @@ def bulletin_cmd(ctx: click.Context, unit_key: str, quarter: str | None, month: 
     with gongwen.db.session() as session:
         unit = find_unit(session, unit_key)
         root = area_root(session, unit.id)
-        figures = area_figures(session, gongwen.settings, root, period)
-        previous = area_figures(session, gongwen.settings, root, period.previous())
+        figures = area_figures(session, root, period)
+        previous = area_figures(session, root, period.previous())
     click.echo(f"督查统计：{root.name}，{period.label}（{period.first} 至 {period.last}），"
                f"上期为{previous.period.label}")
     click.echo("范围\t单位数\t收文\t签收\t签收率\t按时签收率\t内部办文\t归档率\t上期签收率\t上期按时签收率\t上期归档率")
