@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.db import is_sqlite
@@ -76,26 +76,44 @@ def apply_reply(runtime: Runtime, session: Session, reply: Reply) -> int:
     counts no pending receipt and sends 全部签收. Returns the receipt's id.
     """
     document = lock_document(session, reply.document_id)
-    receipt = receipt_for(session, reply.document_id, reply.unit_id, reply.version)
-    if document is None or receipt is None:
+    if document is None:
         raise Refused(f"没有公文 {reply.document_id} 发往单位 {reply.unit_id} 的签收记录")
-    if reply.kind == ReplyKind.OVERDUE:
-        if receipt.status == ReceiptStatus.PENDING and receipt.overdue_since is None:
+    receipt = _answer(session, reply) if reply.kind != ReplyKind.OVERDUE else None
+    if receipt is None:  # overdue, already answered, or no such delivery
+        receipt = receipt_for(session, reply.document_id, reply.unit_id, reply.version)
+        if receipt is None:
+            raise Refused(f"没有公文 {reply.document_id} 发往单位 {reply.unit_id} 的签收记录")
+        if reply.kind == ReplyKind.OVERDUE and receipt.status == ReceiptStatus.PENDING \
+                and receipt.overdue_since is None:
             receipt.overdue_since = datetime.fromisoformat(reply.at)
         return receipt.id
-    if receipt.status != ReceiptStatus.PENDING:
-        return receipt.id
-    receipt.status = ReceiptStatus(reply.kind.value)
-    receipt.signed_by_id, receipt.signed_at = reply.person_id, datetime.fromisoformat(reply.at)
-    receipt.verification = reply.verification
     count_answer(session, receipt)
     if reply.kind == ReplyKind.RETURNED:
-        receipt.return_reason = reply.reason
         runtime.send_message(session, "退文", {"document_id": reply.document_id},
                              {"unit_id": reply.unit_id, "reason": reply.reason, "version": receipt.version})
-    session.flush()
     pending = session.scalar(select(func.count()).select_from(Receipt).where(
         Receipt.document_id == reply.document_id, Receipt.status == ReceiptStatus.PENDING))
     if pending == 0:
         runtime.send_message(session, "全部签收", {"document_id": reply.document_id}, {"version": document.version})
     return receipt.id
+
+
+def _answer(session: Session, reply: Reply) -> Receipt | None:
+    """The pending receipt a signature or a return answers, marked so; None if that delivery is not pending.
+
+    One ``UPDATE … RETURNING`` (every recipient's sign-for runs it), not a read and then a write.
+    """
+    version = reply.version if reply.version is not None else (
+        select(func.max(Receipt.version))
+        .where(Receipt.document_id == reply.document_id, Receipt.unit_id == reply.unit_id).scalar_subquery())
+    values = {"status": ReceiptStatus(reply.kind.value), "signed_by_id": reply.person_id,
+              "signed_at": datetime.fromisoformat(reply.at)}
+    if reply.verification is not None:  # a return has none: the column stays SQL NULL
+        values["verification"] = reply.verification
+    if reply.kind == ReplyKind.RETURNED:
+        values["return_reason"] = reply.reason
+    return session.scalar(
+        update(Receipt).where(Receipt.document_id == reply.document_id, Receipt.unit_id == reply.unit_id,
+                              Receipt.version == version, Receipt.status == ReceiptStatus.PENDING)
+        .values(values).returning(Receipt),
+        execution_options={"synchronize_session": False, "populate_existing": True})

@@ -63,7 +63,9 @@ def check_before_signing(session: Session, files: FileStore, document: Document)
             "reason": f"{failed['label']}：{failed['detail']}" if failed else None, "at": clock.now().isoformat()}
 
 
-@handler("record_receipt")
+# Every recipient signs: the lock and the checks come first and the reply's writes last (nothing that
+# can fail follows them), so it needs no savepoint (two round trips less).
+@handler("record_receipt", savepoint=False)
 def record_receipt(ctx: HandlerContext, document_id: int, unit_id: int, decision: str, reason: str,
                    person_id: int, version: int | None = None) -> dict:
     """The clerk signs (only a document that passes verification) or returns it with a reason."""
