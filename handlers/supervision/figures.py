@@ -199,7 +199,15 @@ class AreaFigures:
 # -- the area (its root: engine.organisation.area_root) ----------------------------------------------------
 
 def area_units(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]]:
-    """The active units under ``root`` (itself included), each with its group's name."""
+    """The active units under ``root`` (itself included), each with its group's name; read once per
+    session (a page or a bulletin asks for the area several times, within one request)."""
+    read = session.info.setdefault("supervision.area_units", {})
+    if root.id not in read:
+        read[root.id] = _area_units(session, root)
+    return read[root.id]
+
+
+def _area_units(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]]:
     units = session.scalars(select(Unit).where(Unit.status == UnitStatus.ACTIVE)).all()
     children: dict[int | None, list[Unit]] = defaultdict(list)
     for unit in units:

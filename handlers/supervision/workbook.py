@@ -181,37 +181,50 @@ def table_xlsx(table: Table, heading: str) -> bytes:
 
 def _book(tables: list[Table], heading: str) -> bytes:
     """The tables as sheets, written as a stream (openpyxl's write-only mode): a city's thousand units
-    times five sheets costs a fraction of building every cell in memory first."""
+    times five sheets costs a fraction of building every cell in memory first.
+
+    Each look (a number format, red, bold) is styled once, on a model cell, and every cell of that look
+    is made with the model's style array: setting a cell's format and fill one by one looks each style up
+    by hashing it, which took most of the workbook's time at a city's scale."""
     from openpyxl import Workbook  # only the export needs it
-    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell import Cell, WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
     book = Workbook(write_only=True)
-    red, bold = PatternFill("solid", start_color=RED, end_color=RED), Font(bold=True)
+    red_fill, bold_font = PatternFill("solid", start_color=RED, end_color=RED), Font(bold=True)
+    looks: dict[tuple[str | None, bool, bool], Any] = {}
+
+    def look(sheet: Any, number_format: str | None, red: bool, bold: bool) -> Any:
+        key = (number_format, red, bold)
+        if key not in looks:
+            model = WriteOnlyCell(sheet)
+            if number_format:
+                model.number_format = number_format
+            if red:
+                model.fill = red_fill
+            if bold:
+                model.font = bold_font
+            looks[key] = model._style  # the style's ids in the book: the same for every sheet
+        return looks[key]
+
     for table in tables:
         sheet = book.create_sheet(table.title[:31])  # Excel's limit on a sheet's name
         sheet.freeze_panes = "A3"
         for letter in ("A", "B", "C"):
             sheet.column_dimensions[letter].width = 24
 
-        def cell(value: Any, number_format: str | None = None, *, font: Font | None = None,
-                 fill: PatternFill | None = None, sheet: Any = sheet) -> Any:
-            if number_format is None and font is None and fill is None:
+        def cell(value: Any, number_format: str | None = None, *, red: bool = False, bold: bool = False,
+                 sheet: Any = sheet) -> Any:
+            number_format = number_format if value is not None else None
+            if number_format is None and not red and not bold:
                 return value
-            styled = WriteOnlyCell(sheet, value=value)
-            if number_format and value is not None:
-                styled.number_format = number_format
-            if font is not None:
-                styled.font = font
-            if fill is not None:
-                styled.fill = fill
-            return styled
+            return Cell(sheet, row=1, column=1, value=value, style_array=look(sheet, number_format, red, bold))
 
         sheet.append([heading])
-        sheet.append([cell(header, font=bold) for header in table.header])
+        sheet.append([cell(header, bold=True) for header in table.header])
         for index, row in enumerate(table.rows):
-            fill = red if index in table.red else None
-            sheet.append([cell(value, number_format, fill=fill)
+            red = index in table.red
+            sheet.append([cell(value, number_format, red=red)
                           for value, number_format in zip(row, table.formats, strict=True)])
     out = io.BytesIO()
     book.save(out)
