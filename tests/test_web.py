@@ -62,6 +62,12 @@ def test_a_leave_application_opens_from_done_with_its_steps_for_those_who_took_p
         assert _login(app, outsider).get(link).status_code == 404
 
 
+def test_only_a_drafter_is_offered_to_draft_a_document(app, org):
+    assert "起草公文" in _login(app, "lyg.drafter").get("/").get_data(as_text=True)
+    clerk_inbox = _login(app, "lyg.clerk").get("/").get_data(as_text=True)
+    assert "起草公文" not in clerk_inbox and "申请请假" in clerk_inbox
+
+
 def test_a_task_of_another_unit_does_not_exist_for_you(app, org):
     drafter = _login(app, "lyg.drafter")
     task_url = drafter.post("/leave/new", data={"csrf_token": _token(drafter, "/")}).headers["Location"]
