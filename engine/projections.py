@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from . import clock
@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 
 _TIMER_EVENTS = {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 BATCH = "gongwen.batch"  # the session.info key of the batch in progress
+# Statements most steps send, built once: building and keying a statement anew costs more of the
+# client's CPU than its loopback round trip (issue 16). The closing values are the parameters' columns.
+_CLOSE_TASK = update(Task.__table__).where(Task.__table__.c.id == bindparam("closed_id"))
+_DELETE_TIMERS = delete(Timer.__table__).where(Timer.__table__.c.instance_id == bindparam("of_instance"))
+_DELETE_WAITS = delete(MessageWait.__table__).where(MessageWait.__table__.c.instance_id == bindparam("of_instance"))
 
 
 @dataclass
@@ -83,7 +88,7 @@ def project_tasks(workflow: BpmnWorkflow, ctx: StepContext, evaluator: Evaluator
                                   "completed_at": now}
         if done:
             values |= {"completed_by_id": ctx.completion.person_id, "form_data": ctx.completion.data}
-        conn.execute(update(table).where(table.c.id == task_id).values(**values))
+        conn.execute(_CLOSE_TASK, {"closed_id": task_id, **values})
     new = [_task_row(task, ctx, now, evaluator) for task_id, task in ready.items() if task_id not in ctx.ready_before]
     if new:
         insert_rows(ctx.session, table, new)
@@ -124,13 +129,13 @@ def project_waits(workflow: BpmnWorkflow, ctx: StepContext) -> None:
     if timers != old_timers:
         timer = Timer.__table__
         if old_timers:
-            conn.execute(delete(timer).where(timer.c.instance_id == row.id))
+            conn.execute(_DELETE_TIMERS, {"of_instance": row.id})
         if timers:
             insert_rows(ctx.session, timer, [{"instance_id": row.id, "due_at": t} for t in timers])
     if messages != old_messages:
         wait = MessageWait.__table__
         if old_messages:
-            conn.execute(delete(wait).where(wait.c.instance_id == row.id))
+            conn.execute(_DELETE_WAITS, {"of_instance": row.id})
         if messages:
             insert_rows(ctx.session, wait, [
                 {"instance_id": row.id, "name": name, "correlation": row.correlation} for name in messages
