@@ -8,7 +8,9 @@ The year is the Asia/Shanghai calendar year.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Callable
+
+from sqlalchemy import Insert, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,14 +33,24 @@ def format_number(code: str, year: int, seq: int, doc_type: DocType) -> str:
 
 def allocate(session: Session, code: str, year: int) -> int:
     """The next sequence number for ``code`` in ``year``, taken for good when the transaction commits."""
+    statement = _ALLOCATE[session.get_bind().dialect.name]
+    return session.connection().execute(statement, {"code": code, "year": year}).scalar_one()
+
+
+def _allocation(dialect_insert: Callable) -> Insert:
+    """One statement: the year's first number creates the counter, later ones add to it (row locked).
+
+    Built once per database kind (every sign-for allocates a 收文 number): building and keying a
+    statement anew costs more CPU than its round trip.
+    """
     table = NumberCounter.__table__
-    dialect_insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    # One statement: the year's first number creates the counter, later ones add to it (row locked).
-    return session.connection().execute(
-        dialect_insert(table).values(code=code, year=year, next_seq=2)
-        .on_conflict_do_update(index_elements=[table.c.code, table.c.year], set_={"next_seq": table.c.next_seq + 1})
-        .returning(table.c.next_seq - 1)
-    ).scalar_one()
+    return (dialect_insert(table).values(code=bindparam("code"), year=bindparam("year"), next_seq=2)
+            .on_conflict_do_update(index_elements=[table.c.code, table.c.year],
+                                   set_={"next_seq": table.c.next_seq + 1})
+            .returning(table.c.next_seq - 1))
+
+
+_ALLOCATE = {"sqlite": _allocation(sqlite_insert), "postgresql": _allocation(pg_insert)}
 
 
 MAX_SEQ = 999_999

@@ -9,7 +9,7 @@ handling deadline in working days.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import clock
@@ -25,6 +25,10 @@ from ..exchange.replies import receipt_for
 from ..notifications.tell import tell
 from .models import IncomingRecord
 
+# The unit's office, asked in every sign-for: built once (building and keying a statement costs more
+# CPU than its round trip).
+_OFFICE = select(Department.id).where(Department.unit_id == bindparam("unit_id"), Department.is_office)
+
 
 # Runs in every sign-for: it reads first and writes last, so it needs no savepoint (two round trips less).
 @handler("register_incoming", savepoint=False)
@@ -36,7 +40,7 @@ def register_incoming(ctx: HandlerContext, document_id: int, unit_id: int, versi
     """
     if receipt_id is None:
         receipt_id = receipt_for(ctx.session, document_id, unit_id, version).id
-    office = ctx.session.scalar(select(Department.id).where(Department.unit_id == unit_id, Department.is_office))
+    office = ctx.session.scalar(_OFFICE, {"unit_id": unit_id})
     year = clock.local_today().year
     seq = allocate(ctx.session, f"收文:{unit_id}", year)
     record = IncomingRecord(instance_id=ctx.instance_id, unit_id=unit_id, document_id=document_id,

@@ -295,15 +295,19 @@ _verifiers: dict[bytes, Verifier] = {}
 _reports: dict[tuple, tuple[VerificationReport, datetime]] = {}
 
 
+# The CAs' CRLs, then the TSAs' certificates, in one query built once: every sign-for asks.
+_TRUST_MATERIAL = union_all(
+    select(literal_column("0").label("kind"), CertificateAuthority.id.label("id"),
+           CertificateAuthority.crl_der.label("crl"), null().label("pem")),
+    select(literal_column("1"), TimestampAuthority.id, null(), TimestampAuthority.certificate_pem),
+).order_by("kind", "id")
+
+
 def _trust_version(session: Session) -> bytes:
     """A digest of every CRL and TSA certificate: it changes with every publication, and differs between
     installations (each CRL carries its own signature)."""
-    # One query for both (every sign-for asks): the CAs' CRLs, then the TSAs' certificates.
-    crls = select(literal_column("0").label("kind"), CertificateAuthority.id.label("id"),
-                  CertificateAuthority.crl_der.label("crl"), null().label("pem"))
-    tsas = select(literal_column("1"), TimestampAuthority.id, null(), TimestampAuthority.certificate_pem)
     digest = hashlib.sha256()
-    for _kind, _id, crl, pem in session.execute(union_all(crls, tsas).order_by("kind", "id")):
+    for _kind, _id, crl, pem in session.execute(_TRUST_MATERIAL):
         digest.update(pem.encode() if pem is not None else crl or b"-")
     return digest.digest()
 

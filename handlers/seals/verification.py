@@ -11,7 +11,7 @@ import hashlib
 import io
 
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.models import Unit
@@ -21,6 +21,12 @@ from ..documents.typesetting.redhead import ISSUERS_SEPARATOR
 from .register import verify
 from .validation import VerificationReport
 
+# Every sign-for asks: built once (building and keying a statement costs more CPU than its round trip).
+_ISSUERS = select(Unit.name).join(DocumentIssuer, DocumentIssuer.unit_id == Unit.id).order_by(DocumentIssuer.position)
+_ISSUERS_OF_DOCUMENT = _ISSUERS.where(DocumentIssuer.document_id == bindparam("document_id"))
+_ISSUERS_OF_FILE = _ISSUERS.join(Document, Document.id == DocumentIssuer.document_id).where(
+    Document.sealed_sha256 == bindparam("sha256"))
+
 
 def named_issuers(session: Session, pdf: bytes, document_id: int | None = None) -> list[str] | None:
     """The issuing units the document names, or None if it names none we can read.
@@ -28,13 +34,10 @@ def named_issuers(session: Session, pdf: bytes, document_id: int | None = None) 
     ``document_id`` is the document whose sealed file ``pdf`` is, when the caller knows it (a sign-for
     does): its issuers are read by the document, in one query, instead of finding it by the file's hash.
     """
-    query = select(Unit.name).join(DocumentIssuer, DocumentIssuer.unit_id == Unit.id)
     if document_id is None:
-        query = query.join(Document, Document.id == DocumentIssuer.document_id).where(
-            Document.sealed_sha256 == hashlib.sha256(pdf).hexdigest())
+        names = session.scalars(_ISSUERS_OF_FILE, {"sha256": hashlib.sha256(pdf).hexdigest()}).all()
     else:
-        query = query.where(DocumentIssuer.document_id == document_id)
-    names = session.scalars(query.order_by(DocumentIssuer.position)).all()
+        names = session.scalars(_ISSUERS_OF_DOCUMENT, {"document_id": document_id}).all()
     if names:  # a sealed document always has its issuers
         return list(names)
     try:
