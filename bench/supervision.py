@@ -632,7 +632,8 @@ class Quarter:
         self._task(outgoing, DRAFT, organ.id, created, person=organ.people[2], done=created, by=organ.people[2])
         self._task(outgoing, SIGN_OFF, organ.id, created, done=doc.at - (doc.at - created) / 3, by=organ.leader)
         self._task(outgoing, SEAL, organ.id, created, done=doc.at, by=organ.clerk)
-        self.sent_days[organ.id, clock.local(doc.at).date()].update(sent=1, wide=len(doc.recipients) > self.wide_above)
+        wide = int(len(doc.recipients) > self.wide_above)  # an int: an empty Counter keeps a bool as given
+        self.sent_days[organ.id, clock.local(doc.at).date()].update(sent=1, wide=wide)
         for r, (unit, (status, signed)) in enumerate(zip(doc.recipients, doc.outcomes, strict=True)):
             self._receipt(doc, did, title, self.area.organs[unit], status, signed, (d, r) in registered)
 
