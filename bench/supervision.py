@@ -898,8 +898,9 @@ def describe(figures: AreaFigures) -> str:
             f"not using {len(figures.not_using)}")
 
 
-# What makes the plans long: the area's thousand unit ids, as parameters and as an array, and cost estimates.
-UNIT_PARAMETERS = re.compile(r"\((?:[?]|%\(\w+\)s(?:::\w+)?)(?:, (?:[?]|%\(\w+\)s(?:::\w+)?)){9,}\)")
+# What makes the plans long: the area's thousand unit ids (written into the statements by figures._among,
+# or as parameters; in the plans, as an array), and cost estimates.
+UNIT_PARAMETERS = re.compile(r"\((?:\d+|[?]|%\(\w+\)s(?:::\w+)?)(?:, (?:\d+|[?]|%\(\w+\)s(?:::\w+)?)){9,}\)")
 UNIT_ARRAY = re.compile(r"'\{\d+(?:,\d+){9,}\}'")
 COSTS = re.compile(r"\s*\(cost=[^)]*\)")
 
