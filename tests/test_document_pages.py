@@ -20,10 +20,13 @@ TABLE = "各县区排查情况汇总".encode()
 
 
 def _docx(text: str) -> bytes:
+    """The same bytes for the same text: the members carry a fixed time, not the clock's (two calls a
+    second apart would differ)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", f"<w:document>{text}</w:document>")
+        for name, content in (("[Content_Types].xml", "<Types/>"), ("word/document.xml",
+                                                                      f"<w:document>{text}</w:document>")):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 23, 9, 0, 0)), content)
     return buffer.getvalue()
 
 

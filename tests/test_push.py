@@ -36,7 +36,7 @@ from engine.models import Person, ProcessInstance, Task, TaskState, Unit
 from handlers.documents.drafting import start_outgoing
 from handlers.documents.models import Document
 from handlers.notifications.tell import tell
-from tests.outgoing_support import NOTICE, send
+from tests.outgoing_support import NOTICE, send, task_of
 from tests.support import require
 from web import push
 from web.asgi import App, Server
@@ -203,6 +203,7 @@ def test_uploads_and_downloads_pass_whole_through_the_wsgi_adapter(gongwen, seal
     drafter = sealed.person("lyg.drafter")
     with gongwen.db.write() as session:
         draft = start_outgoing(gongwen.runtime, session, session.get(Person, drafter.id))
+    task_url = f"/tasks/{task_of(gongwen, drafter, '拟稿').id}"
     cookie = log_in(base, "lyg.drafter")
     opener = urllib.request.build_opener()
     opener.addheaders = [("Cookie", cookie)]
@@ -210,9 +211,9 @@ def test_uploads_and_downloads_pass_whole_through_the_wsgi_adapter(gongwen, seal
     content = b"%PDF-1.7\n" + os.urandom(12 * 1024 * 1024)  # many ASGI body messages, in a pool thread
     boundary = "gongwen-push-test"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"attachment_file\"; filename=\"scan.pdf\"\r\n"
             f"Content-Type: application/pdf\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(f"{base}/documents/{draft.id}/attachments", data=body, headers={
+    request = urllib.request.Request(f"{base}{task_url}/attachments", data=body, headers={
         "Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": base + "/"})
     assert opener.open(request, timeout=60).status == 200
     with gongwen.db.session() as session:
@@ -222,7 +223,7 @@ def test_uploads_and_downloads_pass_whole_through_the_wsgi_adapter(gongwen, seal
     # Over the attachment limit (50 MB and the form's allowance): refused before the body is read.
     host, port = urllib.parse.urlsplit(base).netloc.split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    connection.putrequest("POST", f"/documents/{draft.id}/attachments")
+    connection.putrequest("POST", f"{task_url}/attachments")
     for name, value in (("Cookie", cookie), ("Content-Length", str(60 * 1024 * 1024)),
                         ("Content-Type", f"multipart/form-data; boundary={boundary}")):
         connection.putheader(name, value)
