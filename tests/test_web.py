@@ -58,8 +58,10 @@ def test_a_leave_application_opens_from_done_with_its_steps_for_those_who_took_p
 
     page = drafter.get(link).get_data(as_text=True)
     assert "办理中" in page and "填写请假单" in page and "部门负责人审批" in page and "待办理" in page
-    for outsider in ("lyg.head", "dh.clerk", "sysadmin"):  # the head has not acted on it yet
+    for outsider in ("lyg.head", "dh.clerk", "sysadmin", "secadmin", "auditor"):  # the head has not acted yet
         assert _login(app, outsider).get(link).status_code == 404
+    assert "/login" in app.test_client().get(link).headers["Location"]
+    assert drafter.get("/instances/999999").status_code == 404 and drafter.get("/instances/x").status_code == 404
 
 
 def test_only_a_drafter_is_offered_to_draft_a_document(app, org):

@@ -34,10 +34,11 @@ answers: a quarter of a city is then about a hundred thousand rows, not millions
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
@@ -55,6 +56,7 @@ from ..incoming.models import UNARCHIVED, IncomingRecord
 __all__ = ["CITY_LEVEL", "IN_TIME_BELOW", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures",
            "area_figures", "area_root", "area_units", "monthly", "rank_of", "ranked", "shortfalls"]
 
+T = TypeVar("T")
 CITY_LEVEL = "市直单位"
 IN_TIME_BELOW = 0.9  # a unit that signs less than this share in time is shown red (and named as late)
 
@@ -202,10 +204,16 @@ class AreaFigures:
 def area_units(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]]:
     """The active units under ``root`` (itself included), each with its group's name; read once per
     session (a page or a bulletin asks for the area several times, within one request)."""
-    read = session.info.setdefault("supervision.area_units", {})
-    if root.id not in read:
-        read[root.id] = _area_units(session, root)
-    return read[root.id]
+    return _once_per_session(session, "area_units", root.id, lambda: _area_units(session, root))
+
+
+def _once_per_session(session: Session, what: str, key: Hashable, read: Callable[[], T]) -> T:
+    """``read()``'s answer for ``key``, kept in the session: what a request asks for again (the area's
+    units, its accounts) is read once; a request's session is its own, so nothing outlives it."""
+    kept = session.info.setdefault(f"supervision.{what}", {})
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
 
 
 def _area_units(session: Session, root: Unit) -> tuple[list[Unit], dict[int, str]]:
@@ -347,11 +355,8 @@ def _days(session: Session, figures: dict[int, UnitFigures], ids: list[int], per
 def _people(session: Session, figures: dict[int, UnitFigures], ids: list[int]) -> None:
     """Each unit's active accounts, and those never logged in: the same for every period, so read once
     per session (a bulletin asks for this period's figures and the previous period's)."""
-    read = session.info.setdefault("supervision.people", {})
-    key = tuple(ids)
-    if key not in read:
-        read[key] = _count_people(session, ids)
-    for unit_id, (people, never) in read[key].items():
+    for unit_id, (people, never) in _once_per_session(session, "people", tuple(ids),
+                                                      lambda: _count_people(session, ids)).items():
         figures[unit_id].people, figures[unit_id].people_never = people, never
 
 
