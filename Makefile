@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml package.json $(FONTS_BUILD)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
-	npm install --no-audit --no-fund --loglevel=error   # bpmn-js and bootstrap, served from node_modules/
+	npm install --no-audit --no-fund --loglevel=error   # package.json: bootstrap, bootstrap-icons, bpmn-js, pdfjs-dist, axe-core (tests), served from node_modules/
 	$(PY) -m handlers.documents.typesetting.fonts_build   # into var/fonts (GONGWEN_FONT_DIR); skips faces there
 	touch $(STAMP)
 

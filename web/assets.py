@@ -1,4 +1,5 @@
-"""Browser libraries the pages load (bpmn-js), served from npm's ``node_modules``, never copied into the repository."""
+"""Browser libraries the pages load (Bootstrap and its icons, bpmn-js; axe-core for the accessibility tests),
+served from npm's ``node_modules``, never copied into the repository."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 bp = Blueprint("assets", __name__)
 VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
-VENDOR_FOLDERS = ("bpmn-js/dist",)
+VENDOR_FOLDERS = ("bpmn-js/dist", "bootstrap/dist", "bootstrap-icons/font", "axe-core")
 
 
 @bp.route("/vendor/<path:filename>")
