@@ -28,6 +28,7 @@ from engine.config import Settings
 from engine.core import Gongwen
 from engine.deploy import collect, deploy
 from engine.schema import upgrade
+from tests.browser_support import browser, server, server_env  # noqa: F401  (session-wide fixtures)
 from tests.support import ROOT, require
 from web import demo
 
