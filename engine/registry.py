@@ -35,6 +35,7 @@ class HandlerContext(Protocol):
     runtime: Runtime           # to start instances and send messages
     task_name: str
     task_id: str               # the service task's id: two firings of one timer differ
+    completion: Any            # the user task completed in this step (engine.step.Completion), or None
     calendar: WorkCalendar
     files: FileStore
     settings: Settings
@@ -53,6 +54,12 @@ Handler = Callable[..., Any]
 Choices = Callable[[Session, int, int], dict[str, list[tuple[Any, str]]]]
 
 
+# fn(ctx, task_row, person_id, values): inside the step completing the form, after the form is valid and the
+# person may act, before anything is signed or enters the workflow; writes its domain's rows and may change
+# ``values`` (e.g. keep a long text in a table of its own instead). Raising ``Refused`` refuses the step.
+CompletionHook = Callable[[Any, Any, int, dict], None]
+
+
 # fn(session, task_row, task_data) -> what the task's page shows beside the form (e.g. who returned a
 # document and why); its "values", if any, fill the form in when it opens.
 Context = Callable[[Session, Any, dict], dict]
@@ -69,6 +76,7 @@ class FormSpec:
     choices: Choices | None = None
     signed: bool = False  # the person's completion is signed with their certificate (签发, 批示)
     context: Context | None = None
+    on_complete: CompletionHook | None = None
 
     def load(self, data: Mapping[str, Any], *, offered: Mapping[str, list[tuple[Any, str]]] | None = None
              ) -> dict[str, Any]:
@@ -123,15 +131,17 @@ def handler(name: str, *, savepoint: bool = True) -> Callable[[Handler], Handler
 
 
 def form(key: str, schema: type, template: str, title: str = "", choices: Choices | None = None, *,
-         signed: bool = False, context: Context | None = None) -> FormSpec:
+         signed: bool = False, context: Context | None = None, on_complete: CompletionHook | None = None
+         ) -> FormSpec:
     """Register a form under ``key``, the ``formKey`` property a user task names.
 
     ``signed``: completing it runs every :data:`COMPLETION_SIGNERS` hook in the step. ``context``: what
-    the page shows beside the form, read from the task's data (see :data:`Context`).
+    the page shows beside the form, read from the task's data (see :data:`Context`). ``on_complete``: the
+    form's own work in the completing step (see :data:`CompletionHook`).
     """
     if key in FORMS and FORMS[key].schema is not schema:
         raise ValueError(f"form {key!r} is registered twice")
-    FORMS[key] = spec = FormSpec(key, schema, template, title, choices, signed, context)
+    FORMS[key] = spec = FormSpec(key, schema, template, title, choices, signed, context, on_complete)
     return spec
 
 

@@ -206,6 +206,8 @@ class Runtime:
                     raise Conflict("这个任务当前不能办理，请刷新待办")
                 # Who did it and for which unit travel with the form's data (e.g. into MI outputs).
                 values.update(completed_by=person_id, completed_for_unit=task_row.candidate_unit_id)
+                if spec.on_complete is not None:
+                    spec.on_complete(ctx, task_row, person_id, values)
                 if spec.signed:
                     for sign in COMPLETION_SIGNERS:
                         sign(ctx, task_row, person_id, to_plain(values))

@@ -8,6 +8,7 @@ from engine.registry import form
 from handlers.documents.distribution import distribution_lists
 from handlers.documents.drafting import classification_problem
 from handlers.documents.models import CLASSIFICATIONS, DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
+from handlers.documents.revisions import edit_body
 from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.receipts import returned_delivery
 
@@ -60,12 +61,18 @@ class Draft(FormSchema):
 
 
 def decision(label: str, options: dict[str, str], *, reason_for: tuple[str, ...] = ("return",),
-             opinion_required: bool = False) -> type[FormSchema]:
-    """A step's decision with an opinion; returning (or any of ``reason_for``) needs a reason."""
+             opinion_required: bool = False, edits_body: bool = False) -> type[FormSchema]:
+    """A step's decision with an opinion; returning (or any of ``reason_for``) needs a reason.
+
+    ``edits_body``: the step may also change the document's body (留痕, ``handlers.documents.revisions``); left out
+    or blank, the body stays as it is.
+    """
 
     class Decision(FormSchema):
         decision = choice(label, options)
         opinion = text("意见", 1000, required=opinion_required)
+        if edits_body:
+            body = text("修改正文（留痕）", 50_000, required=False)
 
         @validates_schema
         def _reason(self, data, **kwargs):
@@ -95,14 +102,22 @@ def _draft_choices(session, person_id: int, unit_id: int) -> dict:
             "countersign_departments": choices.departments(session, unit_id)}
 
 
+def _current_body(session, task, data: dict) -> dict:
+    """A reviewer's or signing leader's form opens with the body as it stands, to change in place."""
+    document = document_for_instance(session, task.instance_id)
+    return {"values": {"body": "\n".join(document.body)}}
+
+
 APPROVE = {"approve": "同意", "return": "退回修改"}
 form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿", _draft_choices)
-form("outgoing_review", decision("审核意见", APPROVE), "forms/outgoing_decision.html", "审核")
+# Reviewers and the signing leader may change the body (留痕); 会签 parties give opinions only.
+form("outgoing_review", decision("审核意见", APPROVE, edits_body=True), "forms/outgoing_decision.html", "审核",
+     context=_current_body, on_complete=edit_body)
 form("outgoing_countersign", decision("会签意见", {"agree": "同意", "disagree": "不同意"}, reason_for=("disagree",)),
      "forms/outgoing_decision.html", "会签")
 # 签发 is signed with the leader's personal certificate (handlers.seals.opinions).
-form("outgoing_sign_off", decision("签发意见", {"approve": "同意签发", "return": "退回修改"}),
-     "forms/outgoing_decision.html", "签发", signed=True)
+form("outgoing_sign_off", decision("签发意见", {"approve": "同意签发", "return": "退回修改"}, edits_body=True),
+     "forms/outgoing_decision.html", "签发", signed=True, context=_current_body, on_complete=edit_body)
 form("outgoing_proofread", decision("校对结果", {"ok": "校对无误", "return": "需要更正"}),
      "forms/outgoing_decision.html", "校对")
 form("outgoing_correct", Correction, "forms/outgoing_correct.html", "更正")

@@ -109,6 +109,18 @@ def issuing_side(db: Session, document: Document, person_id: int) -> bool:
     return works_in(db, person_id, {i.unit_id for i in document.issuers})
 
 
+def drafting_history(db: Session, document_id: int, person_id: int) -> Document:
+    """A document whose drafting history (留痕: its revisions, 花脸稿, 清稿) the person may read; NotFound otherwise.
+
+    Only its issuing units' people: a recipient unit holds the sealed document, not how its wording came about,
+    and the administrators reach no document at all.
+    """
+    document = readable_document(db, document_id, person_id)
+    if not issuing_side(db, document, person_id):
+        raise NotFound(NO_DOCUMENT)
+    return document
+
+
 def chasable_receipt(db: Session, receipt_id: int, person_id: int) -> Receipt:
     """A receipt of a document the person's unit issued, so theirs to chase; NotFound otherwise."""
     receipt = db.get(Receipt, receipt_id)

@@ -30,6 +30,7 @@ from .models import (
     DocumentIssuer,
     Urgency,
 )
+from .revisions import paragraphs, record_completed
 
 CLASSIFIED_REFUSAL = "涉密公文（{level}）必须通过机要渠道传递，本系统只处理非密公文"
 UPWARD_TYPES = {DocType.REQUEST, DocType.REPORT, DocType.MOTION}
@@ -160,7 +161,7 @@ def apply_draft(session: Session, document: Document, values: dict) -> None:
     document.title = values["title"].strip()
     document.main_to, document.main_to_text = main_to, values.get("main_to_text") or unit_names(session, main_to)
     document.cc, document.cc_text = cc, values.get("cc_text") or unit_names(session, cc)
-    document.body = [p.strip() for p in values["body"].splitlines() if p.strip()]
+    document.body = paragraphs(values["body"])
     document.note = values.get("note") or None
     document.important = bool(values.get("important"))
     document.one_matter = bool(values.get("one_matter"))
@@ -197,6 +198,7 @@ def save_draft(ctx: HandlerContext, document_id: int, values: dict) -> dict:
     """The drafter submitted: store the fields, check the rules, plan countersign and sign-off."""
     document = ctx.session.get(Document, document_id)
     apply_draft(ctx.session, document, values)
+    record_completed(ctx, document)  # 留痕: the draft as submitted, when its wording changed
     ctx.instance.title, ctx.instance.priority = document.title, document.urgency.rank
     parties = [{"unit_id": ctx.owning_unit_id, "department_id": d} for d in values.get("countersign_departments", [])]
     parties += [{"unit_id": u, "department_id": None} for u in values.get("countersign_units", [])]

@@ -15,6 +15,7 @@ from engine.registry import HandlerContext, handler
 
 from .drafting import recipients, unit_names
 from .models import DocStatus, DocType, Document, Urgency
+from .revisions import paragraphs, record_completed
 from .typesetting import RENDERERS
 from .typesetting.binding import image_as_pdf
 from .typesetting.redhead import RedHeadDocument
@@ -121,7 +122,8 @@ def apply_correction(ctx: HandlerContext, document_id: int, correction: dict) ->
     """Proofreading found errors in the wording: correct title and body, keep number and recipients."""
     document = ctx.session.get(Document, document_id)
     document.title = correction["title"].strip()
-    document.body = [p.strip() for p in correction["body"].splitlines() if p.strip()]
+    document.body = paragraphs(correction["body"])
     document.updated_at = clock.now()
+    record_completed(ctx, document)  # 留痕 keeps the corrected wording as a revision too
     ctx.audit("document.correct", document_id=document.id, actor_id=correction.get("completed_by"))
     return {"corrected_at": ctx.now().isoformat()}

@@ -1,12 +1,13 @@
 """The document's tables: the 公文 with its GB/T 9704 elements, issuers, attachments,
-number counters, distribution lists and earlier sealed versions."""
+number counters, distribution lists, earlier sealed versions and the wording's revisions."""
 
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, str_enum
@@ -209,4 +210,26 @@ class DocumentVersion(Base):
     seal_algorithm: Mapped[str | None] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class DocumentRevision(Base):
+    """A version of a document's wording (留痕): the whole title and body as someone left them.
+
+    Number 1 is the draft as first submitted; each later number is a re-submitted draft, a reviewer's or
+    signing leader's change before sign-off, or a proofreading correction, written only when the wording
+    changed. ``Document`` keeps the current text.
+    """
+
+    __tablename__ = "document_revision"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)                          # paragraphs, one per line
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)          # the step's task (拟稿, 部门审核, 签发, ...)
+    step: Mapped[str] = mapped_column(String(100))                   # its name, as the trail shows it
     created_at: Mapped[datetime] = mapped_column()
