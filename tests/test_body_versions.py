@@ -3,6 +3,7 @@ step and when; the 花脸稿 shows each change attributed, the 清稿 the text c
 
 import html
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -124,6 +125,20 @@ def test_after_sign_off_the_body_is_frozen(app, gongwen, sealed):
     assert refused.value.errors == {"body": ["表单中没有这一项"]}
     assert document(gongwen, doc.id).body == NOTICE["body"].split("\n")
     assert [r[0] for r in _revisions(gongwen, doc.id)] == [1]
+
+
+def test_a_joint_documents_text_is_not_changed_after_one_issuer_signed_it_off(app, gongwen, sealed, fixed_clock):
+    org = sealed
+    doc = _drafted(gongwen, org, co_issuers=[org.unit("finance").id])
+    fixed_clock.advance(timedelta(hours=1))  # the leaders sign after the draft was submitted
+    act(gongwen, org.person("lyg.head"), "部门审核", {"decision": "approve"})
+    act(gongwen, org.person("lyg.reviewer"), "办公室核稿", {"decision": "approve"})
+    act(gongwen, org.person("lyg.signer"), "签发", {"decision": "approve", "body": EDITED})  # before anyone signed
+    with pytest.raises(Refused, match="联合发文的其他机关领导已签发此稿"):
+        act(gongwen, org.person("cz.signer"), "签发", {"decision": "approve", "body": NOTICE["body"]})
+    act(gongwen, org.person("cz.signer"), "签发", {"decision": "approve", "body": EDITED})  # as the other signed it
+    assert document(gongwen, doc.id).body == EDITED.split("\n")
+    assert [r[0] for r in _revisions(gongwen, doc.id)] == [1, 2]
 
 
 @pytest.mark.parametrize("body, status, refusal", [

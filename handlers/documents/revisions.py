@@ -23,18 +23,20 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import clock
 from engine.errors import Refused
-from engine.models import Task
+from engine.models import Task, TaskState
 
 from .models import DocStatus, Document, DocumentRevision
 
 # The wording may be changed in a decision step while the document waits for review or sign-off.
 EDITABLE = {DocStatus.REVIEWING, DocStatus.AWAITING_SIGN_OFF}
 FROZEN = "公文已签发，正文不能再修改；如有错漏，请在校对时提出更正"
+SIGNED_BY_ANOTHER = "联合发文的其他机关领导已签发此稿，正文不能再修改；如需修改，请退回修改"
+SIGN_OFF_FORM = "outgoing_sign_off"
 # Unchanged runs this short between two changes are shown as part of the change.
 _FOLD = 2
 
@@ -77,7 +79,7 @@ def edit_body(ctx: Any, task: Task, person_id: int, values: dict) -> None:
     The submitted ``body`` is taken out of the values (the text lives in the document and its revision, not
     in the workflow); a changed one becomes the document's body and a new revision, whose number the step's
     values keep. A blank one (the field left out or emptied) leaves the body as it is. Refused when the
-    document is already signed off.
+    document is already signed off, or (a joint document) another issuer's leader has signed it off.
     """
     text = values.pop("body", "")
     if not text.strip():
@@ -88,10 +90,22 @@ def edit_body(ctx: Any, task: Task, person_id: int, values: dict) -> None:
         return
     if document.status not in EDITABLE:
         raise Refused(FROZEN)
+    if task.form_key == SIGN_OFF_FORM and _signed_off_by_another(ctx.session, task):
+        raise Refused(SIGNED_BY_ANOTHER)
     document.body, document.updated_at = new, clock.now()
     revision = record(ctx.session, document, person_id, task)
     values["revision"] = revision.number
     ctx.audit("document.revise", actor_id=person_id, document_id=document.id, revision=revision.number)
+
+
+def _signed_off_by_another(session: Session, task: Task) -> bool:
+    """Whether another issuer's leader of a joint document already signed off the text as it stands: a 签发
+    completed since the draft was last submitted. A change now would slip past their signature."""
+    submitted = select(func.max(Task.completed_at)).where(Task.instance_id == task.instance_id,
+                                                          Task.form_key == "outgoing_draft").scalar_subquery()
+    return session.scalar(select(Task.id).where(
+        Task.instance_id == task.instance_id, Task.form_key == SIGN_OFF_FORM, Task.state == TaskState.COMPLETED,
+        Task.completed_at > submitted).limit(1)) is not None
 
 
 @dataclass(frozen=True)
