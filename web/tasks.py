@@ -39,7 +39,7 @@ def task(task_id: uuid.UUID) -> ResponseReturnValue:
         with current_gongwen().db.session() as db:
             row = or_404(access.actionable_task, db, task_id, g.person.id)
         try:
-            current_gongwen().runtime.complete(task_id, g.person.id, form_data(FORMS[row.form_key], request.form))
+            complete(row, request.form)
             flash(f"已办理：{row.name}")
             return redirect(url_for("inbox.index"))
         except FormInvalid as err:
@@ -50,6 +50,12 @@ def task(task_id: uuid.UUID) -> ResponseReturnValue:
         except GongwenError as err:
             flash(str(err))
     return task_page(task_id, request.form if request.method == "POST" else None)
+
+
+def complete(row: Task, values: MultiDict) -> None:
+    """Complete ``row`` (a task ``access.actionable_task`` gave this person) with posted ``values``, as its page
+    does; the engine validates, verifies and checks again, raising what ``Runtime.complete`` raises."""
+    current_gongwen().runtime.complete(row.id, g.person.id, form_data(FORMS[row.form_key], values))
 
 
 def task_page(task_id: uuid.UUID, values: MultiDict | None = None,

@@ -42,3 +42,15 @@ def received_matching(text: str):
     return select(Receipt.incoming_instance_id).join(Document, Document.id == Receipt.document_id) \
         .join(Unit, Unit.id == Document.issuing_unit_id) \
         .where(or_(Unit.name.contains(text), Document.doc_number.contains(text)))
+
+
+def arrivals(session: Session, instance_ids: set[int]) -> dict[int, tuple[str, str | None]]:
+    """The sending unit's name and the 文号 of each receiving instance among ``instance_ids`` (others are left
+    out): what a recipient's inbox shows of an arrival, in one query."""
+    if not instance_ids:
+        return {}
+    rows = session.execute(select(Receipt.incoming_instance_id, Unit.name, Document.doc_number)
+                           .join(Document, Document.id == Receipt.document_id)
+                           .join(Unit, Unit.id == Document.issuing_unit_id)
+                           .where(Receipt.incoming_instance_id.in_(instance_ids))).all()
+    return {instance_id: (sender, number) for instance_id, sender, number in rows}

@@ -32,7 +32,10 @@
     known = count;
     if (added <= 0) return;
     const fragment = await fetch(window.location.pathname + "?view=todo&fragment=1", {credentials: "same-origin"});
-    if (fragment.ok) rows.innerHTML = await fragment.text();
+    if (fragment.ok) {
+      rows.innerHTML = await fragment.text();
+      if (window.gongwenSortable) window.gongwenSortable(rows);
+    }
     arrival.textContent = `有 ${added} 件新的待办`;
     document.title = `（${count}）待办 · 公文系统`;
     tone();

@@ -1,6 +1,7 @@
 // Tables marked "sortable": each column header becomes a button that sorts the rows by that column,
 // ascending first, the other way on the next click. A cell's data-sort holds the number to sort by
-// (rates, hours); otherwise its text is compared as Chinese. A row marked "total" stays last.
+// (rates, hours); otherwise its text is compared as Chinese. A row marked "total" stays last; a header
+// marked data-nosort stays a plain header.
 (function () {
   function key(row, column) {
     const cell = row.cells[column];
@@ -28,15 +29,23 @@
     for (const row of total) body.appendChild(row);
   }
 
-  for (const table of document.querySelectorAll("table.sortable")) {
-    Array.from(table.tHead.rows[0].cells).forEach((header, column) => {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "sort";
-      button.title = "按此列排序";
-      button.append(...header.childNodes);
-      header.appendChild(button);
-      button.addEventListener("click", () => sortBy(table, header, column));
-    });
+  // Also called on rows a page fetched again (the inbox's), so it leaves a table it already enhanced alone.
+  function enhance(root) {
+    for (const table of root.querySelectorAll("table.sortable:not([data-sortable])")) {
+      table.dataset.sortable = "";
+      Array.from(table.tHead.rows[0].cells).forEach((header, column) => {
+        if (header.hasAttribute("data-nosort")) return;  // e.g. a column of checkboxes
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "sort";
+        button.title = "按此列排序";
+        button.append(...header.childNodes);
+        header.appendChild(button);
+        button.addEventListener("click", () => sortBy(table, header, column));
+      });
+    }
   }
+
+  enhance(document);
+  window.gongwenSortable = enhance;
 })();
