@@ -273,11 +273,11 @@ def test_the_auditor_filters_the_log_checks_the_chain_and_reads_no_content(app, 
     act(gongwen, org.person("lyg.drafter"), "拟稿", {**NOTICE, "main_to": [org.unit("donghai_office").id]})
     auditor = _login(app, "auditor")
     page = auditor.get("/admin/audit?action=document.draft").get_data(as_text=True)
-    assert "document.draft" in page and NOTICE["title"] not in page
-    assert "login.ok" not in page.split("<tbody>")[1]  # filtered to the one action
+    assert "<td>拟稿</td>" in page and NOTICE["title"] not in page  # the event's name in Chinese
+    assert "登录成功" not in page.split("<tbody>")[1] and "document.draft" not in page.split("<tbody>")[1]
     by_drafter = auditor.get("/admin/audit?login=lyg.drafter&action=task.complete").get_data(as_text=True)
-    assert "task_name=拟稿" in by_drafter and org.person("lyg.drafter").name in by_drafter
-    assert "task.complete" not in auditor.get("/admin/audit?login=lyg.head").get_data(as_text=True).split("<tbody>")[1]
+    assert "步骤：拟稿" in by_drafter and "task_name" not in by_drafter and org.person("lyg.drafter").name in by_drafter
+    assert "办理任务" not in auditor.get("/admin/audit?login=lyg.head").get_data(as_text=True).split("<tbody>")[1]
 
     assert "日志链完整" in auditor.get("/admin/audit?check=1").get_data(as_text=True)
     with gongwen.db.write() as db, audit_protection_lifted(db):

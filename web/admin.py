@@ -20,6 +20,7 @@ from engine.errors import DeployError
 from engine.models import AuditEvent, Person, ProcessDefinition, Role, Unit
 
 from . import current_gongwen
+from .audit_labels import detail_items, event_label
 from .auth import login_required
 from .inbox import day_arg
 from .params import as_id
@@ -151,4 +152,5 @@ def audit_log():
         chain = audit.verify(db) if args.get("check") else None
     rows = [(e, people.get(e.actor_id, ""), units.get(e.unit_id, ""), _shown(e)) for e in events]
     older = {**args.to_dict(), "before": events[-1].id} if len(events) == AUDIT_PAGE else None
-    return render_template("admin/audit.html", rows=rows, actions=actions, chain=chain, args=args, older=older)
+    return render_template("admin/audit.html", rows=rows, actions=actions, chain=chain, args=args, older=older,
+                           event_label=event_label, detail_items=detail_items)
