@@ -23,8 +23,14 @@ DEMO_PASSWORD = "gongwen-demo"
 
 BUSINESS_ROLES = (Role.DRAFTER, Role.DEPARTMENT_HEAD, Role.REVIEWER, Role.SIGNING_LEADER, Role.SEAL_KEEPER,
                   Role.CLERK, Role.HANDLER, Role.LEADER, Role.ARCHIVIST)
-_SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶"
-_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红梅鹏斌宇浩凯"
+# The demo's people, in the order they are created: varied as real names are, no two alike.
+_NAMES = (
+    "周立新", "李淑华", "陈志强", "王晓燕", "张海涛", "刘文静", "赵建军", "孙丽萍", "吴国栋", "郑雪梅",
+    "徐振华", "黄秋菊", "马春生", "朱宏伟", "胡晓东", "郭玉兰", "何明远", "高秀英", "林志刚", "罗晓敏",
+    "梁家宝", "宋立平", "谢文斌", "韩冬梅", "唐建华", "冯晓红", "于海波", "董丽君", "程子墨", "曹永康",
+    "袁佳琪", "邓国庆", "许静怡", "傅晓峰", "沈云飞", "曾宪民", "彭小丽", "吕振宇", "苏雅婷", "卢海燕",
+    "蒋卫东", "蔡晓琳", "贾志勇", "丁雨萱", "魏长青", "薛梦瑶", "叶思远", "杜鹏飞",
+)
 REGISTER_SINCE = date(2025, 1, 2)  # when the demo units' duty-contact registers were first kept
 # 职务 of a unit's principal and of its 分管领导, by the kind of unit.
 _TITLES = {UnitKind.OFFICE: ("主任", "副主任"), UnitKind.DEPARTMENT: ("局长", "副局长"),
@@ -47,7 +53,7 @@ class DemoOrg:
 def seed(session: Session) -> DemoOrg:
     """Create the demo organisation; returns handles to its units and people by key and login."""
     org = DemoOrg()
-    names = iter(s + g for g in _GIVEN for s in _SURNAMES)
+    names = iter(_NAMES)
 
     def unit(key, name, kind, parent=None, code=None, short=None):
         org.units[key] = create_unit(session, name, kind, parent=org.units.get(parent), issuer_code=code,
