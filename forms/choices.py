@@ -9,7 +9,12 @@ from engine.models import Department, Person, PersonStatus, Role, RoleGrant, Uni
 
 
 def units(session: Session) -> list[tuple[int, str]]:
-    return [(u.id, u.name) for u in session.scalars(
+    return [(u["id"], u["name"]) for u in unit_tree(session)]
+
+
+def unit_tree(session: Session) -> list[dict]:
+    """The units ``units`` offers, each with its parent and kind: the unit picker draws its tree from them."""
+    return [{"id": u.id, "name": u.name, "parent": u.parent_id, "kind": u.kind.label} for u in session.scalars(
         select(Unit).where(Unit.status == UnitStatus.ACTIVE).order_by(Unit.id))]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from engine.models import ProcessInstance
 from engine.registry import form
-from handlers.documents.distribution import distribution_lists
+from handlers.documents.distribution import distribution_groups, distribution_lists
 from handlers.documents.drafting import classification_problem
 from handlers.documents.models import CLASSIFICATIONS, DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
 from handlers.documents.revisions import edit_body
@@ -102,6 +103,15 @@ def _draft_choices(session, person_id: int, unit_id: int) -> dict:
             "countersign_departments": choices.departments(session, unit_id)}
 
 
+def _draft_context(session, task, data: dict) -> dict:
+    """What the unit picker (``web/static/unitpicker.js``) draws over 主送/抄送: the units' tree and the drafting
+    unit's distribution lists as groups of units. The selects stay the form's fields, validated as offered."""
+    unit_id = session.get(ProcessInstance, task.instance_id).owning_unit_id
+    return {"unit_picker": {"units": choices.unit_tree(session), "fields": ["main_to", "cc"],
+                            "groups": [{"id": i, "name": n, "units": members}
+                                       for i, n, members in distribution_groups(session, unit_id)]}}
+
+
 def _current_body(session, task, data: dict) -> dict:
     """A reviewer's or signing leader's form opens with the body as it stands, to change in place."""
     document = document_for_instance(session, task.instance_id)
@@ -109,7 +119,7 @@ def _current_body(session, task, data: dict) -> dict:
 
 
 APPROVE = {"approve": "同意", "return": "退回修改"}
-form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿", _draft_choices)
+form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿", _draft_choices, context=_draft_context)
 # Reviewers and the signing leader may change the body (留痕); 会签 parties give opinions only.
 form("outgoing_review", decision("审核意见", APPROVE, edits_body=True), "forms/outgoing_decision.html", "审核",
      context=_current_body, on_complete=edit_body)

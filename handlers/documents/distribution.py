@@ -15,7 +15,12 @@ from .models import DistributionList
 
 def distribution_lists(session: Session, unit_id: int) -> list[tuple[int, str]]:
     """The lists ``unit_id`` keeps, as (id, name) for a pick list."""
-    return [(d.id, d.name) for d in session.scalars(
+    return [(list_id, name) for list_id, name, _ in distribution_groups(session, unit_id)]
+
+
+def distribution_groups(session: Session, unit_id: int) -> list[tuple[int, str, list[int]]]:
+    """The lists ``unit_id`` keeps with their units, as (id, name, unit ids), by name."""
+    return [(d.id, d.name, list(d.unit_ids)) for d in session.scalars(
         select(DistributionList).where(DistributionList.owner_unit_id == unit_id).order_by(DistributionList.name))]
 
 
