@@ -31,7 +31,7 @@ class Propose(FormSchema):
     opinion = text("备注", 200, required=False)
 
 
-NEXT = {"instruct": "呈领导批示", "handle": "办理", "circulate": "阅知（传阅后归档）"}
+NEXT = {"instruct": "呈批（呈领导批示）", "handle": "直接承办", "circulate": "阅知（传阅后归档）"}
 
 
 class Decide(FormSchema):
@@ -54,7 +54,7 @@ class Instruct(FormSchema):
 
 
 class Handle(FormSchema):
-    result = text("办理结果", 2000)
+    result = text("承办结果", 2000)
     start_reply = fields.Boolean(load_default=False, metadata={"label": "起草复文（如对请示的批复）"})
     readers = _people("传阅人员")
 
