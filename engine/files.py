@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,15 @@ from sqlalchemy.orm import Session
 from . import clock
 from .errors import NotFound
 from .models import StoredFile
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A form value that is a file (a handwritten signature): the step completing the form stores it
+    here and keeps only its SHA-256 in the step's data, so the workflow never carries the bytes."""
+
+    content: bytes
+    media_type: str
 
 
 class FileStore:

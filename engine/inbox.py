@@ -212,10 +212,3 @@ def completed_tasks(session: Session, person_id: int, *, text: str | None = None
     return session.scalars(_searched(query, text, since, until)
                            .order_by(Task.completed_at.desc()).limit(limit).offset(offset)).all()
 
-
-def trail(session: Session, instance_id: int) -> list[tuple[Task, str]]:
-    """Every completed step of an instance with who did it, in order: the opinion trail."""
-    return [tuple(row) for row in session.execute(
-        select(Task, Person.name).join(Person, Person.id == Task.completed_by_id)
-        .where(Task.instance_id == instance_id, Task.state == TaskState.COMPLETED).order_by(Task.completed_at)
-    ).all()]

@@ -116,6 +116,7 @@ class Person(Base):
     # How Gongwen reaches the person outside the app: texts (SMS) and mail. Either may be unknown.
     mobile: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(200))
+    job_title: Mapped[str | None] = mapped_column(String(50))  # 职务, shown beside the name in opinion trails
 
     unit: Mapped[Unit | None] = relationship(foreign_keys=[unit_id])
     department: Mapped[Department | None] = relationship()

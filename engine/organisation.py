@@ -154,6 +154,12 @@ def set_frozen(session: Session, person: Person, frozen: bool, *, actor_id: int 
     audit.record(session, "person.freeze" if frozen else "person.unfreeze", actor_id=actor_id, person_id=person.id)
 
 
+def set_job_title(session: Session, person: Person, job_title: str | None, *, actor_id: int | None = None) -> None:
+    """Set ``person``'s 职务 (at most 50 characters, one line; blank clears it); ``Refused`` for anything else."""
+    person.job_title = clean(job_title, field="职务", max_length=50, required=False) or None
+    audit.record(session, "person.job_title", actor_id=actor_id, person_id=person.id)
+
+
 def move_person(session: Session, person: Person, unit: Unit, department: Department | None = None, *,
                 actor_id: int | None = None) -> None:
     """Move ``person`` to ``unit``: the roles they held in other units, and what else they held there

@@ -30,6 +30,7 @@ from .calendar import CalendarData, WorkCalendar
 from .db import is_sqlite
 from .errors import Conflict, FormInvalid, GongwenError, NotFound, Refused, StepFailed
 from .expressions import Evaluator, RestrictedEnvironment
+from .files import Upload
 from .inbox import ensure_can_act
 from .messages import correlation_key, enqueue, send_message, send_thrown_messages
 from .models import Incident, InstanceStatus, ProcessDefinition, ProcessInstance, Task, TaskState, Timer
@@ -206,6 +207,9 @@ class Runtime:
                     raise Conflict("这个任务当前不能办理，请刷新待办")
                 # Who did it and for which unit travel with the form's data (e.g. into MI outputs).
                 values.update(completed_by=person_id, completed_for_unit=task_row.candidate_unit_id)
+                for name, value in values.items():  # a file the form carries is kept by its hash, in this step
+                    if isinstance(value, Upload):
+                        values[name] = ctx.files.put(ctx.session, value.content, value.media_type)
                 if spec.on_complete is not None:
                     spec.on_complete(ctx, task_row, person_id, values)
                 if spec.signed:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from engine.errors import Refused
+from engine.files import Upload
 from engine.text import clean
+from handlers.opinions.handwriting import signature_png
 
 REQUIRED = {"required": "必填", "null": "不能为空", "invalid": "格式不正确"}
 
@@ -45,9 +47,10 @@ class FormSchema(Schema):
         raise error
 
 
-def text(label: str, max_length: int, *, required: bool = True) -> fields.String:
+def text(label: str, max_length: int, *, required: bool = True, opinion: bool = False) -> fields.String:
     """Text a person types: at most ``max_length`` characters, no invisible control characters
-    (line breaks only in a multi-line field, one over 100 characters)."""
+    (line breaks only in a multi-line field, one over 100 characters). An ``opinion`` (意见, 批示, 拟办)
+    is offered the person's 常用意见 on the page."""
     multiline = max_length > 100
     length = validate.Length(min=1 if required else 0, max=max_length,
                              error=f"长度应在 {1 if required else 0} 到 {max_length} 字之间")
@@ -60,7 +63,22 @@ def text(label: str, max_length: int, *, required: bool = True) -> fields.String
 
     extra = {} if required else {"load_default": ""}
     return fields.String(required=required, validate=[length, visible], error_messages=REQUIRED,
-                         metadata={"label": label, "multiline": multiline}, **extra)
+                         metadata={"label": label, "multiline": multiline, "opinion": opinion}, **extra)
+
+
+class _Handwriting(fields.String):
+    """A handwritten signature posted as a PNG data URL; loads as an ``Upload`` that the step keeps by hash."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> Upload:
+        try:
+            return Upload(signature_png(super()._deserialize(value, attr, data, **kwargs)), "image/png")
+        except Refused as err:
+            raise ValidationError(str(err)) from None
+
+
+def handwriting() -> fields.String:
+    """An optional 手写签名 drawn on the page's signature pad (left out: none drawn)."""
+    return _Handwriting(metadata={"label": "手写签名", "handwriting": True})
 
 
 def choice(label: str, options: dict[str, str]) -> fields.String:

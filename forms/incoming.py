@@ -9,7 +9,7 @@ from engine.registry import form
 from handlers.archive.models import Retention
 
 from . import choices
-from .fields import REQUIRED, FormSchema, choice, text
+from .fields import REQUIRED, FormSchema, choice, handwriting, text
 from .outgoing import decision
 
 
@@ -27,7 +27,7 @@ class Route(FormSchema):
 
 
 class Propose(FormSchema):
-    proposal = text("拟办意见", 1000)
+    proposal = text("拟办意见", 1000, opinion=True)
     opinion = text("备注", 200, required=False)
 
 
@@ -48,7 +48,8 @@ class Decide(FormSchema):
 
 
 class Instruct(FormSchema):
-    instruction = text("批示", 1000)
+    instruction = text("批示", 1000, opinion=True)
+    signature = handwriting()
     deadline_days = fields.Integer(strict=False, load_default=None, metadata={"label": "办理时限（工作日）"},
                                    validate=validate.Range(min=1, max=60, error="办理时限应为 1 到 60 个工作日"))
 

@@ -14,7 +14,7 @@ from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.receipts import returned_delivery
 
 from . import choices
-from .fields import REQUIRED, FormSchema, choice, text
+from .fields import REQUIRED, FormSchema, choice, handwriting, text
 
 DOC_TYPES = {t.value: label for t, label in DOC_TYPE_LABELS.items()}
 DIRECTIONS = {"downward": "下行文", "parallel": "平行文", "upward": "上行文"}
@@ -62,16 +62,19 @@ class Draft(FormSchema):
 
 
 def decision(label: str, options: dict[str, str], *, reason_for: tuple[str, ...] = ("return",),
-             opinion_required: bool = False, edits_body: bool = False) -> type[FormSchema]:
+             opinion_required: bool = False, edits_body: bool = False, handwritten: bool = False
+             ) -> type[FormSchema]:
     """A step's decision with an opinion; returning (or any of ``reason_for``) needs a reason.
 
     ``edits_body``: the step may also change the document's body (留痕, ``handlers.documents.revisions``); left out
-    or blank, the body stays as it is.
+    or blank, the body stays as it is. ``handwritten``: the step (签发) may carry a handwritten signature.
     """
 
     class Decision(FormSchema):
         decision = choice(label, options)
-        opinion = text("意见", 1000, required=opinion_required)
+        opinion = text("意见", 1000, required=opinion_required, opinion=True)
+        if handwritten:
+            signature = handwriting()
         if edits_body:
             body = text("修改正文（留痕）", 50_000, required=False)
 
@@ -126,7 +129,8 @@ form("outgoing_review", decision("审核意见", APPROVE, edits_body=True), "for
 form("outgoing_countersign", decision("会签意见", {"agree": "同意", "disagree": "不同意"}, reason_for=("disagree",)),
      "forms/outgoing_decision.html", "会签")
 # 签发 is signed with the leader's personal certificate (handlers.seals.opinions).
-form("outgoing_sign_off", decision("签发意见", {"approve": "同意签发", "return": "退回修改"}, edits_body=True),
+form("outgoing_sign_off", decision("签发意见", {"approve": "同意签发", "return": "退回修改"}, edits_body=True,
+                                      handwritten=True),
      "forms/outgoing_decision.html", "签发", signed=True, context=_current_body, on_complete=edit_body)
 form("outgoing_proofread", decision("校对结果", {"ok": "校对无误", "return": "需要更正"}),
      "forms/outgoing_decision.html", "校对")

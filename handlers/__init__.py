@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (registrations)
     incoming,
     leave,
     notifications,
+    opinions,
     seals,
     supervision,
 )

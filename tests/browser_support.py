@@ -95,6 +95,16 @@ class Person:
         self.page.get_by_role("button", name="登录").click()
         self.page.wait_for_url(server + "/")
 
+    def draft(self, body: str, main_to: tuple[str, ...] = ("东海县人民政府办公室",)):
+        """Start a 通知 (下行文) titled ``title`` to ``main_to`` with ``body`` and submit its draft."""
+        self.page.get_by_role("button", name="起草公文").click()
+        self.page.locator("#doc_type").select_option(label="通知")
+        self.page.locator("#direction").select_option(label="下行文")
+        self.page.locator("#title").fill(self.title)
+        self.page.locator("#main_to").select_option(label=list(main_to))
+        self.page.locator("#body").fill(body)
+        self.submit()
+
     def row(self, step: str):
         """The inbox row of ``title`` at ``step`` (the demo's and other tests' documents have rows too)."""
         return self.page.locator("#rows tr", has_text=self.title).filter(has_text=step)

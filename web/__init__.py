@@ -62,6 +62,8 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         inbox,
         limits,
         notices,
+        opinions,
+        printing,
         revisions,
         seals,
         security,
@@ -73,7 +75,8 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     )
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
-                 trust, notices, contacts, texts, supervision, revisions):
+                 trust, notices, contacts, texts, supervision, revisions, opinions,
+                 printing):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

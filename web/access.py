@@ -22,6 +22,7 @@ from engine.organisation import works_in
 from handlers.documents.models import Attachment, Document
 from handlers.exchange.holdings import can_read, document_for_instance
 from handlers.exchange.models import Receipt
+from handlers.opinions.trail import signature_of
 from handlers.seals.applications import PROCESS_ID as SEAL_PROCESS
 from handlers.seals.applications import followed_units
 
@@ -152,3 +153,13 @@ def followed_seal_application(db: Session, instance_id: int, person_id: int) -> 
             Task.candidate_unit_id.in_(units)).limit(1)) is None:
         raise NotFound("没有这件申请")
     return instance
+
+
+def signed_step(db: Session, task_id: uuid.UUID, person_id: int) -> Task:
+    """A completed step that kept a handwritten signature, in a process of the person's own unit whose document
+    they may read (``own_instance``: the same people who see the step in the trail); NotFound otherwise."""
+    task = db.get(Task, task_id)
+    if task is None or task.state != TaskState.COMPLETED or signature_of(task) is None:
+        raise NotFound("没有这个签名")
+    own_instance(db, task.instance_id, person_id)
+    return task

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 bp = Blueprint("assets", __name__)
 VENDOR = Path(__file__).resolve().parent.parent / "node_modules"
-VENDOR_FOLDERS = ("bpmn-js/dist", "bootstrap/dist", "bootstrap-icons/font", "axe-core")
+VENDOR_FOLDERS = ("bpmn-js/dist", "pdfjs-dist/legacy/build", "bootstrap/dist", "bootstrap-icons/font", "axe-core")
 
 
 @bp.route("/vendor/<path:filename>")

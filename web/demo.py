@@ -137,12 +137,36 @@ def seed(session: Session) -> DemoOrg:
     for number, unit in enumerate(org.units.values(), start=101):
         unit.fonds_code = f"Z{number}"
     session.flush()
+    _give_job_titles(org)
     _keep_registers(session, org)
     # Last, so that everyone above keeps the name and mobile number the demo has always given them; and after
     # the registers, which were kept before the city had a 督查员 (nobody is told of their first entries).
     person("lyg.supervisor", "city_office", [Role.SUPERVISOR, Role.DRAFTER], "general")  # drafts the 通报
     session.flush()
     return org
+
+
+def _give_job_titles(org: DemoOrg) -> None:
+    """Each person's 职务 from their place, as the duty-contact registers name it: the principal heads the unit
+    (主任, 局长), other leaders are deputies, a department head heads the 处 / 股 / 办公室, a reviewer is a deputy
+    head of one, everyone else a 科员; the administrators have none (they take no part in documents)."""
+    for person in org.people.values():
+        roles = {grant.role for grant in person.grants}
+        if person.unit is None or roles <= {Role.SYSTEM_ADMIN, Role.SECURITY_OFFICER, Role.AUDITOR}:
+            continue
+        head, deputy = _TITLES.get(person.unit.kind, ("负责人", "分管负责人"))
+        department = person.department.name if person.department else ""
+        chief = "主任" if department == "办公室" else department[-1:] + "长"  # 处长, 股长, 办公室主任
+        if person.id == person.unit.principal_id:
+            person.job_title = head
+        elif roles & {Role.LEADER, Role.SIGNING_LEADER}:
+            person.job_title = deputy
+        elif Role.DEPARTMENT_HEAD in roles and department:
+            person.job_title = department + chief
+        elif Role.REVIEWER in roles and department:
+            person.job_title = department + "副" + chief
+        else:
+            person.job_title = "科员"
 
 
 def _keep_registers(session: Session, org: DemoOrg) -> None:

@@ -24,6 +24,7 @@ from engine.organisation import (
     create_unit,
     move_person,
     set_frozen,
+    set_job_title,
 )
 from handlers.documents.distribution import delete_distribution_list, save_distribution_list
 from handlers.documents.models import DistributionList, NumberCounter, Urgency
@@ -149,6 +150,13 @@ def move(person_id):
     return _act("已调动；原单位的角色已随调动撤销",
                 lambda db: move_person(db, _person(db, person_id), _unit(db), _department(db), actor_id=g.person.id),
                 "people", unit=request.form.get("unit_id"))
+
+
+@bp.post("/people/<int:person_id>/job-title")
+@system_admin
+def job_title(person_id):
+    return _act("已修改职务", lambda db: set_job_title(db, _person(db, person_id), request.form.get("job_title"),
+                                                   actor_id=g.person.id), "people", unit=request.form.get("back_unit"))
 
 
 @bp.post("/lists")

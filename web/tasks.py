@@ -22,6 +22,8 @@ from handlers.documents.drafting import draft_values
 from handlers.documents.models import Document
 from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.sign_for import check_before_signing
+from handlers.opinions import saved
+from handlers.opinions.trail import opinion_trail
 from handlers.seals.opinions import trail_signatures
 
 from . import access, current_gongwen
@@ -66,8 +68,9 @@ def task_page(task_id: uuid.UUID, values: MultiDict | None = None,
     with gongwen.db.session() as db:
         row = or_404(access.actionable_task, db, task_id, g.person.id)
         instance = db.get(ProcessInstance, row.instance_id)
-        trail = inbox.trail(db, row.instance_id)
-        signatures = trail_signatures(db, [step for step, _ in trail])
+        trail = opinion_trail(db, row.instance_id)
+        signatures = trail_signatures(db, [entry.step for entry in trail])
+        saved_opinions = saved.offered(db, g.person.id)
         document = document_for_instance(db, row.instance_id)
         attachments = list(document.attachments) if document is not None else []
         report = check_before_signing(db, gongwen.files, document) \
@@ -82,7 +85,7 @@ def task_page(task_id: uuid.UUID, values: MultiDict | None = None,
     errors = errors or {}
     return render_template(spec.template, task=row, instance=instance, form=spec, values=values, errors=errors,
                            trail=trail, signatures=signatures, document=document, attachments=attachments,
-                           report=report, choices=choices, colleagues=colleagues,
+                           report=report, choices=choices, colleagues=colleagues, saved_opinions=saved_opinions,
                            context=context), 422 if errors else 200
 
 
