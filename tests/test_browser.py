@@ -67,6 +67,7 @@ def test_a_notice_from_draft_to_a_county_clerk_and_a_new_process_version(browser
 
     drafter.page.goto(server + "/?view=doing")
     drafter.page.get_by_role("link", name=TITLE).click()
+    drafter.page.get_by_text("查看流程图").click()  # 流程跟踪 first; the diagram behind its toggle
     drafter.page.locator(".djs-container").wait_for()
     receipts = drafter.page.locator("table").inner_text()
     assert "东海县人民政府办公室" in receipts and "已签收" in receipts and "灌云县人民政府办公室" in receipts

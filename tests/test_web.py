@@ -171,7 +171,11 @@ def test_the_document_page_shows_where_it_is_and_the_sender_can_chase(app, gongw
     doc = _dispatched(gongwen, org)
     sender = _login(app, "lyg.drafter")
     page = sender.get(f"/documents/{doc.id}").get_data(as_text=True)
-    assert "办理到哪里了" in page and "签收情况" in page and "东海县人民政府办公室" in page
+    assert "流程跟踪" in page and "签收情况" in page and "东海县人民政府办公室" in page
+    # The timeline: who did each step, what they decided, when; the diagram behind its toggle.
+    signer = org.person("lyg.signer").name
+    assert re.search(rf"2026-11-23 \d\d:\d\d</time>\s*{signer}(（[^）]*）)? · 签发：同意签发", page)
+    assert "<summary>查看流程图</summary>" in page
     progress_url = re.search(r'data-progress="([^"]+)"', page).group(1)
     progress = sender.get(progress_url).get_json()
     assert {"draft", "sign_off", "sealing", "dispatching"} <= set(progress["done"])
@@ -185,7 +189,7 @@ def test_the_document_page_shows_where_it_is_and_the_sender_can_chase(app, gongw
 
     receiver = _login(app, "dh.clerk")
     mine = receiver.get(f"/documents/{doc.id}").get_data(as_text=True)
-    assert "签收情况" not in mine and "正在等待：签收" in mine
+    assert "签收情况" not in mine and "当前在：签收 · 收发员" in mine
     assert receiver.post(chase_url, data={"csrf_token": _token(receiver, "/")}).status_code == 404
     outsider = _login(app, "cz.drafter")
     assert outsider.get(f"/documents/{doc.id}").status_code == 404

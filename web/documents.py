@@ -24,6 +24,7 @@ from handlers.documents.layout import preview
 from handlers.documents.models import Document
 from handlers.exchange.models import Receipt
 from handlers.exchange.receipts import chase, receipt_overview
+from handlers.opinions.trail import opinion_trail
 
 from . import access, current_gongwen
 from .auth import login_required
@@ -48,11 +49,12 @@ def document_page(document_id: int) -> ResponseReturnValue:
         overview = receipt_overview(db, document_id) if access.issuing_side(db, document, g.person.id) else None
         contacts = _recipients_contacts(db, document_id) if overview else {}
         attachments = list(document.attachments)
+        steps = opinion_trail(db, instance_id) if instance_id else []  # 流程跟踪
         filed = db.scalar(select(ArchiveItem).join(RoleGrant, RoleGrant.unit_id == ArchiveItem.unit_id).where(
             ArchiveItem.document_id == document_id, RoleGrant.person_id == g.person.id).limit(1))
     waits = [(name, names.get(assignee or person) or (role.label if role else ""), due)
              for name, assignee, person, role, due in waiting]
-    return render_template("document.html", document=document, instance_id=instance_id, waits=waits,
+    return render_template("document.html", document=document, instance_id=instance_id, waits=waits, steps=steps,
                            overview=overview, contacts=contacts, attachments=attachments, filed=filed,
                            now=clock.now())
 

@@ -1,7 +1,10 @@
-// "Where is it now": draws the process with bpmn-js and marks done and waiting steps.
+// "Where is it now": draws the process with bpmn-js and marks done and waiting steps; behind a closed
+// toggle (流程跟踪 on a document's page) only once it is opened, since a hidden box has no size to fit.
 (async function () {
   const box = document.getElementById("diagram");
   if (!box || !window.BpmnJS) return;
+  const toggle = box.closest("details");
+  if (toggle && !toggle.open) await new Promise((opened) => toggle.addEventListener("toggle", opened, {once: true}));
   const response = await fetch(box.dataset.progress, {credentials: "same-origin"});
   if (!response.ok) { box.textContent = "无法加载流程图"; return; }
   const progress = await response.json();
