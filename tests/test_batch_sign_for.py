@@ -63,7 +63,9 @@ def test_the_inbox_shows_sender_number_urgency_and_overdue_working_days(gongwen,
         assert doc.doc_number and doc.doc_number in page
     assert "<td>连云港市人民政府办公室</td>" in page
     assert '<span class="badge urgency-1">加急</span>' in page and "<strong>超期" not in page
-    # Sent Monday; a 平件 is due Tuesday 09:00. On Thursday two working days have begun since.
+    # Sent Monday; a 平件 is due Tuesday 09:00: late within the hour, by two working days on Thursday.
+    fixed_clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=clock.SHANGHAI))
+    assert logged_in(app, "dh.clerk").get("/").get_data(as_text=True).count("超期不足1个工作日") == 2
     fixed_clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=clock.SHANGHAI))
     later = logged_in(app, "dh.clerk").get("/").get_data(as_text=True)
     assert later.count("超期2个工作日") == 2
