@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 
 from engine.models import AuditEvent, Person, Task, TaskState
 from handlers.exchange.holdings import document_for_instance
+from handlers.incoming.models import IncomingRecord
 from handlers.opinions import saved
 from handlers.opinions.models import SavedOpinion
-from tests.outgoing_support import NOTICE, act, start, task_of
+from tests.outgoing_support import NOTICE, act, send, start, task_of
 from tests.support import csrf_token, logged_in
 
 pytestmark = pytest.mark.usefixtures("deployed")
@@ -263,3 +264,37 @@ def test_the_system_administrator_sets_a_job_title_and_a_bad_one_changes_nothing
     assert head.post(url, data={"csrf_token": csrf_token(head), "job_title": "局长"}).status_code == 403
     assert admin.post("/admin/system/people/99999999/job-title",
                       data={"csrf_token": token, "job_title": "x"}).status_code == 404
+
+
+def test_the_printed_handling_sheet_shows_the_proposal_the_signed_instruction_and_the_result(gongwen, sealed, app):
+    org = sealed
+    document = send(gongwen, org, main_to=("donghai_office",))
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id})
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "建议呈县领导阅示后由综合股办理"})
+    act(gongwen, org.person("dh.handler"), "承办人决定下一步",
+        {"next": "instruct", "leader": org.person("dh.leader").id})
+    instruct = task_of(gongwen, org.person("dh.leader"), "领导批示")
+    leader = logged_in(app, "dh.leader")
+    url = f"/tasks/{instruct.id}"
+    page = leader.get(url).get_data(as_text=True)
+    assert 'aria-label="手写签名板"' in page and 'id="instruction-saved"' in page  # 批示 has the pad and the list
+    assert leader.post(url, data={"csrf_token": csrf_token(leader, url), "instruction": "请综合股抓紧落实",
+                                  "signature": _data_url(_png())}).status_code == 302
+    act(gongwen, org.person("dh.handler"), "办理", {"result": "已组织全县排查，报送排查表"})
+
+    sheet_url = f"/documents/{document.id}/print/handling"
+    sheet = logged_in(app, "dh.handler").get(sheet_url).get_data(as_text=True)
+    with gongwen.db.session() as db:
+        number = db.scalar(select(IncomingRecord.incoming_number).where(IncomingRecord.document_id == document.id))
+    assert "收文处理笺" in sheet and number in sheet and document.doc_number in sheet
+    assert "连云港市人民政府办公室" in sheet and NOTICE["title"] in sheet
+    assert "建议呈县领导阅示后由综合股办理" in sheet and f"{org.person('dh.head').name}（综合股股长）" in sheet
+    assert "请综合股抓紧落实" in sheet and f"{org.person('dh.leader').name}（主任）" in sheet
+    assert f'<img src="/signatures/{instruct.id}" alt="手写签名">' in sheet and "已组织全县排查，报送排查表" in sheet
+    assert logged_in(app, "dh.clerk").get(f"/signatures/{instruct.id}").status_code == 200
+    # The sender reads the document, never how the county worked it.
+    for outsider in ("lyg.drafter", "lyg.signer", "gy.clerk", "sysadmin", "auditor"):
+        client = logged_in(app, outsider)
+        assert client.get(sheet_url).status_code == 404 and client.get(f"/signatures/{instruct.id}").status_code == 404
+    assert "/login" in app.test_client().get(sheet_url).headers["Location"]
