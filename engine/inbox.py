@@ -8,7 +8,7 @@ person; claiming takes it out of the pool, delegating hands it to someone else.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, false, func, or_, select
@@ -70,13 +70,15 @@ def _offered_to(session: Session, person_id: int):
 
 
 def ready_tasks(session: Session, person_id: int, *, limit: int = 50, offset: int = 0,
-                text: str | None = None) -> Sequence[Task]:
+                text: str | None = None, form_keys: Collection[str] = ()) -> Sequence[Task]:
     """A person's ready tasks across all their roles and units, 特急 then 加急 first, then soonest due
-    (``text``: see ``_matches``)."""
+    (``text``: see ``_matches``; ``form_keys``, when given: only tasks of those forms)."""
     query = select(Task).join(ProcessInstance, ProcessInstance.id == Task.instance_id) \
         .where(_offered_to(session, person_id))
     if text:
         query = query.where(_matches(text))
+    if form_keys:
+        query = query.where(Task.form_key.in_(form_keys))
     return session.scalars(
         query.order_by(ProcessInstance.priority.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
         .limit(limit).offset(offset)
@@ -211,4 +213,3 @@ def completed_tasks(session: Session, person_id: int, *, text: str | None = None
         Task.completed_by_id == person_id, Task.state == TaskState.COMPLETED)
     return session.scalars(_searched(query, text, since, until)
                            .order_by(Task.completed_at.desc()).limit(limit).offset(offset)).all()
-

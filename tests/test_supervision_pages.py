@@ -5,7 +5,7 @@ The small office: on Monday 2026-11-23 at 09:00 the city office sends a notice t
 the real outgoing process; at 10:00 东海's clerk signs for it and 灌云's returns it. Nobody of the
 counties has logged in; the 督查员 of the city office logs in to read the pages.
 
-The last test opens the overview in Debian's Chromium (tests/test_browser.py's server and browser).
+The last test opens the overview in Debian's Chromium (the browser tests' shared server, tests/browser_support.py).
 """
 
 from __future__ import annotations
@@ -26,12 +26,10 @@ from engine.organisation import grant_role
 from engine.periods import Period
 from handlers.supervision.charts import ranking_png
 from handlers.supervision.figures import CITY_LEVEL, AreaFigures, GroupFigures, InTime, UnitFigures
-from tests import test_browser
+from tests.browser_support import Person as BrowsingPerson
 from tests.outgoing_support import act, send
 from tests.support import logged_in
 
-server, browser = test_browser.server, test_browser.browser  # the browser test's fixtures, for the last test
-BrowsingPerson = test_browser.Person
 CITY_OFFICE, DONGHAI, GUANYUN = "连云港市人民政府办公室", "东海县人民政府办公室", "灌云县人民政府办公室"
 ADMINISTRATORS = ("sysadmin", "secadmin", "auditor")
 
@@ -75,7 +73,7 @@ def _refusals(gongwen, action: str = "supervision.refused") -> list[AuditEvent]:
 def test_the_supervisor_sees_the_areas_figures_beside_the_previous_quarter_with_late_units_in_red(app, office):
     supervisor = logged_in(app, "lyg.supervisor")
     page = _page(supervisor.get("/supervision?quarter=2026Q4"))
-    assert page.xpath("//header//a[text()='督查']/@href") == ["/supervision"]
+    assert page.xpath("//nav[@id='menu']//a[normalize-space()='督查']/@href") == ["/supervision"]
     assert "督查：连云港市人民政府" in page.xpath("string(//h1)")
 
     key = _table(page, "key-figures")
@@ -143,7 +141,7 @@ def test_a_clerk_sees_their_own_units_page_and_is_refused_every_other(app, gongw
     clerk = logged_in(app, "dh.clerk")
     own = f"/supervision/unit/{office.unit('donghai_office').id}"
     home = _page(clerk.get("/"))
-    assert home.xpath("//header//a[text()='督查']/@href") == [own]
+    assert home.xpath("//nav[@id='menu']//a[normalize-space()='督查']/@href") == [own]
     page = _page(clerk.get(own))
     assert page.xpath("string(//h1)") == f"督查：{DONGHAI}"
     assert "/supervision" not in {href.split("?")[0] for href in page.xpath("//a/@href")}  # no way to the area
@@ -168,7 +166,7 @@ def test_a_leader_reaches_their_unit_but_a_drafter_has_no_supervision(app, offic
     assert _page(leader.get(f"/supervision/unit/{office.unit('donghai_office').id}")).xpath("string(//h1)") \
         == f"督查：{DONGHAI}"
     drafter = logged_in(app, "dh.drafter")
-    assert not _page(drafter.get("/")).xpath("//header//a[text()='督查']")
+    assert not _page(drafter.get("/")).xpath("//nav[@id='menu']//a[normalize-space()='督查']")
     assert drafter.get(f"/supervision/unit/{office.unit('donghai_office').id}").status_code == 403
 
 
@@ -202,7 +200,7 @@ def test_a_county_supervisor_sees_the_county_and_its_clerks_are_ranked_there(app
 @pytest.mark.parametrize("login", ADMINISTRATORS)
 def test_the_three_administrators_see_no_supervision(app, gongwen, office, login):
     admin = logged_in(app, login)
-    assert not _page(admin.get("/", follow_redirects=True)).xpath("//header//a[text()='督查']")
+    assert not _page(admin.get("/", follow_redirects=True)).xpath("//nav[@id='menu']//a[normalize-space()='督查']")
     for path in ("/supervision", f"/supervision/unit/{office.unit('city_office').id}",
                  "/supervision/chart/ranking.png", "/supervision/export.xlsx"):
         answer = admin.get(path)
@@ -273,7 +271,7 @@ def test_the_ranking_chart_draws_at_most_the_thirty_lowest_units_and_stays_small
 def test_the_supervisor_opens_supervision_in_a_browser_the_charts_load_and_headers_sort(browser, server):
     supervisor = BrowsingPerson(browser, server, "lyg.supervisor")
     page = supervisor.page
-    page.locator("header").get_by_role("link", name="督查").click()
+    page.get_by_role("navigation", name="模块").get_by_role("link", name="督查").click()
     page.wait_for_url(server + "/supervision")
     for name in ("ranking", "groups", "trend"):
         page.wait_for_function("image => image.complete && image.naturalWidth > 0",

@@ -384,7 +384,7 @@ def test_the_system_administrator_keeps_people_numbers_holidays_and_deadlines(ap
     assert "未生效：" in created.get_data(as_text=True)  # the password is too short: nothing created
     admin.post("/admin/system/people", data={"csrf_token": token, "login": "lyg.newcomer", "name": "新同志",
                                              "password": "a-long-password", "unit_id": city})
-    listed = admin.get(f"/admin/system/?unit={city}").get_data(as_text=True)
+    listed = admin.get(f"/admin/system/people?unit={city}").get_data(as_text=True)
     assert "lyg.newcomer" in listed and "新同志" in listed
     newcomer = app.test_client()
     assert newcomer.post("/login", data={"login": "lyg.newcomer", "password": "a-long-password",
@@ -418,8 +418,8 @@ def test_the_system_administrator_keeps_people_numbers_holidays_and_deadlines(ap
     with gongwen.db.session() as db:
         assert WorkCalendar(db).is_workday(date(2027, 3, 1))  # a Monday
         assert db.get(DeadlineRule, "normal").amount == 2
-    page = admin.get("/admin/system/").get_data(as_text=True)
-    assert "演练" in page and "107" in page and "2.0 个工作日" in page
+    for section, shown in (("calendar", "演练"), ("numbers", "107"), ("deadlines", "2.0 个工作日")):
+        assert shown in admin.get(f"/admin/system/{section}").get_data(as_text=True)
     for outsider in ("secadmin", "auditor", "lyg.clerk"):
         assert _login(app, outsider).get("/admin/system/").status_code == 403
 
@@ -436,7 +436,7 @@ def test_the_system_administrator_retries_an_incident_from_the_page(app, gongwen
     gongwen.runtime.complete(task.id, leader.id, {"decision": "approve", "opinion": "同意"})
 
     admin = _login(app, "sysadmin")
-    page = admin.get("/admin/system/").get_data(as_text=True)
+    page = admin.get("/admin/system/incidents").get_data(as_text=True)
     incident_id = re.search(r'/admin/system/incidents/(\d+)/retry', page).group(1)
     assert "短信网关无响应" in page
     again = admin.post(f"/admin/system/incidents/{incident_id}/retry", follow_redirects=True,
@@ -516,7 +516,7 @@ def test_the_system_administrator_keeps_distribution_lists_that_drafters_pick_fr
     assert "未生效：分发列表需要 1 到 5000 个单位" in empty.get_data(as_text=True)
     admin.post("/admin/system/lists", data={"csrf_token": token, "unit_id": org.unit("city_office").id,
                                             "name": "各县政府办公室", "members": counties})
-    page = admin.get("/admin/system/").get_data(as_text=True)
+    page = admin.get("/admin/system/lists").get_data(as_text=True)
     assert "东海县人民政府办公室、灌云县人民政府办公室、灌南县人民政府办公室" in page
     with gongwen.db.session() as db:
         (list_id, name), = distribution_lists(db, org.unit("city_office").id)

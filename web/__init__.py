@@ -59,8 +59,10 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         drafting,
         errors,
         headers,
+        home,
         inbox,
         limits,
+        menu,
         notices,
         opinions,
         printing,
@@ -75,8 +77,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     )
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
-                 trust, notices, contacts, texts, supervision, revisions, opinions,
-                 printing):
+                 trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

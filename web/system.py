@@ -1,5 +1,5 @@
 """Pages for the system administrator (系统管理员): units, departments, people and accounts, distribution lists,
-document numbers, the holiday calendar, sign-for windows, and incidents to retry.
+document numbers, the holiday calendar, sign-for windows, and incidents to retry: a page each.
 
 三员分立: the system administrator runs the organisation and the machine but grants no roles (the
 security officer does) and sees no document. Every change goes through the same functions as the
@@ -41,34 +41,71 @@ UNIT_KINDS = {k.value: k.label for k in UnitKind}
 MEASURES = {m.value: m.label for m in Measure}
 
 
+SECTIONS = {"units": "单位与部门", "people": "人员与账号", "lists": "分发列表", "numbers": "发文字号",
+            "calendar": "节假日调整", "deadlines": "签收时限", "incidents": "故障"}
+
+
+def _organisation(db) -> dict:
+    units = db.scalars(select(Unit).order_by(Unit.id)).all()
+    departments = db.scalars(select(Department).order_by(Department.unit_id, Department.id)).all()
+    return {"units": units, "departments": departments, "names": {u.id: u.name for u in units},
+            "departments_by_id": {d.id: d.name for d in departments}}
+
+
+def _people(db) -> dict:
+    unit_id = as_id(request.args.get("unit", ""))
+    return {**_organisation(db), "people": db.scalars(select(Person).where(Person.unit_id == unit_id)
+                                                      .order_by(Person.login)).all() if unit_id else []}
+
+
+def _calendar(db) -> dict:
+    this_year = date(clock.local_today().year, 1, 1)
+    return {"entered": db.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all(),
+            "overrides": db.scalars(select(CalendarOverride).where(CalendarOverride.day >= this_year)
+                                    .order_by(CalendarOverride.day)).all()}
+
+
+# What each section's page reads: only its own rows.
+READS = {
+    "units": _organisation,
+    "people": _people,
+    "lists": lambda db: {**_organisation(db), "lists": db.scalars(select(DistributionList).order_by(
+        DistributionList.owner_unit_id, DistributionList.name)).all()},
+    "numbers": lambda db: {"counters": db.scalars(select(NumberCounter).order_by(
+        NumberCounter.year.desc(), NumberCounter.code)).all()},
+    "calendar": _calendar,
+    "deadlines": lambda db: {"deadlines": deadline_rules(db)},
+    "incidents": lambda db: {"incidents": db.scalars(select(Incident).where(Incident.resolved_at.is_(None))
+                                                     .order_by(Incident.id)).all()},
+}
+
+
 @bp.route("/")
 @system_admin
 def overview():
-    """Everything the system administrator keeps, on one page with a section each."""
-    unit_id = request.args.get("unit", "")
-    this_year = date(clock.local_today().year, 1, 1)
+    """系统管理's first section, 单位与部门."""
+    return _page("units")
+
+
+@bp.route("/<name>")
+@system_admin
+def section(name: str):
+    """One section of what the system administrator keeps, with the way to the others; every section
+    warns of a coming year whose holidays are not entered yet."""
+    if name not in SECTIONS:
+        abort(404)
+    return _page(name)
+
+
+def _page(name: str):
     with current_gongwen().db.session() as db:
-        units = db.scalars(select(Unit).order_by(Unit.id)).all()
-        departments = db.scalars(select(Department).order_by(Department.unit_id, Department.id)).all()
-        people = db.scalars(select(Person).where(Person.unit_id == as_id(unit_id)).order_by(Person.login)).all() \
-            if as_id(unit_id) else []
-        return render_template(
-            "admin/system.html", units=units, departments=departments, people=people, unit_id=unit_id,
-            names={u.id: u.name for u in units}, departments_by_id={d.id: d.name for d in departments},
-            counters=db.scalars(select(NumberCounter).order_by(NumberCounter.year.desc(), NumberCounter.code)).all(),
-            entered=db.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all(),
-            years_to_enter=years_to_enter(db),
-            overrides=db.scalars(select(CalendarOverride).where(CalendarOverride.day >= this_year)
-                                 .order_by(CalendarOverride.day)).all(),
-            lists=db.scalars(select(DistributionList).order_by(DistributionList.owner_unit_id,
-                                                               DistributionList.name)).all(),
-            deadlines=deadline_rules(db), urgencies=URGENCIES, measures=MEASURES, unit_kinds=UNIT_KINDS,
-            incidents=db.scalars(select(Incident).where(Incident.resolved_at.is_(None))
-                                 .order_by(Incident.id)).all())
+        return render_template("admin/system.html", section=name, sections=SECTIONS,
+                               unit_id=request.args.get("unit", ""), years_to_enter=years_to_enter(db),
+                               urgencies=URGENCIES, measures=MEASURES, unit_kinds=UNIT_KINDS, **READS[name](db))
 
 
 def _act(done: str, change, anchor: str, **back):
-    """Run ``change(db)`` in one transaction; then say ``done``, or why nothing changed."""
+    """Run ``change(db)`` in one transaction; then say ``done``, or why nothing changed, on section ``anchor``."""
     try:
         with current_gongwen().db.write() as db:
             change(db)
@@ -77,7 +114,7 @@ def _act(done: str, change, anchor: str, **back):
         flash(f"未生效：{err}")
     except (KeyError, ValueError):
         flash("未生效：请检查填写的内容")
-    return redirect(url_for("system.overview", **back) + f"#{anchor}")
+    return redirect(url_for("system.section", name=anchor, **back))
 
 
 T = TypeVar("T")
@@ -219,4 +256,4 @@ def retry(incident_id):
         flash(f"重试未成功，再次出错：{again.error}" if again else f"故障 {incident_id} 已重试，流程继续运行")
     except GongwenError as err:
         flash(f"重试未成功：{err}")
-    return redirect(url_for("system.overview") + "#incidents")
+    return redirect(url_for("system.section", name="incidents"))
