@@ -22,7 +22,6 @@ from engine.calendar import WorkCalendar
 from engine.errors import GongwenError, NotFound
 from engine.models import ProcessInstance, Task
 from handlers.exchange.holdings import arrivals
-from handlers.notifications import tell as notifications
 
 from . import access, current_gongwen, tasks
 from .auth import login_required
@@ -68,14 +67,13 @@ def index() -> ResponseReturnValue:
                            .where(ProcessInstance.id.in_(ids))).all() if ids else []
         titles = {i: title for i, title, _ in found}
         priorities = {i: priority for i, _, priority in found}
-        notes = notifications.latest(db, g.person.id)
         arrived = arrivals(db, ids) if view == "todo" else {}
         late = overdue_days(db, rows[:PAGE_SIZE]) if view == "todo" else {}
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     template = "_rows.html" if request.args.get("fragment") else "inbox.html"
     return render_template(template, view=view, views=VIEWS, rows=rows, titles=titles, priorities=priorities,
                            arrived=arrived, late=late, sign_for=SIGN_FOR,
-                           notes=notes, now=clock.now(), page=page, more=more, q=text or "",
+                           now=clock.now(), page=page, more=more, q=text or "",
                            since=request.args.get("since", ""), until=request.args.get("until", ""))
 
 
