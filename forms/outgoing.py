@@ -9,6 +9,7 @@ from engine.registry import form
 from handlers.documents.distribution import distribution_groups, distribution_lists
 from handlers.documents.drafting import classification_problem
 from handlers.documents.models import CLASSIFICATIONS, DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
+from handlers.documents.numbering import unit_series
 from handlers.documents.revisions import edit_body
 from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.receipts import returned_delivery
@@ -35,6 +36,9 @@ def _level(value: str) -> None:
 
 class Draft(FormSchema):
     doc_type = choice("文种", DOC_TYPES)
+    # One of the unit's series beside its main one (函, 明电 …); left blank, the 文种 decides.
+    series_id = fields.Integer(load_default=None, strict=False, error_messages=REQUIRED,
+                               metadata={"label": "发文字号系列（不选则按文种）"})
     direction = choice("行文方向", DIRECTIONS)
     urgency = fields.String(load_default="normal", validate=validate.OneOf(list(URGENCIES), error="不是可选的值"),
                             metadata={"label": "紧急程度", "options": URGENCIES})
@@ -101,8 +105,9 @@ class SealConfirmation(FormSchema):
 
 def _draft_choices(session, person_id: int, unit_id: int) -> dict:
     all_units, lists = choices.units(session), distribution_lists(session, unit_id)
-    return {"main_to": all_units, "cc": all_units, "co_issuers": all_units, "countersign_units": all_units,
-            "main_to_lists": lists, "cc_lists": lists,
+    series = [(s.id, f"{s.name}（{s.code}）") for s in unit_series(session, unit_id)]
+    return {"series_id": series, "main_to": all_units, "cc": all_units, "co_issuers": all_units,
+            "countersign_units": all_units, "main_to_lists": lists, "cc_lists": lists,
             "countersign_departments": choices.departments(session, unit_id)}
 
 

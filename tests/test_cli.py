@@ -40,7 +40,8 @@ NOW = datetime.fromisoformat("2026-11-23T09:00:00+08:00")  # GONGWEN_NOW of the 
 EVERY_COMMAND = {
     "db upgrade", "deploy", "demo", "serve", "tick", "worker", "audit verify",
     "users create", "users freeze", "users unfreeze", "users grant", "incidents list", "incidents retry",
-    "messages dead", "calendar set", "calendar entered", "verify", "numbers next", "receipts",
+    "messages dead", "calendar set", "calendar entered", "verify", "numbers next", "numbers series",
+    "numbers add-series", "numbers retire-series", "receipts",
     "archive export", "archive check", "deadline", "backup", "restore",
     "ca export-root", "seals list", "seals revoke", "contacts list", "sms report", "sms off", "sms on",
     "bulletin",
@@ -371,6 +372,22 @@ def test_numbers_next_sets_the_next_number_and_never_goes_back(run, gongwen):
         assert allocate(session, "连政发", 2026) == 40
     back = run("numbers", "next", "连政发", "2026", "12")
     assert back.exit_code == 1 and back.output.strip() == "错误：连政发〔2026〕已用到第 40 号，下一个文号不能小于 41"
+
+
+def test_numbers_series_are_listed_added_and_retired(run, org):
+    listed = run("numbers", "series", "市政府办公室")
+    assert listed.exit_code == 0
+    main, letter, telegram = listed.output.splitlines()
+    assert main == "连政办发\t主系列" and letter.startswith("连政办函\t函\t函\t编号 ")
+    assert telegram.startswith("连政办发明电\t明电（明电）\t由拟稿人选用")
+    added = run("numbers", "add-series", "东海县政府办", "函", "东政办函", "--doc-type", "letter")
+    assert added.exit_code == 0 and "东政办函" in run("numbers", "series", "东政办发").output
+    taken = run("numbers", "add-series", "灌云县政府办", "函", "东政办函")
+    assert taken.exit_code == 1 and "已由东海县人民政府办公室使用" in taken.output
+    assert run("numbers", "add-series", "灌云县政府办", "函", "灌政办函", "--doc-type", "memo").exit_code == 1
+    assert run("numbers", "retire-series", "东政办函").exit_code == 0
+    assert "东政办函" not in run("numbers", "series", "东政办发").output
+    assert run("numbers", "retire-series", "东政办函").exit_code == 1  # retired already
 
 
 def test_deadline_sets_the_sign_for_window_of_one_urgency(run, gongwen):

@@ -16,6 +16,7 @@ from engine.models import Department, Person, Role, Unit, UnitKind
 from engine.organisation import create_department, create_person, create_unit, grant_role
 from handlers.contacts.models import Duty
 from handlers.contacts.register import appoint
+from handlers.documents.numbering import add_series
 from handlers.seals import personal
 from handlers.seals.register import issue_seal
 
@@ -87,6 +88,9 @@ def seed(session: Session) -> DemoOrg:
     for key, name, code in counties:
         unit(key, f"{name}人民政府", UnitKind.COUNTY, "city", f"{code}发", f"{name}政府")
         unit(f"{key}_office", f"{name}人民政府办公室", UnitKind.OFFICE, key, f"{code}办发", f"{name}政府办")
+    # Beside its main series (连政办发) the city's office numbers its 函 and its 明传电报 in their own.
+    add_series(session, org.units["city_office"], "函", "连政办函", ["letter"])
+    add_series(session, org.units["city_office"], "明电", "连政办发明电", telegram=True)
 
     dept("secretariat_1", "city_office", "秘书一处", "MSYC")
     dept("secretariat_2", "city_office", "秘书二处", "MSEC")

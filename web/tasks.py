@@ -125,9 +125,12 @@ def _saved_draft(task: Task, document: Document | None) -> MultiDict:
 
 
 def as_form_values(saved: dict) -> MultiDict:
-    """Values as a posted form would carry them: a list as repeated fields, a yes as "true", a no left out."""
+    """Values as a posted form would carry them: a list as repeated fields, a yes as "true", a no or a
+    nothing left out."""
     values = MultiDict()
     for name, value in saved.items():
+        if value is None:
+            continue
         if isinstance(value, list):
             for item in value:
                 values.add(name, str(item))

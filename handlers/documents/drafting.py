@@ -28,6 +28,7 @@ from .models import (
     DocType,
     Document,
     DocumentIssuer,
+    NumberSeries,
     Urgency,
 )
 from .revisions import paragraphs, record_completed
@@ -139,7 +140,8 @@ def _department_may_issue(session: Session, document: Document, in_department_na
 
 def draft_values(document: Document) -> dict:
     """The saved draft as the drafting form's values: what ``apply_draft`` stored, given back."""
-    return {"doc_type": document.doc_type.value, "direction": document.direction.value,
+    return {"doc_type": document.doc_type.value, "series_id": document.series_id,
+            "direction": document.direction.value,
             "urgency": document.urgency.value, "classification": document.classification,
             "title": document.title, "body": "\n".join(document.body), "note": document.note or "",
             "important": document.important, "one_matter": document.one_matter,
@@ -155,6 +157,11 @@ def apply_draft(session: Session, document: Document, values: dict) -> None:
           if u not in main_to]
     co_issuers = [u for u in dict.fromkeys(values.get("co_issuers", [])) if u != document.issuing_unit_id]
     document.doc_type = DocType(values["doc_type"])
+    document.series_id = values.get("series_id")
+    series = session.get(NumberSeries, document.series_id) if document.series_id else None
+    if series is not None and series.telegram and values.get("urgency", "normal") == Urgency.NORMAL:
+        # 明传电报 are urgent by nature: they are texted to the duty staff after hours like any 急件.
+        raise Refused("明传电报须标注紧急程度（加急或特急）")
     document.direction = Direction(values["direction"])
     document.urgency = Urgency(values.get("urgency", "normal"))
     document.classification = values["classification"]

@@ -134,6 +134,8 @@ class Document(Base):
     number_code: Mapped[str | None] = mapped_column(String(20))
     number_year: Mapped[int | None] = mapped_column(Integer)
     number_seq: Mapped[int | None] = mapped_column(Integer)
+    # The series the drafter chose (函, 明电 …); None numbers it in the series its 文种 belongs to.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("number_series.id"))
     status: Mapped[DocStatus] = mapped_column(str_enum(DocStatus, "doc_status"), default=DocStatus.DRAFTING)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))         # typeset, not yet sealed
     sealed_sha256: Mapped[str | None] = mapped_column(String(64))      # sealed: never changes again
@@ -175,6 +177,25 @@ class Attachment(Base):
     name: Mapped[str] = mapped_column(String(200))
     filename: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"))
+
+
+class NumberSeries(Base):
+    """One of an issuing unit's number series beside its main one (``Unit.issuer_code``).
+
+    Each has its own 机关代字 and so its own counter: 函 (连政办函), 明电 (连政办发明电), 字 (陕政字) …
+    A document is numbered in the series its drafter chose, else in the one listing its 文种, else in
+    the unit's main series.
+    """
+
+    __tablename__ = "number_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    name: Mapped[str] = mapped_column(String(20))                       # 函, 明电, 字
+    code: Mapped[str] = mapped_column(String(20), unique=True)          # the series' 机关代字
+    doc_types: Mapped[list] = mapped_column(JSON, default=list)         # DocType values numbered here by default
+    telegram: Mapped[bool] = mapped_column(Boolean, default=False)      # 明传电报
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class NumberCounter(Base):

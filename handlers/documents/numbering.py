@@ -1,5 +1,9 @@
 """发文字号: ``代字〔YYYY〕N号`` per issuer code and year, without gaps or duplicates.
 
+A unit numbers in its main series (``Unit.issuer_code``, e.g. 连政办发) and in the series it keeps
+beside it (:class:`~.models.NumberSeries`: 函 连政办函, 明电 连政办发明电 …), each code with its own
+counter. :func:`series_code` says which one a document takes.
+
 The number is allocated inside the numbering step's transaction by one atomic
 ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` on the counter row, so concurrent allocations
 queue on that row, and a step that rolls back gives its number back with it: nothing is skipped.
@@ -21,7 +25,7 @@ from engine.models import Unit
 from engine.registry import HandlerContext, handler
 from engine.text import clean
 
-from .models import DocStatus, DocType, Document, NumberCounter
+from .models import DOC_TYPE_LABELS, DocStatus, DocType, Document, NumberCounter, NumberSeries
 
 
 def format_number(code: str, year: int, seq: int, doc_type: DocType) -> str:
@@ -76,13 +80,66 @@ def set_next(session: Session, code: str, year: int, next_seq: int, *, actor_id:
     audit.record(session, "numbering.set_next", actor_id=actor_id, code=code, year=year, next_seq=next_seq)
 
 
+def unit_series(session: Session, unit_id: int) -> list[NumberSeries]:
+    """The unit's active series beside its main one, in the order they were added."""
+    return list(session.scalars(select(NumberSeries).where(NumberSeries.unit_id == unit_id, NumberSeries.active)
+                                .order_by(NumberSeries.id)))
+
+
+def series_code(session: Session, document: Document) -> str:
+    """The 机关代字 the document is numbered under, from its lead issuer's series.
+
+    The drafter's choice (``document.series_id``, one of the lead issuer's active series) wins; else
+    the series listing the document's 文种 (a 函 in the 函 series); else the unit's main series.
+    """
+    unit = session.get(Unit, document.issuers[0].unit_id)
+    series = unit_series(session, unit.id)
+    if document.series_id is not None:
+        chosen = next((s for s in series if s.id == document.series_id), None)
+        if chosen is None:
+            raise Refused(f"所选发文字号系列不是{unit.name}的在用系列")
+        return chosen.code
+    return next((s.code for s in series if document.doc_type.value in s.doc_types), unit.issuer_code)
+
+
+def add_series(session: Session, unit: Unit, name: str, code: str, doc_types: list[str] | None = None, *,
+               telegram: bool = False, actor_id: int | None = None) -> NumberSeries:
+    """Give ``unit`` a series beside its main one; a code already in use anywhere is refused."""
+    name = clean(name, field="系列名称", max_length=20)
+    code = clean(code, field="机关代字", max_length=20)
+    doc_types = list(dict.fromkeys(doc_types or []))
+    if unknown := [t for t in doc_types if t not in {d.value for d in DocType}]:
+        raise Refused(f"不是文种：{'、'.join(unknown)}")
+    if not unit.issuer_code:
+        raise Refused(f"{unit.name}没有机关代字，不能另设发文字号系列")
+    holder = (session.scalar(select(Unit.name).where(Unit.issuer_code == code))
+              or session.scalar(select(Unit.name).join(NumberSeries, NumberSeries.unit_id == Unit.id)
+                                .where(NumberSeries.code == code)))
+    if holder:
+        raise Conflict(f"机关代字 {code} 已由{holder}使用")
+    taken = {t for s in unit_series(session, unit.id) for t in s.doc_types}
+    if both := [DOC_TYPE_LABELS[DocType(t)] for t in doc_types if t in taken]:
+        raise Conflict(f"{'、'.join(both)}已归入{unit.name}的另一系列")
+    series = NumberSeries(unit_id=unit.id, name=name, code=code, doc_types=doc_types, telegram=telegram)
+    session.add(series)
+    session.flush()
+    audit.record(session, "numbering.add_series", actor_id=actor_id, unit_id=unit.id, code=code, name=name)
+    return series
+
+
+def retire_series(session: Session, series: NumberSeries, *, actor_id: int | None = None) -> None:
+    """Stop numbering in ``series``; its numbers stay given and its code stays taken."""
+    series.active = False
+    audit.record(session, "numbering.retire_series", actor_id=actor_id, unit_id=series.unit_id, code=series.code)
+
+
 @handler("assign_number")
 def assign_number(ctx: HandlerContext, document_id: int) -> dict:
-    """Give the signed-off document the lead issuer's next number."""
+    """Give the signed-off document the next number of its series (:func:`series_code`)."""
     document = ctx.session.get(Document, document_id)
     if document.doc_number:
         return {"doc_number": document.doc_number}
-    code = ctx.session.get(Unit, document.issuers[0].unit_id).issuer_code
+    code = series_code(ctx.session, document)
     year = clock.local_today().year
     seq = allocate(ctx.session, code, year)
     document.number_code, document.number_year, document.number_seq = code, year, seq

@@ -1,4 +1,4 @@
-"""Documents and their exchange: ``verify`` (a sealed PDF), ``numbers next``, ``receipts`` and ``deadline``."""
+"""Documents and their exchange: ``verify`` (a sealed PDF), ``numbers`` (next, series), ``receipts``, ``deadline``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from engine import clock
 from handlers.documents.models import Urgency
 from handlers.exchange.deadlines import Measure
 
-from . import gongwen_from
+from . import find_unit, gongwen_from
 
 
 @click.command("verify")
@@ -53,6 +53,59 @@ def numbers_next(ctx: click.Context, code: str, year: int, next_seq: int) -> Non
     with gongwen_from(ctx).db.write() as session:
         set_next(session, code, year, next_seq)
     click.echo(f"{code}〔{year}〕下一个文号为 {next_seq} 号")
+
+
+@numbers.command("series")
+@click.argument("unit")
+@click.pass_context
+def numbers_series(ctx: click.Context, unit: str) -> None:
+    """List UNIT's number series: the main one and those beside it (函, 明电 …)."""
+    from handlers.documents.models import DOC_TYPE_LABELS, DocType
+    from handlers.documents.numbering import unit_series
+
+    with gongwen_from(ctx).db.session() as session:
+        found = find_unit(session, unit)
+        click.echo(f"{found.issuer_code or '（无机关代字）'}\t主系列")
+        for series in unit_series(session, found.id):
+            kinds = "、".join(DOC_TYPE_LABELS[DocType(t)] for t in series.doc_types) or "由拟稿人选用"
+            telegram = "（明电）" if series.telegram else ""
+            click.echo(f"{series.code}\t{series.name}{telegram}\t{kinds}\t编号 {series.id}")
+
+
+@numbers.command("add-series")
+@click.argument("unit")
+@click.argument("name")
+@click.argument("code")
+@click.option("--doc-type", "doc_types", multiple=True, help="numbered in this series by default (e.g. letter)")
+@click.option("--telegram", is_flag=True, help="a 明传电报 series")
+@click.pass_context
+def numbers_add_series(ctx: click.Context, unit: str, name: str, code: str, doc_types: tuple[str, ...],
+                       telegram: bool) -> None:
+    """Give UNIT the series NAME (函, 明电 …) with its own 机关代字 CODE and counter."""
+    from handlers.documents.numbering import add_series
+
+    with gongwen_from(ctx).db.write() as session:
+        add_series(session, find_unit(session, unit), name, code, list(doc_types), telegram=telegram)
+    click.echo(f"已设发文字号系列 {name}：{code}")
+
+
+@numbers.command("retire-series")
+@click.argument("code")
+@click.pass_context
+def numbers_retire_series(ctx: click.Context, code: str) -> None:
+    """Stop numbering in the series CODE (its numbers stay given, its code taken)."""
+    from sqlalchemy import select
+
+    from engine.errors import NotFound
+    from handlers.documents.models import NumberSeries
+    from handlers.documents.numbering import retire_series
+
+    with gongwen_from(ctx).db.write() as session:
+        series = session.scalar(select(NumberSeries).where(NumberSeries.code == code, NumberSeries.active))
+        if series is None:
+            raise NotFound(f"没有在用的发文字号系列 {code}")
+        retire_series(session, series)
+    click.echo(f"发文字号系列 {code} 已停用")
 
 
 @click.command("receipts")
