@@ -66,6 +66,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         notices,
         opinions,
         printing,
+        registers,
         revisions,
         seals,
         security,
@@ -77,7 +78,8 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     )
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
-                 trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing):
+                 trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing,
+                 registers):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

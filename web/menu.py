@@ -18,6 +18,7 @@ from flask import Blueprint, g, request, url_for
 
 from engine.models import Person, Role
 
+from .registers import KEEPERS as REGISTER_KEEPERS
 
 bp = Blueprint("menu", __name__)
 Shown = Callable[[Person, set[Role]], bool]
@@ -65,6 +66,8 @@ MENU: tuple[Entry, ...] = (
     Entry("公文", "在办公文", "inbox.index", in_unit, "hourglass-split", lambda person: {"view": "doing"}),
     Entry("公文", "已办公文", "inbox.index", in_unit, "check2-square", lambda person: {"view": "done"}),
     Entry("公文", "办结公文", "inbox.index", in_unit, "archive", lambda person: {"view": "finished"}),
+    Entry("公文", "收文登记簿", "registers.incoming_page", holding(*REGISTER_KEEPERS), "journal-arrow-down"),
+    Entry("公文", "发文登记簿", "registers.outgoing_page", holding(*REGISTER_KEEPERS), "journal-arrow-up"),
     Entry("办公", "请假申请", "drafting.start_leave", in_unit, "calendar2-minus", post=True),
     Entry("办公", "督查", "supervision.area", holding(Role.SUPERVISOR), "clipboard-data"),
     Entry("办公", "督查", "supervision.unit", _unit_supervision, "clipboard-data",
@@ -84,6 +87,7 @@ MENU: tuple[Entry, ...] = (
     Entry("个人设置", "通知中心", "notices.index", lambda person, roles: True, "bell"),
     Entry("个人设置", "通知设置", "notices.settings", lambda person, roles: True, "sliders"),
     Entry("个人设置", "修改密码", "auth.password", lambda person, roles: True, "key"),
+    Entry("个人设置", "常用意见", "opinions.settings", in_unit, "chat-quote"),
     Entry("个人设置", "个人签名证书", "certificates.mine", in_unit, "pen"),
 )
 
