@@ -73,6 +73,7 @@ def test_the_administrators_see_their_sections_and_no_document(app, gongwen, org
         assert own <= {" ".join(a.text_content().split()) for a in page.xpath("//section[@aria-labelledby="
                                                                                   "'sections-title']//a")}
         assert not page.xpath("//section[@id='portal-todo' or @id='actions']"), login
+        assert not page.xpath("//*[@id='rows' or @id='todo-count']"), login  # no empty inbox under the sections
         assert NOTICE["title"] not in page.text_content(), login
 
 
