@@ -8,7 +8,9 @@ every lane a role, and every expression compiles under the restricted evaluator.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +31,7 @@ from SpiffWorkflow.util import task as _spiff_task_util
 from .errors import DeployError
 from .expressions import ExpressionError, compile_expression
 from .models import ROLE_LABELS, Role
-from .registry import FORMS, HANDLERS
+from .registry import DECLARED_PREFIX, FORMS, HANDLERS, declare_form
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -46,6 +48,12 @@ LANE_ROLES: dict[str, Role] = {label: role for role, label in ROLE_LABELS.items(
 LANE_ROLES |= {role.value: role for role in Role if not role.is_admin}
 # Properties of a user task that are expressions evaluated against the task's data.
 EXPRESSION_PROPERTIES = ("candidateUnit", "candidateDepartment", "candidatePerson", "due")
+
+# A user task declares a field of its form with the property ``field.<name>`` (see ``forms.declared``);
+# a process says who may start it and under which heading with the properties named in START_PROPERTIES.
+FIELD_PREFIX = "field."
+START_PROPERTIES = ("startRoles", "category")
+OTHER_CATEGORY = "其他"
 
 _SAFE_XML = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
@@ -75,6 +83,64 @@ def _event_messages(root: etree._Element) -> tuple[str, ...]:
             for definition in start.findall(f"{{{BPMN_NS}}}messageEventDefinition"):
                 found.append(names.get(definition.get("messageRef")))
     return tuple(sorted(n for n in found if n))
+
+
+@dataclass(frozen=True)
+class StartDeclaration:
+    """Who may start a process from the 发起 page (none: it is started by the system or a page of its own)."""
+
+    start_roles: frozenset[Role]
+    category: str
+
+
+def _own_properties(element: etree._Element) -> list[tuple[str, str]]:
+    """The ``spiffworkflow:property`` names and values of ``element`` itself (not its children's), in order."""
+    path = f"./{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"
+    return [(p.get("name") or "", p.get("value") or "") for p in element.findall(path)]
+
+
+def start_declaration(root: etree._Element, filename: str) -> StartDeclaration:
+    """The process's ``startRoles`` (business roles by code or Chinese name, comma-separated) and ``category``."""
+    process = root.find(f"{{{BPMN_NS}}}process")
+    props = dict(_own_properties(process))
+    roles = set()
+    for name in filter(None, (n.strip() for n in re.split(r"[,，、]", props.get("startRoles", "")))):
+        if name not in LANE_ROLES:
+            known = "、".join(r.value for r in Role if not r.is_admin)
+            raise DeployError(filename, f"流程的 startRoles 中“{name}”不是业务角色（可用：{known}）", process.get("id"))
+        roles.add(LANE_ROLES[name])
+    category = props.get("category", "").strip() or OTHER_CATEGORY
+    if len(category) > 20 or not category.isprintable():
+        raise DeployError(filename, "流程的 category（分类）应为至多 20 个可见字符", process.get("id"))
+    return StartDeclaration(frozenset(roles), category)
+
+
+def declare_forms(root: etree._Element, filename: str) -> dict[str, str]:
+    """Build and register the form each user task declares with ``field.*`` properties; returns the form
+    key by task id. The key is a hash of the declaration, so versions declaring the same form share it."""
+    keys = {}
+    for task in root.iter(f"{{{BPMN_NS}}}userTask"):
+        declared = [(name.removeprefix(FIELD_PREFIX), value) for name, value in _own_properties(task)
+                    if name.startswith(FIELD_PREFIX)]
+        if not declared:
+            continue
+        title = task.get("name") or task.get("id")
+        digest = hashlib.sha256(json.dumps([title, declared], ensure_ascii=False).encode()).hexdigest()
+        key = DECLARED_PREFIX + digest[:40]
+        try:
+            declare_form(key, title, declared)
+        except ValueError as err:
+            raise DeployError(filename, f"用户任务“{title}”的表单声明有误：{err}", task.get("id")) from None
+        keys[task.get("id")] = key
+    return keys
+
+
+def _use_declared_forms(keys: dict[str, str], spec: object, subprocess_specs: dict) -> None:
+    """Name each declared form as the task's ``formKey``, where the inbox projection reads it."""
+    for process_spec in (spec, *subprocess_specs.values()):
+        for task_id, key in keys.items():
+            if task_id in process_spec.task_specs:
+                process_spec.task_specs[task_id].extensions.setdefault("properties", {})["formKey"] = key
 
 
 def parse_xml(content: bytes, filename: str) -> etree._Element:
@@ -118,6 +184,8 @@ def check_definition(content: bytes, filename: str) -> ParsedProcess:
             raise DeployError(filename, f"泳道“{name}”没有对应的角色（可用：{known}）", lane.get("id"))
     _check_ids(root, filename)
     _check_tasks(processes[0], filename)
+    start_declaration(root, filename)
+    declared = declare_forms(root, filename)
     _check_expressions(root, filename)
     parser = SpiffBpmnParser()
     try:
@@ -126,6 +194,7 @@ def check_definition(content: bytes, filename: str) -> ParsedProcess:
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except (ValidationException, SpiffWorkflowException) as err:
         raise DeployError(filename, f"无法解析：{err}", getattr(err, "id", None)) from None
+    _use_declared_forms(declared, spec, subprocess_specs)
     return ParsedProcess(process_id, processes[0].get("name") or process_id, spec, subprocess_specs,
                          _event_messages(root), content)
 
@@ -161,10 +230,14 @@ def _check_tasks(process: etree._Element, filename: str) -> None:
         label = task.get("name") or task.get("id")
         props = {p.get("name"): p.get("value") for p in task.iter(f"{{{SPIFF_NS}}}property")}
         form_key = props.get("formKey")
-        if not form_key:
-            message = f"用户任务“{label}”没有指定表单（spiffworkflow:property formKey）"
+        declared = any((name or "").startswith(FIELD_PREFIX) for name in props)
+        if form_key and declared:
+            message = f"用户任务“{label}”既指定了表单 formKey 又声明了字段（field.*），只能二选一"
             raise DeployError(filename, message, task.get("id"))
-        if form_key not in FORMS:
+        if not form_key and not declared:
+            message = f"用户任务“{label}”没有指定表单（spiffworkflow:property formKey）或声明字段（field.*）"
+            raise DeployError(filename, message, task.get("id"))
+        if form_key and form_key not in FORMS:
             raise DeployError(filename, f"用户任务“{label}”的表单 {form_key!r} 未注册", task.get("id"))
         role = props.get("candidateRole")
         if role is not None and role not in business_roles:
@@ -206,6 +279,7 @@ def _parse(content: bytes, filename: str, process_id: str) -> tuple[object, dict
     root = etree.fromstring(content, _SAFE_XML)
     parser.add_bpmn_xml(root, filename)
     spec, subprocess_specs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+    _use_declared_forms(declare_forms(root, filename), spec, subprocess_specs)
     for process_spec in (spec, *subprocess_specs.values()):
         for task_spec in list(process_spec.task_specs.values()):
             if isinstance(task_spec, LoopTask):

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import audit, clock
-from .bpmn import check_definition
-from .errors import DeployError, Refused
-from .models import BpmnSource, ProcessDefinition
+from .bpmn import StartDeclaration, check_definition, declare_forms, parse_xml, start_declaration
+from .db import Database
+from .errors import DeployError, Forbidden, NotFound, Refused
+from .models import ROLE_LABELS, BpmnSource, ProcessDefinition, Role
 from .text import clean
 
 
@@ -90,3 +92,72 @@ def deploy(session: Session, files: list[tuple[str, bytes]], *, actor_id: int | 
                      version=version, sha256=sha, filename=name)
         results.append(Deployed(parsed.process_id, version, name, changed=True))
     return results
+
+
+# -- what people may start, and the forms diagrams declare ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Startable:
+    """The latest version of a process people start from the 发起 page."""
+
+    process_id: str
+    name: str
+    category: str
+    version: int
+    start_roles: frozenset[Role]
+
+
+_declarations: dict[str, StartDeclaration] = {}  # by content hash: stored content never changes
+_scanned: set[str] = set()                        # sources whose declared forms this process has built
+_scan_lock = threading.Lock()
+
+
+def _declaration(definition: ProcessDefinition) -> StartDeclaration:
+    sha = definition.source_sha256
+    if sha not in _declarations:
+        _declarations[sha] = start_declaration(parse_xml(definition.source.content, definition.filename),
+                                               definition.filename)
+    return _declarations[sha]
+
+
+def startable(session: Session, roles: set[Role]) -> list[Startable]:
+    """The latest version of every process whose ``startRoles`` include one of ``roles``, by category and name.
+
+    A process without ``startRoles`` (an incoming document, a seal application) is started by the system or
+    a page of its own and is never listed.
+    """
+    latest = (select(ProcessDefinition.process_id, func.max(ProcessDefinition.version).label("version"))
+              .group_by(ProcessDefinition.process_id).subquery())
+    definitions = session.scalars(select(ProcessDefinition).join(latest, (
+        latest.c.process_id == ProcessDefinition.process_id) & (latest.c.version == ProcessDefinition.version)))
+    found = []
+    for definition in definitions:
+        declaration = _declaration(definition)
+        if declaration.start_roles & roles:
+            found.append(Startable(definition.process_id, definition.name, declaration.category, definition.version,
+                                   declaration.start_roles))
+    return sorted(found, key=lambda s: (s.category, s.name, s.process_id))
+
+
+def check_may_start(session: Session, process_id: str, roles: set[Role]) -> Startable:
+    """The process ``roles`` may start, or NotFound (not deployed, or not started by people) / Forbidden."""
+    latest = session.scalar(select(ProcessDefinition).where(ProcessDefinition.process_id == process_id)
+                            .order_by(ProcessDefinition.version.desc()).limit(1))
+    declaration = _declaration(latest) if latest is not None else None
+    if declaration is None or not declaration.start_roles:
+        raise NotFound("没有这个可发起的流程")
+    if not declaration.start_roles & roles:
+        who = "、".join(sorted(ROLE_LABELS[r] for r in declaration.start_roles))
+        raise Forbidden(f"您没有发起“{latest.name}”的权限（可发起：{who}）")
+    return Startable(latest.process_id, latest.name, declaration.category, latest.version, declaration.start_roles)
+
+
+def load_declared_forms(db: Database, key: str) -> None:
+    """Build the forms declared in every deployed diagram this process has not read yet (``FORMS.loader``,
+    called for the missing ``key``): a task row names a declared form that another process deployed, or
+    this one before a restart."""
+    query = select(BpmnSource.sha256, BpmnSource.content)
+    with _scan_lock, db.session() as session:
+        for sha, content in session.execute(query.where(BpmnSource.sha256.not_in(_scanned)) if _scanned else query):
+            declare_forms(parse_xml(content, sha[:12]), sha[:12])
+            _scanned.add(sha)

@@ -106,8 +106,26 @@ class FormSpec:
 InstanceSearch = Callable[[str], Any]
 INSTANCE_SEARCHES: list[InstanceSearch] = []
 
+# The key of a form declared in a diagram starts with this; the rest is a hash of the declaration.
+DECLARED_PREFIX = "declared."
+
+
+class _Forms(dict):
+    """Forms by key. A declared form not built yet in this process (deployed by another one, or before a
+    restart) is built on first use by ``loader(key)``, which reads the deployed diagrams."""
+
+    loader: Callable[[str], None] | None = None
+
+    def __missing__(self, key: str) -> FormSpec:
+        if key.startswith(DECLARED_PREFIX) and self.loader is not None:
+            self.loader(key)
+            if dict.__contains__(self, key):
+                return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+
 HANDLERS: dict[str, Handler] = {}
-FORMS: dict[str, FormSpec] = {}
+FORMS: _Forms = _Forms()
 # Handlers that write nothing before they could fail, so need no savepoint to undo their writes.
 NO_SAVEPOINT: set[str] = set()
 
@@ -142,6 +160,29 @@ def form(key: str, schema: type, template: str, title: str = "", choices: Choice
     if key in FORMS and FORMS[key].schema is not schema:
         raise ValueError(f"form {key!r} is registered twice")
     FORMS[key] = spec = FormSpec(key, schema, template, title, choices, signed, context, on_complete)
+    return spec
+
+
+# fn(key, title, [(name, declaration), ...]) -> FormSpec: builds a form declared in a diagram (``forms.declared``);
+# raises ValueError with a Chinese sentence for a declaration that is wrong.
+DeclaredFormBuilder = Callable[[str, str, list[tuple[str, str]]], FormSpec]
+_declared_builders: list[DeclaredFormBuilder] = []
+
+
+def declared_form_builder(fn: DeclaredFormBuilder) -> DeclaredFormBuilder:
+    """Register the builder of declared forms (one; ``forms`` registers it at import)."""
+    _declared_builders[:] = [fn]
+    return fn
+
+
+def declare_form(key: str, title: str, declared: list[tuple[str, str]]) -> FormSpec:
+    """Build and register the form a diagram declares under ``key`` (a key already built is kept: the key
+    is a hash of the declaration). Raises ValueError for a wrong declaration, or if no builder is registered."""
+    if dict.__contains__(FORMS, key):
+        return FORMS[key]
+    if not _declared_builders:
+        raise ValueError("表单声明无法使用：没有注册表单生成器")
+    FORMS[key] = spec = _declared_builders[0](key, title, declared)
     return spec
 
 

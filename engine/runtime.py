@@ -11,6 +11,7 @@ running inside a step sees is in :mod:`engine.step`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from . import audit, clock
 from .bpmn import ParsedProcess, cached_spec, dump_state, load_spec, load_state, new_workflow, to_plain
 from .calendar import CalendarData, WorkCalendar
 from .db import is_sqlite
+from .deploy import load_declared_forms
 from .errors import Conflict, FormInvalid, GongwenError, NotFound, Refused, StepFailed
 from .expressions import Evaluator, RestrictedEnvironment
 from .files import Upload
@@ -84,6 +86,7 @@ class Runtime:
         self.script_engine = ScriptEngine(RestrictedEnvironment(self.evaluator))
         self.calendar_data = CalendarData()
         self._definitions: dict[int, tuple[str, str]] = {}
+        FORMS.loader = functools.partial(load_declared_forms, gongwen.db)  # declared forms deployed elsewhere
 
     # -- definitions -------------------------------------------------------------------------------------
 

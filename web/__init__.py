@@ -70,6 +70,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         revisions,
         seals,
         security,
+        start,
         supervision,
         system,
         tasks,
@@ -79,7 +80,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
                  trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing,
-                 registers):
+                 registers, start):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

@@ -16,12 +16,13 @@ from flask import Response, g, request
 from flask_smorest import Api, Blueprint, abort
 from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, Schema, fields
+from sqlalchemy import select
 from werkzeug.http import HTTP_STATUS_CODES
 
 from engine import clock, inbox, organisation
-from engine.deploy import deploy
+from engine.deploy import deploy, startable
 from engine.errors import DeployError, Forbidden, FormInvalid, GongwenError, NotFound
-from engine.models import ProcessInstance, Role, Task
+from engine.models import ProcessInstance, Role, Task, TaskState
 from engine.registry import FORMS
 from handlers.documents.drafting import start_outgoing
 from handlers.documents.models import Document
@@ -30,6 +31,7 @@ from handlers.seals.verification import verify_document
 
 from . import access, current_gongwen
 from .errors import refused
+from .start import start_process
 
 # The sentence of an API answer whose refusal brought none in Chinese: a path or id that matches no route,
 # a method the route lacks, a rate limit, a body webargs could not read or validate, an unexpected error.
@@ -135,6 +137,10 @@ class DefinitionUpload(Schema):
     file = Upload(required=True, metadata={"description": "a .bpmn file"})
 
 
+class StartIn(Schema):
+    """Nothing (send ``{}``): the fields of a process are submitted with its first task."""
+
+
 class DocumentOut(Schema):
     id = fields.Integer()
     instance_id = fields.Integer()
@@ -149,6 +155,18 @@ class DocumentOut(Schema):
     version = fields.Integer()
     sealed = fields.Boolean()
     reply_to_id = fields.Integer(allow_none=True)
+
+
+class ProcessOut(Schema):
+    process_id = fields.String()
+    name = fields.String()
+    category = fields.String()
+    version = fields.Integer()
+
+
+class StartedOut(Schema):
+    instance_id = fields.Integer()
+    task_id = fields.UUID(allow_none=True, metadata={"description": "my first step, if the process gives me one"})
 
 
 class Deployment(Schema):
@@ -327,6 +345,42 @@ def document_receipts(document_id):
     rows = [{k: (getattr(v, k).value if k == "status" else getattr(v, k)) for k in v.__dataclass_fields__}
             for v in overview["receipts"]]
     return {"receipts": rows, "counts": overview["counts"], "overdue": [v.unit for v in overview["overdue"]]}
+
+
+# -- processes people start -----------------------------------------------------------------------------------
+
+@blp.route("/processes")
+@authenticated
+@blp.response(200, ProcessOut(many=True))
+def processes():
+    """The processes I may start (their diagrams' ``startRoles``), by category and name."""
+    with current_gongwen().db.session() as session:
+        roles = organisation.roles_of(session, g.api_person.id) if g.api_person.unit_id is not None else set()
+        return [p.__dict__ for p in startable(session, roles)]
+
+
+@blp.route("/processes/<process_id>/start", methods=["POST"])
+@authenticated
+@json_object
+@blp.arguments(StartIn)
+@blp.response(201, StartedOut)
+def start(_, process_id):
+    """Start a process in my unit (send ``{}``); its first step's fields are submitted with that task. 403 if I
+    may not start it, 404 if there is no such process people start."""
+    instance_id = start_process(g.api_person, process_id)
+    with current_gongwen().db.session() as session:
+        ready = session.scalars(select(Task.id).where(Task.instance_id == instance_id,
+                                                      Task.state == TaskState.READY)).all()
+        mine = [task_id for task_id in ready if _actionable(session, task_id)]
+    return {"instance_id": instance_id, "task_id": mine[0] if mine else None}
+
+
+def _actionable(session, task_id) -> bool:
+    try:
+        access.actionable_task(session, task_id, g.api_person.id)
+    except NotFound:
+        return False
+    return True
 
 
 # -- definitions --------------------------------------------------------------------------------------------

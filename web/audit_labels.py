@@ -11,7 +11,7 @@ from collections.abc import Mapping
 EVENTS = {
     "login.ok": "登录成功", "login.fail": "登录失败", "token.issue": "签发接口令牌",
     "access.refused": "越权访问被拒绝", "request.refused": "请求被拒绝", "csrf.refused": "表单校验失败被拒绝",
-    "rate.limited": "访问过于频繁被限制", "attachment.refused": "附件被拒绝",
+    "rate.limited": "访问过于频繁被限制", "attachment.refused": "附件被拒绝", "start.refused": "发起流程被拒绝",
     "person.create": "新增人员", "person.freeze": "冻结账号", "person.unfreeze": "解冻账号",
     "person.move": "调整人员单位", "person.password": "重置密码", "person.password_refused": "重置密码被拒绝",
     "person.sessions_end": "强制下线", "person.unlock": "解除登录锁定",

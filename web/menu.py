@@ -69,6 +69,7 @@ MENU: tuple[Entry, ...] = (
     Entry("公文", "收文登记簿", "registers.incoming_page", holding(*REGISTER_KEEPERS), "journal-arrow-down"),
     Entry("公文", "发文登记簿", "registers.outgoing_page", holding(*REGISTER_KEEPERS), "journal-arrow-up"),
     Entry("办公", "请假申请", "drafting.start_leave", in_unit, "calendar2-minus", post=True),
+    Entry("办公", "发起", "start.index", in_unit, "send-plus"),
     Entry("办公", "督查", "supervision.area", holding(Role.SUPERVISOR), "clipboard-data"),
     Entry("办公", "督查", "supervision.unit", _unit_supervision, "clipboard-data",
           lambda person: {"text": person.unit_id}),
