@@ -11,8 +11,10 @@ STAMP := $(VENV)/.installed
 # openssl: the tests check Gongwen's RFC 3161 timestamps with `openssl ts -verify`.
 # kannel, kannel-extras: the SMS gateway (bearerbox, smsbox) and its fake SMS centre (fakesmsc), which the
 # tests start on loopback to send real texts through.
+# ocrmypdf, tesseract-ocr, tesseract-ocr-chi-sim: paper and external documents' scans made searchable (OCR);
+# libreoffice-writer-nogui: the text of their .doc and .wps editable files (soffice --headless).
 APT_PACKAGES := poppler-utils poppler-data fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei chromium libnss3-tools openssl \
-	kannel kannel-extras
+	kannel kannel-extras ocrmypdf tesseract-ocr tesseract-ocr-chi-sim libreoffice-writer-nogui
 
 .PHONY: demo test services
 

@@ -58,6 +58,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         documents,
         drafting,
         errors,
+        external,
         headers,
         home,
         inbox,
@@ -79,7 +80,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     )
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
-                 trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing,
+                 trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing, external,
                  registers, start):
         app.register_blueprint(area.bp)
     api.init_api(app)

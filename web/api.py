@@ -21,16 +21,18 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from engine import clock, inbox, organisation
 from engine.deploy import deploy, startable
-from engine.errors import DeployError, Forbidden, FormInvalid, GongwenError, NotFound
+from engine.errors import DeployError, Forbidden, FormInvalid, GongwenError, NotFound, Refused
 from engine.models import ProcessInstance, Role, Task, TaskState
 from engine.registry import FORMS
 from handlers.documents.drafting import start_outgoing
 from handlers.documents.models import Document
 from handlers.exchange.receipts import receipt_overview
+from handlers.incoming.external import EXTERNAL_MAX_BYTES, incoming_number, register_external
 from handlers.seals.verification import verify_document
 
 from . import access, current_gongwen
 from .errors import refused
+from .external import received
 from .start import start_process
 
 # The sentence of an API answer whose refusal brought none in Chinese: a path or id that matches no route,
@@ -398,6 +400,54 @@ def deploy_definition(files):
     with current_gongwen().db.write() as session:
         results = deploy(session, [(upload.filename or "upload.bpmn", upload.read())], actor_id=g.api_person.id)
     return [r.__dict__ for r in results]
+
+
+# -- documents from outside ------------------------------------------------------------------------------
+
+class ExternalFiles(Schema):
+    scan = Upload(required=True, metadata={"description": "the scan: PDF, PNG, JPEG or TIFF"})
+    editable = Upload(metadata={"description": "the editable file, where given: .docx, .doc, .wps or .txt"})
+
+
+class ExternalFields(Schema):
+    title = fields.String(required=True, metadata={"description": "标题"})
+    sender_organ = fields.String(required=True, metadata={"description": "来文机关"})
+    sender_number = fields.String(load_default="", metadata={"description": "来文字号"})
+    written_on = fields.String(load_default="", metadata={"description": "成文日期, e.g. 2026-11-20"})
+    urgency = fields.String(load_default="normal", metadata={"description": "normal, urgent or extra_urgent"})
+    classification = fields.String(load_default="非密", metadata={"description": "非密 or 公开; nothing classified"})
+    paper = fields.Boolean(load_default=False, metadata={"description": "a paper original scanned here"})
+
+
+class ExternalOut(Schema):
+    id = fields.Integer()
+    instance_id = fields.Integer()
+    incoming_number = fields.String()
+
+
+@blp.route("/incoming", methods=["POST"])
+@authenticated
+@blp.arguments(ExternalFiles, location="files")
+@blp.arguments(ExternalFields, location="form")
+@blp.response(201, ExternalOut)
+def register_incoming(files, values):
+    """Register a document from outside or on paper in my unit (I am its clerk), as multipart: its scan, its
+    editable file and the metadata; it starts the unit's incoming handling. Refused (nothing saved) in words."""
+    gongwen = current_gongwen()
+    person = g.api_person
+    try:
+        with gongwen.db.write() as session:
+            external = register_external(
+                gongwen.runtime, session, gongwen.files, person_id=person.id, unit_id=person.unit_id,
+                values={k: v for k, v in values.items() if k != "paper"}, scan=received(files.get("scan")),
+                editable=received(files.get("editable")), paper=values["paper"],
+                max_bytes=gongwen.settings.option(EXTERNAL_MAX_BYTES))
+            session.flush()
+            return {"id": external.id, "instance_id": external.instance_id,
+                    "incoming_number": incoming_number(session, external)}
+    except Refused:
+        refused("external.register_refused")
+        raise
 
 
 def init_api(app) -> None:

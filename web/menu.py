@@ -66,6 +66,7 @@ MENU: tuple[Entry, ...] = (
     Entry("公文", "在办公文", "inbox.index", in_unit, "hourglass-split", lambda person: {"view": "doing"}),
     Entry("公文", "已办公文", "inbox.index", in_unit, "check2-square", lambda person: {"view": "done"}),
     Entry("公文", "办结公文", "inbox.index", in_unit, "archive", lambda person: {"view": "finished"}),
+    Entry("公文", "外来文登记", "external.new", holding(Role.CLERK), "file-earmark-arrow-down"),
     Entry("公文", "收文登记簿", "registers.incoming_page", holding(*REGISTER_KEEPERS), "journal-arrow-down"),
     Entry("公文", "发文登记簿", "registers.outgoing_page", holding(*REGISTER_KEEPERS), "journal-arrow-up"),
     Entry("办公", "请假申请", "drafting.start_leave", in_unit, "calendar2-minus", post=True),

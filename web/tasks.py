@@ -22,6 +22,7 @@ from handlers.documents.drafting import draft_values
 from handlers.documents.models import Document
 from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.sign_for import check_before_signing
+from handlers.incoming.external import external_for_instance
 from handlers.opinions import saved
 from handlers.opinions.trail import opinion_trail
 from handlers.seals.opinions import trail_signatures
@@ -73,6 +74,7 @@ def task_page(task_id: uuid.UUID, values: MultiDict | None = None,
         saved_opinions = saved.offered(db, g.person.id)
         document = document_for_instance(db, row.instance_id)
         attachments = list(document.attachments) if document is not None else []
+        external = external_for_instance(db, row.instance_id) if document is None else None
         report = check_before_signing(db, gongwen.files, document) \
             if document is not None and document.sealed_sha256 and row.form_key == "incoming_sign_for" else None
         spec = FORMS[row.form_key]
@@ -85,8 +87,8 @@ def task_page(task_id: uuid.UUID, values: MultiDict | None = None,
     errors = errors or {}
     return render_template(spec.template, task=row, instance=instance, form=spec, values=values, errors=errors,
                            trail=trail, signatures=signatures, document=document, attachments=attachments,
-                           report=report, choices=choices, colleagues=colleagues, saved_opinions=saved_opinions,
-                           context=context), 422 if errors else 200
+                           external=external, report=report, choices=choices, colleagues=colleagues,
+                           saved_opinions=saved_opinions, context=context), 422 if errors else 200
 
 
 @bp.post("/tasks/<uuid:task_id>/<any(claim, unclaim, delegate):action>")

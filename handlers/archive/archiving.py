@@ -29,7 +29,8 @@ from engine.registry import HandlerContext, handler
 from ..documents.models import Document
 from ..documents.numbering import allocate
 from ..documents.typesetting.fonts import load_fonts
-from ..incoming.models import IncomingRecord
+from ..incoming.external import archival_pdf
+from ..incoming.models import ExternalDocument, IncomingRecord
 from ..seals.pades import archive_timestamp
 from ..seals.register import long_term_material, timestamper
 from .models import ArchiveItem, Retention
@@ -91,20 +92,24 @@ def archived_copy(session: Session, settings: Settings, sealed_pdf: bytes, field
 
 
 @handler("archive_document")
-def archive_document(ctx: HandlerContext, document_id: int, archiving: dict) -> dict:
-    """The archivist chose the retention: give the item its code and make the stamped archived copy."""
-    document = ctx.session.get(Document, document_id)
+def archive_document(ctx: HandlerContext, document_id: int | None, archiving: dict) -> dict:
+    """The archivist chose the retention: give the item its code and make the stamped archived copy.
+
+    ``document_id`` None: the incoming record's external document, whose copy is its searchable scan.
+    """
+    document = ctx.session.get(Document, document_id) if document_id is not None else None
     unit = ctx.session.get(Unit, ctx.owning_unit_id)
     record = ctx.session.scalar(select(IncomingRecord).where(IncomingRecord.instance_id == ctx.instance_id))
     department = ctx.session.get(Department, record.lead_department_id) if record and record.lead_department_id \
         else None
     retention = Retention(archiving["retention"])
     org = (department.code if department and department.code else "BGS")
-    year = (document.signing_date or clock.local_today()).year
+    year = ((document and document.signing_date) or clock.local_today()).year
     fonds = fonds_of(unit)
     number = allocate(ctx.session, f"档:{fonds}:{retention.value}:{org}", year)
-    sealed = ctx.files.get(document.sealed_sha256)
-    item = ArchiveItem(unit_id=unit.id, document_id=document.id, instance_id=ctx.instance_id, fonds_code=fonds,
+    sealed = ctx.files.get(document.sealed_sha256) if document is not None else \
+        archival_pdf(ctx.files, ctx.session.get(ExternalDocument, record.external_document_id))
+    item = ArchiveItem(unit_id=unit.id, document_id=document_id, instance_id=ctx.instance_id, fonds_code=fonds,
                        year=year, retention=retention, org_code=org, item_number=number,
                        archive_code=f"{fonds}-WS·{year}-{retention.value}-{org}-{number:04d}",
                        pages=len(PdfReader(io.BytesIO(sealed)).pages), copy_sha256="",
@@ -115,5 +120,5 @@ def archive_document(ctx: HandlerContext, document_id: int, archiving: dict) -> 
     ctx.session.add(item)
     if record is not None:
         record.archived_at = item.archived_at
-    ctx.audit("archive.item", actor_id=archiving["completed_by"], document_id=document.id, code=item.archive_code)
+    ctx.audit("archive.item", actor_id=archiving["completed_by"], document_id=document_id, code=item.archive_code)
     return {"archive_code": item.archive_code}

@@ -32,7 +32,7 @@ class ArchiveItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))  # None: an external document's
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     fonds_code: Mapped[str] = mapped_column(String(20))
     year: Mapped[int] = mapped_column(Integer)

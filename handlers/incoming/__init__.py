@@ -1,3 +1,3 @@
 """Handling a received document (收文办理): register, route, instruct, handle, circulate."""
 
-from . import handling  # noqa: F401  (registrations)
+from . import external, handling  # noqa: F401  (registrations)

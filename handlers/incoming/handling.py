@@ -23,7 +23,7 @@ from ..documents.models import Document
 from ..documents.numbering import allocate
 from ..exchange.replies import receipt_for
 from ..notifications.tell import tell
-from .models import IncomingRecord
+from .models import ExternalDocument, IncomingRecord
 
 # The unit's office, asked in every sign-for: built once (building and keying a statement costs more
 # CPU than its round trip).
@@ -32,22 +32,26 @@ _OFFICE = select(Department.id).where(Department.unit_id == bindparam("unit_id")
 
 # Runs in every sign-for: it reads first and writes last, so it needs no savepoint (two round trips less).
 @handler("register_incoming", savepoint=False)
-def register_incoming(ctx: HandlerContext, document_id: int, unit_id: int, version: int | None = None,
-                      receipt_id: int | None = None) -> dict:
+def register_incoming(ctx: HandlerContext, document_id: int | None, unit_id: int, version: int | None = None,
+                      receipt_id: int | None = None, external_document_id: int | None = None) -> dict:
     """登记: the unit's next incoming number of the year, and the office that proposes handling.
 
-    ``receipt_id`` is the sender's receipt when the transport knew it; otherwise it is looked up.
+    A Gongwen document signed for (``document_id``), or a document from outside a clerk registered
+    (``external_document_id``, see :mod:`.external`; no receipt). ``receipt_id`` is the sender's receipt
+    when the transport knew it; otherwise it is looked up.
     """
-    if receipt_id is None:
+    if receipt_id is None and external_document_id is None:
         receipt_id = receipt_for(ctx.session, document_id, unit_id, version).id
     office = ctx.session.scalar(_OFFICE, {"unit_id": unit_id})
     year = clock.local_today().year
     seq = allocate(ctx.session, f"收文:{unit_id}", year)
     record = IncomingRecord(instance_id=ctx.instance_id, unit_id=unit_id, document_id=document_id,
-                            receipt_id=receipt_id, year=year, seq=seq, incoming_number=f"收文〔{year}〕{seq}号",
+                            receipt_id=receipt_id, external_document_id=external_document_id, year=year, seq=seq,
+                            incoming_number=f"收文〔{year}〕{seq}号",
                             registered_at=ctx.now())
     ctx.session.add(record)
-    ctx.audit("incoming.register", document_id=document_id, number=record.incoming_number)
+    ctx.audit("incoming.register", document_id=document_id, external_document_id=external_document_id,
+              number=record.incoming_number)
     return {"incoming_number": record.incoming_number, "office_department_id": office}
 
 
@@ -91,7 +95,8 @@ def apply_instruction(ctx: HandlerContext, instruction: dict) -> dict:
 @handler("escalate_handling")
 def escalate_handling(ctx: HandlerContext) -> dict:
     record = _record(ctx)
-    title = ctx.session.get(Document, record.document_id).title
+    title = ctx.session.get(Document, record.document_id).title if record.document_id else \
+        ctx.session.get(ExternalDocument, record.external_document_id).title
     tell(ctx.session, holders(ctx.session, Role.LEADER, record.unit_id),
          f"来文逾期未办结：{title}（{record.incoming_number}）", kind="escalation", reason="超过办理时限",
          instance_id=ctx.instance_id, key=f"handling_escalation:{ctx.instance_id}:{ctx.now().isoformat()}")
@@ -112,8 +117,14 @@ def record_handling(ctx: HandlerContext, handling: dict) -> dict:
 
 
 def _start_reply(ctx: HandlerContext, record: IncomingRecord, handler_person: Person) -> int:
-    request = ctx.session.get(Document, record.document_id)
     reply = start_outgoing(ctx.runtime, ctx.session, handler_person)
+    if record.document_id is None:
+        # From outside Gongwen: its sender is no unit here, so the reply names the organ and goes on paper.
+        external = ctx.session.get(ExternalDocument, record.external_document_id)
+        reply.title = f"关于{external.title.removeprefix('关于').removesuffix('的请示')}的复函"
+        reply.main_to_text = external.sender_organ
+        return reply.id
+    request = ctx.session.get(Document, record.document_id)
     reply.reply_to_id = request.id
     # 事由 of the request: its title without the issuer, "关于" and the document type.
     subject = request.title.removeprefix(ctx.session.get(Unit, request.issuing_unit_id).name).removeprefix("关于")
