@@ -100,6 +100,11 @@ def _ready_task(session: Session, task_id: uuid.UUID | str, for_update: bool = T
 def _reaches(task: Task, person_id: int, grants: list[tuple]) -> bool:
     if task.candidate_person_id is not None:
         return task.candidate_person_id == person_id
+    return _reaches_pool(task, grants)
+
+
+def _reaches_pool(task: Task, grants: list[tuple]) -> bool:
+    """Whether ``grants`` hold the role the task is offered to, in its unit (and department, if it names one)."""
     return any(
         role == task.candidate_role and unit_id == task.candidate_unit_id
         and task.candidate_department_id in (None, department_id)
@@ -153,6 +158,64 @@ def delegate(session: Session, task_id: uuid.UUID | str, person_id: int, to_pers
     audit.record(session, "task.delegate", actor_id=person_id, instance_id=task.instance_id,
                  task_id=str(task.id), to_person_id=to_person_id)
 
+
+
+def _held(person_id: int):
+    """Ready tasks that are one person's own: taken by them, or offered to them alone and not taken."""
+    return or_(and_(Task.state == TaskState.READY, Task.assignee_id == person_id),
+               and_(Task.state == TaskState.READY, Task.candidate_person_id == person_id, Task.assignee_id.is_(None)))
+
+
+def held_tasks(session: Session, person_id: int) -> Sequence[Task]:
+    """The ready tasks that are ``person_id``'s own (claimed, delegated to them, or offered to them alone),
+    oldest first: what nobody else is offered while they hold them, so what a handover must pass on."""
+    return session.scalars(select(Task).where(_held(person_id)).order_by(Task.created_at, Task.name)).all()
+
+
+def held_counts(session: Session, person_ids: Collection[int]) -> dict[int, int]:
+    """How many ready tasks each of ``person_ids`` holds as their own (absent: none), in one query."""
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    holder = func.coalesce(Task.assignee_id, Task.candidate_person_id)
+    return dict(session.execute(select(holder, func.count()).where(
+        Task.state == TaskState.READY, holder.in_(ids)).group_by(holder)).all())
+
+
+def check_may_hold(session: Session, task: Task, person_id: int) -> None:
+    """Raise ``Forbidden`` (a reason in Chinese, naming the step, never what it is about) unless the active
+    person ``person_id`` may hold ``task``: the role (and department) it was offered to in its unit, or, for a
+    task offered to one person, any business role in its unit."""
+    grants = _active_person(session, person_id)
+    if task.candidate_role is None:
+        if any(unit_id == task.candidate_unit_id for _, unit_id, _ in grants):
+            return
+    elif _reaches_pool(task, grants):
+        return
+    name = session.get(Person, person_id).name
+    raise Forbidden(f"{name} 不在“{task.name}”的办理单位或没有办理它所需的角色，不能接手")
+
+
+def reassign_tasks(session: Session, from_person_id: int, to_person_id: int, actor_id: int | None,
+                   task_ids: Collection[uuid.UUID] | None = None) -> list[Task]:
+    """Move the ready tasks ``from_person_id`` holds as their own (``held_tasks``; with ``task_ids``, only
+    those of them) to ``to_person_id``, all or none: each must be one the successor may hold
+    (``check_may_hold``), else ``Forbidden`` and nothing moves. A task offered to the predecessor alone is
+    offered to the successor instead. Audited per task with ids only (三员分立: the system administrator
+    reassigns without reading what the tasks are about). Returns the tasks moved."""
+    if from_person_id == to_person_id:
+        raise Conflict("接手人不能是原办理人本人")
+    wanted = None if task_ids is None else set(task_ids)
+    tasks = [t for t in held_tasks(session, from_person_id) if wanted is None or t.id in wanted]
+    for task in tasks:
+        check_may_hold(session, task, to_person_id)
+    for task in tasks:
+        if task.candidate_person_id == from_person_id:
+            task.candidate_person_id = to_person_id
+        task.assignee_id = to_person_id
+        audit.record(session, "task.reassign", actor_id=actor_id, instance_id=task.instance_id, task_id=str(task.id),
+                     from_person_id=from_person_id, to_person_id=to_person_id)
+    return tasks
 
 # Page reloads within this time are one look: the table grows by looks, not by clicks.
 LOOK_GRANULARITY = timedelta(minutes=5)

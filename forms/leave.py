@@ -40,6 +40,13 @@ class LeaveReportBack(FormSchema):
     note = text("备注", 200, required=False)
 
 
+def _application(session, task, data: dict) -> dict:
+    """The application as the approver and, at 销假, the applicant read it: type, dates, working days, reason."""
+    return {"application": {"kind": LEAVE_KINDS.get(data.get("kind"), ""), "start_date": data.get("start_date"),
+                            "end_date": data.get("end_date"), "reason": data.get("reason", ""),
+                            "working_days": (data.get("leave") or {}).get("working_days")}}
+
+
 form("leave_apply", LeaveApply, "forms/leave_apply.html", "填写请假单")
-form("leave_decision", LeaveDecision, "forms/leave_decision.html", "请假审批")
-form("leave_report_back", LeaveReportBack, "forms/leave_report_back.html", "销假")
+form("leave_decision", LeaveDecision, "forms/leave_decision.html", "请假审批", context=_application)
+form("leave_report_back", LeaveReportBack, "forms/leave_report_back.html", "销假", context=_application)

@@ -59,6 +59,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         drafting,
         errors,
         external,
+        handover,
         headers,
         home,
         inbox,
@@ -81,7 +82,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
                  trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing, external,
-                 registers, start):
+                 registers, handover, start):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

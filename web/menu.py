@@ -75,6 +75,7 @@ MENU: tuple[Entry, ...] = (
     Entry("办公", "督查", "supervision.unit", _unit_supervision, "clipboard-data",
           lambda person: {"text": person.unit_id}),
     Entry("办公", "通讯录", "contacts.register", in_unit, "person-lines-fill"),
+    Entry("办公", "工作交接", "handover.index", in_unit, "arrow-left-right"),
     Entry("办公", "电子印章", "seals.list_applications",
           holding(Role.SEAL_KEEPER, Role.CLERK, Role.LEADER), "patch-check"),
     Entry("系统管理", "系统管理", "system.overview", holding(Role.SYSTEM_ADMIN), "gear",

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from engine import clock
 from engine.calendar import mark_year_entered, set_override, years_to_enter
 from engine.errors import GongwenError
+from engine.inbox import held_counts
 from engine.models import CalendarOverride, CalendarYear, Department, Incident, Person, Unit, UnitKind
 from engine.organisation import (
     create_department,
@@ -30,6 +31,7 @@ from handlers.documents.distribution import delete_distribution_list, save_distr
 from handlers.documents.models import DistributionList, NumberCounter, Urgency
 from handlers.documents.numbering import set_next
 from handlers.exchange.deadlines import Measure, deadline_rules, set_deadline
+from handlers.handover.service import successors_offered
 
 from . import current_gongwen
 from .admin import system_admin
@@ -53,9 +55,14 @@ def _organisation(db) -> dict:
 
 
 def _people(db) -> dict:
+    """The unit's people, with how many tasks each holds as their own (a count, never what they are: 三员分立)
+    and, for those who hold some, the colleagues who may take them over."""
     unit_id = as_id(request.args.get("unit", ""))
-    return {**_organisation(db), "people": db.scalars(select(Person).where(Person.unit_id == unit_id)
-                                                      .order_by(Person.login)).all() if unit_id else []}
+    people = db.scalars(select(Person).where(Person.unit_id == unit_id).order_by(Person.login)).all() \
+        if unit_id else []
+    held = held_counts(db, [p.id for p in people])
+    return {**_organisation(db), "people": people, "held": held,
+            "takers": {p.id: successors_offered(db, p) for p in people if held.get(p.id)}}
 
 
 def _calendar(db) -> dict:

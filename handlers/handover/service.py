@@ -1,0 +1,225 @@
+"""Handing over a person's work when they retire, move or are frozen (交接; Yan'an Art 26, Pingliang §三2).
+
+A system administrator (from the people page) or a leader of the person's unit starts a handover to a
+successor of the same unit, who is active there. The record lists what the person holds: their own ready
+tasks (claimed, handed to them, or offered to them alone), their personal signing certificate, the unit's
+seals if they keep them (印章管理员), and their rows in the duty-contact register. The predecessor (while their
+account is active) and the successor confirm it; the 分管领导 of the unit (from its duty-contact register, or
+its 主要负责人) signs it off, and at that moment the tasks move to the successor (``engine.inbox.reassign_tasks``).
+The record is kept. Everything is audited with ids only; no item names a document title, so the system
+administrator reads the record without reading any document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine import audit, clock
+from engine.errors import Conflict, Forbidden, NotFound, Refused
+from engine.inbox import check_may_hold, held_tasks, reassign_tasks
+from engine.models import Person, PersonStatus, ProcessDefinition, ProcessInstance, Role, RoleGrant, Task, Unit
+from engine.organisation import holds, works_in
+
+from ..contacts.models import Duty
+from ..contacts.register import current as current_contacts
+from ..notifications.tell import tell
+from ..seals.models import Seal, SealStatus
+from ..seals.personal import STATUS_LABELS
+from ..seals.personal import current as current_certificate
+from .models import Handover, HandoverItem, ItemKind, Occasion
+
+NO_HANDOVER = "没有这份交接记录"
+
+
+def leader_for(session: Session, unit_id: int, leaving_id: int) -> int:
+    """Who signs off a handover in ``unit_id``: its 分管领导 in the duty-contact register if they have an active
+    account, else its 主要负责人; never the person leaving. ``Refused`` when the unit has neither."""
+    unit = session.get(Unit, unit_id)
+    candidates = [c.person_id for c in current_contacts(session, unit_id, Duty.LEADER_IN_CHARGE)] + [unit.principal_id]
+    for person_id in candidates:
+        if person_id is not None and person_id != leaving_id and _active(session, person_id):
+            return person_id
+    raise Refused(f"{unit.name}的收发文联系人登记簿中没有分管领导，也没有主要负责人，无人签字确认交接")
+
+
+def _active(session: Session, person_id: int) -> bool:
+    person = session.get(Person, person_id)
+    return person is not None and person.status == PersonStatus.ACTIVE
+
+
+def may_start(session: Session, actor_id: int, person: Person) -> bool:
+    """Whether ``actor_id`` may start a handover of ``person``: the system administrator, or a leader of their unit."""
+    if holds(session, actor_id, Role.SYSTEM_ADMIN):
+        return True
+    return person.unit_id is not None and session.scalar(select(RoleGrant.id).where(
+        RoleGrant.person_id == actor_id, RoleGrant.role == Role.LEADER, RoleGrant.unit_id == person.unit_id)
+        .limit(1)) is not None and _active(session, actor_id)
+
+
+def successors_offered(session: Session, person: Person) -> Sequence[Person]:
+    """Who may take over from ``person``: the other active people with a business role in their unit who may
+    hold every task ``person`` holds there, by name."""
+    if person.unit_id is None:
+        return []
+    tasks = _tasks_in(session, person.id, person.unit_id)
+    return [p for p in session.scalars(select(Person).where(
+        Person.unit_id == person.unit_id, Person.status == PersonStatus.ACTIVE, Person.id != person.id)
+        .order_by(Person.name)) if works_in(session, p.id, {person.unit_id}) and _may_hold_all(session, tasks, p.id)]
+
+
+def _may_hold_all(session: Session, tasks: Sequence[Task], person_id: int) -> bool:
+    try:
+        for task in tasks:
+            check_may_hold(session, task, person_id)
+    except Forbidden:
+        return False
+    return True
+
+
+def reassign_all(session: Session, person_id: int, to_person_id: int | None, *, actor_id: int) -> int:
+    """The system administrator hands every task ``person_id`` holds in their unit to a colleague the people page
+    offered (``successors_offered``); ``Refused`` for anyone else. Returns how many moved."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise NotFound("没有这个人员")
+    if to_person_id not in {p.id for p in successors_offered(session, person)}:
+        raise Refused("请从列表中选择同一单位在岗、能办理这些待办的人员")
+    return len(reassign_tasks(session, person.id, to_person_id, actor_id,
+                              [t.id for t in _tasks_in(session, person.id, person.unit_id)]))
+
+
+def _task_label(session: Session, task: Task) -> str:
+    """A task in words the system administrator may read: its step and its process, never its title."""
+    process = session.scalar(select(ProcessDefinition.name).join(
+        ProcessInstance, ProcessInstance.definition_id == ProcessDefinition.id)
+        .where(ProcessInstance.id == task.instance_id))
+    return f"{process}：{task.name}（{clock.local(task.created_at):%Y-%m-%d %H:%M} 到达）"
+
+
+def _tasks_in(session: Session, person_id: int, unit_id: int) -> list[Task]:
+    return [t for t in held_tasks(session, person_id) if t.candidate_unit_id == unit_id]
+
+
+def _items(session: Session, person: Person, unit_id: int) -> list[HandoverItem]:
+    items = [HandoverItem(kind=ItemKind.TASK, ref=str(t.id), label=_task_label(session, t))
+             for t in _tasks_in(session, person.id, unit_id)]
+    if (certificate := current_certificate(session, person.id)) is not None:
+        serial = certificate.serial or "（未签发）"
+        items.append(HandoverItem(kind=ItemKind.CERTIFICATE, ref=str(certificate.id), label=(
+            f"序列号 {serial}，{STATUS_LABELS[certificate.status]}；随本人离岗吊销，不移交")))
+    if session.scalar(select(RoleGrant.id).where(RoleGrant.person_id == person.id, RoleGrant.unit_id == unit_id,
+                                                 RoleGrant.role == Role.SEAL_KEEPER).limit(1)) is not None:
+        items += [HandoverItem(kind=ItemKind.SEAL, ref=str(seal.id), label=f"{seal.name}（{seal.code}）")
+                  for seal in session.scalars(select(Seal).where(Seal.unit_id == unit_id,
+                                                                 Seal.status == SealStatus.ACTIVE).order_by(Seal.id))]
+    items += [HandoverItem(kind=ItemKind.CONTACT, ref=str(row.id),
+                          label=f"{row.duty.label}（{row.since:%Y-%m-%d} 起）；请办公室在登记簿中更换")
+              for row in current_contacts(session, unit_id) if row.person_id == person.id]
+    return items
+
+
+def start(session: Session, person_id: int, successor_id: int | None, occasion: str, *, actor_id: int) -> Handover:
+    """Start the handover of ``person_id``'s work in their unit to ``successor_id``; ``Refused`` / ``Forbidden``
+    (in Chinese, nothing written) for a successor who is not an active colleague able to hold every task."""
+    person = session.get(Person, person_id)
+    if person is None or not may_start(session, actor_id, person):
+        raise NotFound("没有这个人员")
+    try:
+        occasion = Occasion(occasion)
+    except ValueError:
+        raise Refused("请选择交接原因：退休、调动或离岗") from None
+    successor = session.get(Person, successor_id) if successor_id is not None else None
+    if successor is None or successor.id not in {p.id for p in successors_offered(session, person)}:
+        raise Refused("接手人须是同一单位在岗、能办理其全部待办的其他人员，请从列表中选择")
+    if session.scalar(select(Handover.id).where(Handover.person_id == person.id,
+                                                Handover.signed_off_at.is_(None))) is not None:
+        raise Conflict(f"{person.name} 已有一份未完成的交接")
+    tasks = _tasks_in(session, person.id, person.unit_id)
+    handover = Handover(unit_id=person.unit_id, person_id=person.id, successor_id=successor.id,
+                        leader_id=leader_for(session, person.unit_id, person.id), occasion=occasion,
+                        started_by_id=actor_id, started_at=clock.now(), items=_items(session, person, person.unit_id))
+    session.add(handover)
+    session.flush()
+    audit.record(session, "handover.start", actor_id=actor_id, unit_id=handover.unit_id, handover_id=handover.id,
+                 person_id=person.id, successor_id=successor.id, tasks=len(tasks))
+    tell(session, [successor.id] + ([person.id] if person.status == PersonStatus.ACTIVE else []),
+         f"{person.name}（{occasion.label}）的工作交接给{successor.name}，请核对交接清单并确认",
+         kind="handover", reason="工作交接", key=f"handover:{handover.id}:start")
+    return handover
+
+
+def readable(session: Session, handover_id: int, person_id: int) -> Handover:
+    """The record, for the predecessor, the successor, the signing leader, who started it and the system
+    administrator; ``NotFound`` for anyone else."""
+    handover = session.get(Handover, handover_id)
+    if handover is None or not (person_id in (handover.person_id, handover.successor_id, handover.leader_id,
+                                              handover.started_by_id) or holds(session, person_id, Role.SYSTEM_ADMIN)):
+        raise NotFound(NO_HANDOVER)
+    return handover
+
+
+def records(session: Session, person_id: int) -> Sequence[Handover]:
+    """The records the person is party to (every record, for the system administrator), newest first."""
+    query = select(Handover).order_by(Handover.started_at.desc(), Handover.id.desc())
+    if not holds(session, person_id, Role.SYSTEM_ADMIN):
+        query = query.where(or_(Handover.person_id == person_id, Handover.successor_id == person_id,
+                                Handover.leader_id == person_id, Handover.started_by_id == person_id))
+    return session.scalars(query.limit(200)).all()
+
+
+def _open(session: Session, handover_id: int, person_id: int) -> Handover:
+    handover = readable(session, handover_id, person_id)
+    session.refresh(handover, with_for_update=session.get_bind().dialect.name != "sqlite")
+    if handover.signed_off_at is not None:
+        raise Conflict("这份交接已签字确认，不能再改动")
+    return handover
+
+
+def confirm(session: Session, handover_id: int, person_id: int) -> Handover:
+    """The predecessor or the successor confirms the record (once each); ``Forbidden`` for anyone else."""
+    handover = _open(session, handover_id, person_id)
+    if person_id == handover.successor_id and _active(session, person_id):
+        handover.successor_confirmed_at = handover.successor_confirmed_at or clock.now()
+    elif person_id == handover.person_id and _active(session, person_id):
+        handover.person_confirmed_at = handover.person_confirmed_at or clock.now()
+    else:
+        raise Forbidden("只有交接双方可以确认交接清单")
+    audit.record(session, "handover.confirm", actor_id=person_id, unit_id=handover.unit_id, handover_id=handover.id)
+    if ready_to_sign(session, handover):
+        tell(session, [handover.leader_id], "一份工作交接已由交接双方确认，请签字确认", kind="handover",
+             reason="工作交接", key=f"handover:{handover.id}:confirmed")
+    return handover
+
+
+def ready_to_sign(session: Session, handover: Handover) -> bool:
+    """Both sides have confirmed (the predecessor only while their account is active)."""
+    predecessor_done = handover.person_confirmed_at is not None or not _active(session, handover.person_id)
+    return handover.successor_confirmed_at is not None and predecessor_done
+
+
+def sign_off(session: Session, handover_id: int, person_id: int) -> Handover:
+    """The 分管领导 signs the record off: the predecessor's tasks in the unit move to the successor (all or
+    none, each checked again), tasks that reached the predecessor since the record began are added to it."""
+    handover = _open(session, handover_id, person_id)
+    if person_id != handover.leader_id or not _active(session, person_id):
+        raise Forbidden("只有本单位分管领导可以签字确认交接")
+    if not ready_to_sign(session, handover):
+        raise Conflict("交接双方确认后才能签字")
+    moved = reassign_tasks(session, handover.person_id, handover.successor_id, person_id,
+                           [t.id for t in _tasks_in(session, handover.person_id, handover.unit_id)])
+    listed = {item.ref: item for item in handover.items if item.kind == ItemKind.TASK}
+    for task in moved:
+        item = listed.get(str(task.id))
+        if item is None:
+            item = HandoverItem(kind=ItemKind.TASK, ref=str(task.id), label=_task_label(session, task))
+            handover.items.append(item)
+        item.passed_on = True
+    handover.signed_off_at = clock.now()
+    audit.record(session, "handover.sign_off", actor_id=person_id, unit_id=handover.unit_id, handover_id=handover.id,
+                 tasks=len(moved))
+    tell(session, [handover.successor_id], f"工作交接已签字确认，{len(moved)} 件待办已转给您", kind="handover",
+         reason="工作交接", key=f"handover:{handover.id}:signed")
+    return handover
