@@ -164,3 +164,25 @@ def test_only_the_units_leader_signs_off_and_strangers_find_no_record(gongwen, o
     assert len(ready_for(gongwen, clerk)) == 3 and ready_for(gongwen, successor) == []
     admin_page = logged_in(app, "sysadmin").get(record_url).get_data(as_text=True)
     assert "签收" in admin_page and "冬季安全生产" not in admin_page
+
+
+def test_a_leader_starts_a_handover_of_their_own_units_people_only(gongwen, org, app):
+    successor, clerk = _second_clerk(gongwen, org), org.person("dh.clerk")
+    leader = logged_in(app, "dh.leader")
+    index = leader.get("/handovers").get_data(as_text=True)
+    assert f'<option value="{clerk.id}">' in index and f'value="{org.person("gy.clerk").id}"' not in index
+    response = _post(leader, "/handovers/new", f"/handovers/new?person={clerk.id}", person_id=clerk.id,
+                     successor_id=successor.id, occasion="move")
+    record = leader.get(response.headers["Location"]).get_data(as_text=True)
+    assert "调动" in record and successor.name in record and "待办事项（0）" in record
+
+    stranger = logged_in(app, "gy.leader")
+    assert stranger.get(f"/handovers/new?person={clerk.id}").status_code == 404
+    assert f'value="{clerk.id}"' not in stranger.get("/handovers").get_data(as_text=True)
+    refused = _post(stranger, "/handovers/new", "/handovers", person_id=org.person("dh.handler").id,
+                    successor_id=successor.id, occasion="move")
+    assert refused.status_code == 404
+    for login in ("lyg.clerk", "auditor"):
+        assert logged_in(app, login).get(f"/handovers/new?person={clerk.id}").status_code == 404
+    with gongwen.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Handover)) == 1

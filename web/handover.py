@@ -48,7 +48,8 @@ def index() -> ResponseReturnValue:
         rows = service.records(db, g.person.id)
         names = _names(db, {i for r in rows for i in (r.person_id, r.successor_id, r.leader_id)})
         units = dict(db.execute(select(Unit.id, Unit.name).where(Unit.id.in_({r.unit_id for r in rows}))).all())
-        return render_template("handover/index.html", rows=rows, names=names, units=units)
+        return render_template("handover/index.html", rows=rows, names=names, units=units,
+                               startable=service.startable_people(db, g.person.id))
 
 
 def _form(db, person: Person, status: int = 200, error: str = "", values: dict | None = None) -> ResponseReturnValue:

@@ -59,6 +59,16 @@ def may_start(session: Session, actor_id: int, person: Person) -> bool:
         .limit(1)) is not None and _active(session, actor_id)
 
 
+def startable_people(session: Session, actor_id: int) -> Sequence[Person]:
+    """The people whose handover ``actor_id`` may start as a leader of their unit (the system administrator starts
+    one from the people page instead), by name."""
+    units = select(RoleGrant.unit_id).where(RoleGrant.person_id == actor_id, RoleGrant.role == Role.LEADER)
+    if not _active(session, actor_id):
+        return []
+    return session.scalars(select(Person).where(Person.unit_id.in_(units), Person.id != actor_id)
+                           .order_by(Person.name)).all()
+
+
 def successors_offered(session: Session, person: Person) -> Sequence[Person]:
     """Who may take over from ``person``: the other active people with a business role in their unit who may
     hold every task ``person`` holds there, by name."""
