@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from engine import inbox
 from engine.errors import Conflict, Forbidden
-from engine.models import AuditEvent, Person, Role, Task
-from engine.organisation import create_person, grant_role, set_frozen
+from engine.models import AuditEvent, Person, Role, Task, Unit
+from engine.organisation import create_person, grant_role, move_person, set_frozen
 from handlers.handover import service
 from handlers.handover.models import Handover
 from tests.outgoing_support import NOTICE, send
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("deployed", "sealed")
 def _second_clerk(gongwen, org) -> Person:
     """A second 收发员 of 东海县政府办, the successor."""
     with gongwen.db.write() as session:
-        unit = session.get(type(org.unit("donghai_office")), org.unit("donghai_office").id)
+        unit = session.get(Unit, org.unit("donghai_office").id)
         clerk = create_person(session, "dh.clerk2", "季二", DEMO_PASSWORD, unit=unit)
         grant_role(session, clerk, Role.CLERK, unit=unit)
         session.expunge(clerk)
@@ -186,3 +186,17 @@ def test_a_leader_starts_a_handover_of_their_own_units_people_only(gongwen, org,
         assert logged_in(app, login).get(f"/handovers/new?person={clerk.id}").status_code == 404
     with gongwen.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Handover)) == 1
+
+
+def test_a_person_moved_away_still_holding_tasks_has_them_reassigned_in_their_old_unit(gongwen, org, app):
+    tasks = _three_claimed_arrivals(gongwen, org)
+    successor, clerk = _second_clerk(gongwen, org), org.person("dh.clerk")
+    with gongwen.db.write() as session:
+        move_person(session, session.get(Person, clerk.id), session.get(Unit, org.unit("guanyun_office").id))
+    admin = logged_in(app, "sysadmin")
+    people = f"/admin/system/people?unit={org.unit('guanyun_office').id}"
+    page = admin.get(people).get_data(as_text=True)
+    assert "3 件待办" in page and f'<option value="{successor.id}">' in page
+    assert f'<option value="{org.person("gy.clerk").id}">' not in page  # a clerk, but of the new unit
+    _post(admin, f"/handovers/reassign/{clerk.id}", people, to_person_id=successor.id)
+    assert {t.id for t in ready_for(gongwen, successor)} == {t.id for t in tasks}

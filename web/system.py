@@ -31,7 +31,7 @@ from handlers.documents.distribution import delete_distribution_list, save_distr
 from handlers.documents.models import DistributionList, NumberCounter, Urgency
 from handlers.documents.numbering import set_next
 from handlers.exchange.deadlines import Measure, deadline_rules, set_deadline
-from handlers.handover.service import successors_offered
+from handlers.handover.service import takers
 
 from . import current_gongwen
 from .admin import system_admin
@@ -62,7 +62,7 @@ def _people(db) -> dict:
         if unit_id else []
     held = held_counts(db, [p.id for p in people])
     return {**_organisation(db), "people": people, "held": held,
-            "takers": {p.id: successors_offered(db, p) for p in people if held.get(p.id)}}
+            "takers": {p.id: takers(db, p) for p in people if held.get(p.id)}}
 
 
 def _calendar(db) -> dict:

@@ -70,14 +70,25 @@ def startable_people(session: Session, actor_id: int) -> Sequence[Person]:
 
 
 def successors_offered(session: Session, person: Person) -> Sequence[Person]:
-    """Who may take over from ``person``: the other active people with a business role in their unit who may
-    hold every task ``person`` holds there, by name."""
+    """Who may take over from ``person`` in a handover: the other active people with a business role in their
+    unit who may hold every task ``person`` holds there, by name."""
     if person.unit_id is None:
         return []
-    tasks = _tasks_in(session, person.id, person.unit_id)
+    return _able(session, person, _tasks_in(session, person.id, person.unit_id), person.unit_id)
+
+
+def takers(session: Session, person: Person) -> Sequence[Person]:
+    """Who the system administrator may hand all of ``person``'s tasks to: the other active people who may hold
+    every one of them (each in its unit: a person moved away still holds the tasks of their old unit), by name."""
+    tasks = held_tasks(session, person.id)
+    units = {t.candidate_unit_id for t in tasks}
+    return _able(session, person, tasks, units.pop()) if len(units) == 1 else []
+
+
+def _able(session: Session, person: Person, tasks: Sequence[Task], unit_id: int) -> list[Person]:
     return [p for p in session.scalars(select(Person).where(
-        Person.unit_id == person.unit_id, Person.status == PersonStatus.ACTIVE, Person.id != person.id)
-        .order_by(Person.name)) if works_in(session, p.id, {person.unit_id}) and _may_hold_all(session, tasks, p.id)]
+        Person.unit_id == unit_id, Person.status == PersonStatus.ACTIVE, Person.id != person.id)
+        .order_by(Person.name)) if works_in(session, p.id, {unit_id}) and _may_hold_all(session, tasks, p.id)]
 
 
 def _may_hold_all(session: Session, tasks: Sequence[Task], person_id: int) -> bool:
@@ -90,15 +101,14 @@ def _may_hold_all(session: Session, tasks: Sequence[Task], person_id: int) -> bo
 
 
 def reassign_all(session: Session, person_id: int, to_person_id: int | None, *, actor_id: int) -> int:
-    """The system administrator hands every task ``person_id`` holds in their unit to a colleague the people page
-    offered (``successors_offered``); ``Refused`` for anyone else. Returns how many moved."""
+    """The system administrator hands every task ``person_id`` holds to a colleague the people page offered
+    (``takers``); ``Refused`` for anyone else. Returns how many moved."""
     person = session.get(Person, person_id)
     if person is None:
         raise NotFound("没有这个人员")
-    if to_person_id not in {p.id for p in successors_offered(session, person)}:
+    if to_person_id not in {p.id for p in takers(session, person)}:
         raise Refused("请从列表中选择同一单位在岗、能办理这些待办的人员")
-    return len(reassign_tasks(session, person.id, to_person_id, actor_id,
-                              [t.id for t in _tasks_in(session, person.id, person.unit_id)]))
+    return len(reassign_tasks(session, person.id, to_person_id, actor_id))
 
 
 def _task_label(session: Session, task: Task) -> str:
