@@ -15,6 +15,7 @@ from engine.errors import Refused
 from engine.inbox import ready_tasks
 from engine.models import AuditEvent, InstanceStatus, ProcessInstance
 from handlers.archive.models import ArchiveItem
+from handlers.documents.models import Urgency
 from handlers.incoming.external import (
     Received,
     can_read_external,
@@ -23,6 +24,7 @@ from handlers.incoming.external import (
     register_external,
 )
 from handlers.incoming.models import ExternalDocument, IncomingRecord, TextSource
+from handlers.incoming.register import incoming_register
 from tests.support import csrf_token, logged_in
 from web.demo_documents import act
 
@@ -280,3 +282,13 @@ def test_the_api_registers_with_a_token_as_multipart(gongwen, org, app):
     assert answer.get_json()["incoming_number"] == "收文〔2026〕1号"
     extract_pending(gongwen)
     assert found_by(gongwen, org.person("lyg.clerk"), "清淤验收") == ["分办"]
+
+
+def test_the_incoming_register_lists_it_with_its_sender_organ(gongwen, org, app):
+    register(gongwen, org.person("lyg.clerk"), scan=b"%PDF-1.4\n")
+    with gongwen.db.session() as session:
+        [entry] = incoming_register(session, org.unit("city_office").id, 2026, words="水利部")
+    assert (entry.incoming_number, entry.sender, entry.doc_number, entry.title, entry.urgency, entry.document_id) \
+        == ("收文〔2026〕1号", "水利部办公厅", "办防〔2026〕12号", FIELDS["title"], Urgency.URGENT, None)
+    page = logged_in(app, "lyg.clerk").get("/registers/incoming").get_data(as_text=True)
+    assert "水利部办公厅" in page and "办防〔2026〕12号" in page and FIELDS["title"] in page
