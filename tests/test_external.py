@@ -15,6 +15,7 @@ from engine.errors import Refused
 from engine.inbox import ready_tasks
 from engine.models import AuditEvent, InstanceStatus, ProcessInstance
 from handlers.archive.models import ArchiveItem
+from handlers.archive.packages import export_package
 from handlers.documents.models import Urgency
 from handlers.incoming.external import (
     Received,
@@ -79,7 +80,7 @@ def found_by(gongwen, person, words: str) -> list[str]:
         return [t.name for t in ready_tasks(session, person.id, text=words)]
 
 
-def test_a_paper_scan_is_registered_ocrd_found_by_its_words_routed_and_archived(gongwen, sealed):
+def test_a_paper_scan_is_registered_ocrd_found_by_its_words_routed_and_archived(gongwen, sealed, tmp_path):
     org = sealed
     clerk = org.person("lyg.clerk")
     external = register(gongwen, clerk, scan=scan_pdf(BODY))
@@ -114,6 +115,8 @@ def test_a_paper_scan_is_registered_ocrd_found_by_its_words_routed_and_archived(
     archived = gongwen.files.get(item.copy_sha256)
     assert archived.startswith(gongwen.files.get(done.searchable_sha256)) \
         and "Archive-1" in PdfReader(io.BytesIO(archived)).get_fields()
+    with pytest.raises(Refused, match="是外来文"), gongwen.db.write() as session:  # in words, not a crash
+        export_package(session, gongwen.files, session.get(ArchiveItem, item.id), tmp_path)
 
 
 def _docx(lines: list[str]) -> bytes:

@@ -30,6 +30,8 @@ EVENTS = {
     "receipt.signed": "签收", "receipt.returned": "退回来文", "receipt.overdue": "逾期未签收",
     "receipt.chase": "催签", "receipt.escalate": "逾期告知分管领导",
     "sign_for.batch": "批量签收", "sign_for.batch_refused": "批量签收被拒绝",
+    "external.register": "外来文登记", "external.register_refused": "外来文登记被拒绝",
+    "external.text": "外来文文字识别",
     "incoming.register": "收文登记", "incoming.instruct": "领导批示", "incoming.handle": "承办",
     "incoming.circulate": "传阅", "archive.item": "归档", "archive.export": "导出归档包",
     "numbering.set_next": "设置文号起始号", "deadline.set": "设置签收时限",
@@ -74,7 +76,8 @@ DETAILS = {
     "saved_opinion_id": "常用意见", "changed": "变更", "change": "变更", "field": "字段", "fields": "字段",
     "key": "键", "correlation": "关联", "revision": "版本号", "alembic_revision": "数据库版本",
     "backend": "数据库", "backup_created_at": "备份时间", "manifest": "清单", "reset": "重置", "pdf": "文件",
-    "note": "说明",
+    "note": "说明", "external_document_id": "外来文", "paper": "纸质来文", "editable_kind": "可编辑文档类型",
+    "source": "文字来源", "failed": "识别失败",
 }
 
 

@@ -144,7 +144,12 @@ def _dump(data) -> bytes:
 
 
 def export_package(session: Session, files: FileStore, item: ArchiveItem, dest: Path) -> Path:
-    """Write ``item``'s package under ``dest``; record the manifest's hash; return the package folder."""
+    """Write ``item``'s package under ``dest``; record the manifest's hash; return the package folder.
+
+    Refused for a document from outside (no sealed document, no verification report to package yet).
+    """
+    if item.document_id is None:
+        raise Refused(f"{item.archive_code} 是外来文（纸质或扫描件），暂不能导出归档包；其归档件已加盖归档章保存")
     document = session.get(Document, item.document_id)
     sealed = files.get(document.sealed_sha256)
     report = verify_document(session, sealed, document.id)
