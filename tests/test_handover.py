@@ -55,6 +55,7 @@ def test_a_clerks_three_tasks_pass_to_the_successor_after_both_confirm_and_the_l
     admin = logged_in(app, "sysadmin")
     page = admin.get(f"/handovers/new?person={clerk.id}").get_data(as_text=True)
     assert f'<option value="{successor.id}"' in page and f'value="{org.person("dh.handler").id}"' not in page
+    assert f'value="{leader.id}"' not in page  # the leader signs off; they do not sign off what they receive
     response = _post(admin, "/handovers/new", f"/handovers/new?person={clerk.id}", person_id=clerk.id,
                      successor_id=successor.id, occasion="retire")
     assert response.status_code == 302
@@ -171,6 +172,9 @@ def test_a_leader_starts_a_handover_of_their_own_units_people_only(gongwen, org,
     leader = logged_in(app, "dh.leader")
     index = leader.get("/handovers").get_data(as_text=True)
     assert f'<option value="{clerk.id}">' in index and f'value="{org.person("gy.clerk").id}"' not in index
+    offered = leader.get(f"/handovers/new?person={clerk.id}").get_data(as_text=True)  # the clerk holds no task
+    assert f'value="{org.person("dh.handler").id}"' in offered
+    assert f'value="{org.person("dh.leader").id}"' not in offered  # who signs off does not receive
     response = _post(leader, "/handovers/new", f"/handovers/new?person={clerk.id}", person_id=clerk.id,
                      successor_id=successor.id, occasion="move")
     record = leader.get(response.headers["Location"]).get_data(as_text=True)

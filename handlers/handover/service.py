@@ -71,10 +71,16 @@ def startable_people(session: Session, actor_id: int) -> Sequence[Person]:
 
 def successors_offered(session: Session, person: Person) -> Sequence[Person]:
     """Who may take over from ``person`` in a handover: the other active people with a business role in their
-    unit who may hold every task ``person`` holds there, by name."""
+    unit who may hold every task ``person`` holds there, by name; never the leader who signs the handover off
+    (nobody signs off what they receive)."""
     if person.unit_id is None:
         return []
-    return _able(session, person, _tasks_in(session, person.id, person.unit_id), person.unit_id)
+    try:
+        signer = leader_for(session, person.unit_id, person.id)
+    except Refused:
+        signer = None
+    return [p for p in _able(session, person, _tasks_in(session, person.id, person.unit_id), person.unit_id)
+            if p.id != signer]
 
 
 def takers(session: Session, person: Person) -> Sequence[Person]:
