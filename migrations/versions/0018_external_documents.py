@@ -13,6 +13,8 @@ Create Date: 2026-12-07 22:15:00
 import sqlalchemy as sa
 from alembic import op
 
+import engine.db
+
 revision = "0018"
 down_revision = "0017"
 branch_labels = None
@@ -42,9 +44,9 @@ def upgrade() -> None:
         sa.Column("text_source", sa.Enum("ocr", "docx", "doc", "wps", "txt", name="text_source", native_enum=False,
                                          length=32), nullable=True),
         sa.Column("text_note", sa.String(length=300), nullable=True),
-        sa.Column("text_done_at", sa.DateTime(), nullable=True),
+        sa.Column("text_done_at", engine.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("registered_by_id", sa.Integer(), nullable=False),
-        sa.Column("registered_at", sa.DateTime(), nullable=False),
+        sa.Column("registered_at", engine.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["instance_id"], ["process_instance.id"]),
         sa.ForeignKeyConstraint(["registered_by_id"], ["person.id"]),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"]),
