@@ -13,6 +13,7 @@ from engine.models import AuditEvent, Person, Role, Task, Unit
 from engine.organisation import create_person, grant_role, move_person, set_frozen
 from handlers.handover import service
 from handlers.handover.models import Handover
+from handlers.notifications.models import Notification
 from tests.outgoing_support import NOTICE, send
 from tests.support import csrf_token, logged_in, ready_for
 from web.demo import DEMO_PASSWORD
@@ -88,6 +89,10 @@ def test_a_clerks_three_tasks_pass_to_the_successor_after_both_confirm_and_the_l
         assert len(events) == 3 and all(e.detail["to_person_id"] == successor.id for e in events)
         assert session.scalar(select(func.count()).select_from(AuditEvent)
                               .where(AuditEvent.action == "handover.sign_off")) == 1
+        told = session.scalars(select(Notification.text).where(Notification.kind == "handover")
+                               .order_by(Notification.id)).all()
+        assert told[-1] == "工作交接已签字确认，3 件待办已转给您"
+        assert "一份工作交接已由交接双方确认，请签字确认" in told
 
 
 def test_a_successor_of_another_unit_frozen_or_without_the_role_is_refused(gongwen, org, app):
