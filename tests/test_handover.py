@@ -209,3 +209,19 @@ def test_a_person_moved_away_still_holding_tasks_has_them_reassigned_in_their_ol
     assert f'<option value="{org.person("gy.clerk").id}">' not in page  # a clerk, but of the new unit
     _post(admin, f"/handovers/reassign/{clerk.id}", people, to_person_id=successor.id)
     assert {t.id for t in ready_for(gongwen, successor)} == {t.id for t in tasks}
+
+
+def test_a_frozen_persons_handover_needs_only_the_successors_confirmation(gongwen, org):
+    tasks = _three_claimed_arrivals(gongwen, org)
+    successor, clerk, leader = _second_clerk(gongwen, org), org.person("dh.clerk"), org.person("dh.leader")
+    with gongwen.db.write() as session:
+        set_frozen(session, session.get(Person, clerk.id), True)
+        handover_id = service.start(session, clerk.id, successor.id, "freeze", actor_id=leader.id).id
+    with gongwen.db.write() as session, pytest.raises(Forbidden, match="只有交接双方可以确认"):
+        service.confirm(session, handover_id, clerk.id)  # a frozen account confirms nothing
+    with gongwen.db.write() as session:
+        service.confirm(session, handover_id, successor.id)
+        service.sign_off(session, handover_id, leader.id)
+    assert {t.id for t in ready_for(gongwen, successor)} == {t.id for t in tasks}
+    with gongwen.db.write() as session, pytest.raises(Conflict, match="已签字确认"):
+        service.confirm(session, handover_id, successor.id)  # the record is kept as signed
