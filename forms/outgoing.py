@@ -112,10 +112,12 @@ def _draft_choices(session, person_id: int, unit_id: int) -> dict:
 
 
 def _draft_context(session, task, data: dict) -> dict:
-    """What the unit picker (``web/static/unitpicker.js``) draws over 主送/抄送: the units' tree and the drafting
-    unit's distribution lists as groups of units. The selects stay the form's fields, validated as offered."""
+    """What the unit picker (``web/static/unitpicker.js``) draws over 主送, 抄送, 联合发文机关 and 会签单位: the
+    units' tree and the drafting unit's distribution lists as groups of units. The selects stay the form's
+    fields, validated as offered."""
     unit_id = session.get(ProcessInstance, task.instance_id).owning_unit_id
-    return {"unit_picker": {"units": choices.unit_tree(session), "fields": ["main_to", "cc"],
+    return {"unit_picker": {"units": choices.unit_tree(session),
+                            "fields": ["main_to", "cc", "co_issuers", "countersign_units"],
                             "groups": [{"id": i, "name": n, "units": members}
                                        for i, n, members in distribution_groups(session, unit_id)]}}
 

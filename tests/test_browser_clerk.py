@@ -108,6 +108,11 @@ def test_the_clerk_signs_for_three_arrivals_at_once_and_the_tampered_one_is_refu
         text = row.inner_text()
         assert "连云港市人民政府办公室" in text and "连政办发" in text and "签收" in text
     assert "加急" in page.locator("#rows tr", has_text=TITLES[1]).inner_text()
+    boxes = page.locator('#rows input[name="task_id"]')
+    page.get_by_label("全选可签收的来文").check()  # 全选 ticks every arrival offered, and unticks them again
+    assert boxes.count() >= 3 and all(boxes.nth(i).is_checked() for i in range(boxes.count()))
+    page.get_by_label("全选可签收的来文").uncheck()
+    assert not any(boxes.nth(i).is_checked() for i in range(boxes.count()))
     for title in TITLES:
         page.get_by_label(f"选择签收：{title}").check()
     clerk.shot("clerk-inbox-batch")

@@ -24,6 +24,12 @@
     } catch (e) { /* no audio device: the visual notice is enough */ }
   }
 
+  // 全选: ticks every arrival offered for 批量签收 (delegated: the rows are redrawn when new ones arrive).
+  rows.addEventListener("change", (event) => {
+    if (event.target.id !== "select-all-sign-for") return;
+    for (const box of rows.querySelectorAll('input[name="task_id"][form="batch-sign-for"]')) box.checked = event.target.checked;
+  });
+
   // What the page was drawn with: a task that arrived before the stream opened is new too.
   let known = Number(document.getElementById("todo-count").textContent);
   document.addEventListener("gongwen:inbox", async (event) => {
