@@ -22,10 +22,23 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
-                      compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    # SQLite alters a table by copying it and dropping the old one (batch mode). With foreign keys
+    # enforced, dropping a table other rows refer to fails (a downgrade of document, say), so they are
+    # off while migrating, as Alembic advises, and checked before they are on again.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # on the driver's connection: SQLite ignores the pragma inside the BEGIN SQLAlchemy would open
+        connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                          compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+            raise RuntimeError(f"migrating left rows pointing at nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.rollback()  # ends what the check began; the migrations committed their own
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 run_migrations_online()

@@ -2,7 +2,7 @@
 
 The server is session-wide: seeding the demo (seals, five notices through the real processes) is
 the costly part, so every browser test module works in the same office, each with documents of
-its own title (``Person.row`` finds a test's rows by it). The fixtures are imported by
+its own title (``Person.row`` finds a test's rows by it); Chromium is started per module. The fixtures are imported by
 ``tests/conftest.py``, so every test module can take ``server``, ``browser`` and ``server_env``.
 """
 
@@ -68,7 +68,9 @@ def server(server_env):
     log.close()
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an event loop running in this thread while it is open, and
+# the tests that follow (pyhanko's asyncio.run, another module's Playwright) cannot run beside it.
+@pytest.fixture(scope="module")
 def browser(server):
     from playwright.sync_api import sync_playwright
 
