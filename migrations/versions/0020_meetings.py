@@ -1,0 +1,19 @@
+"""Placeholder for meetings: filled in by its change.
+
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-08 00:45:00
+"""
+
+revision = "0020"
+down_revision = "0019"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
