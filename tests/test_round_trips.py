@@ -75,3 +75,31 @@ def test_a_sign_for_reads_each_row_once_and_writes_without_reading_first(gongwen
                                                        Receipt.unit_id == org.unit("donghai_office").id))
         assert receipt.status == ReceiptStatus.SIGNED and receipt.verification["ok"]
         assert receipt.signed_by_id == clerk.id
+
+
+def _start_leaves(gongwen, org, count: int, transaction) -> list[int]:
+    applicant = org.person("lyg.drafter")
+    with transaction() as session, gongwen.runtime.batch(session, count):
+        return [gongwen.runtime.start("leave", owning_unit_id=applicant.unit_id, initiator_id=applicant.id,
+                                      data={"department_id": applicant.department_id}, title=f"请假{i}",
+                                      session=session)
+                for i in range(count)]
+
+
+def test_a_batch_of_starts_writes_its_instances_in_one_statement_on_both_databases(gongwen, org):
+    started: list[int] = []
+    sent = statements_of(gongwen, lambda: started.extend(_start_leaves(gongwen, org, 5, gongwen.db.write)))
+
+    assert len([s for s in sent if s.startswith("INSERT INTO process_instance")]) == 1
+    applicant = org.person("lyg.drafter")
+    mine = [t.instance_id for t in ready_for(gongwen, applicant) if t.name == "填写请假单"]
+    assert sorted(mine) == sorted(started) and len(set(started)) == 5
+
+
+def test_a_batch_outside_a_write_transaction_still_gives_each_instance_its_own_id(gongwen, org):
+    first = _start_leaves(gongwen, org, 2, gongwen.db.write)
+    later = _start_leaves(gongwen, org, 3, gongwen.db.session)
+
+    assert len(set(first + later)) == 5
+    applicant = org.person("lyg.drafter")
+    assert len([t for t in ready_for(gongwen, applicant) if t.name == "填写请假单"]) == 5
