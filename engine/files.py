@@ -50,6 +50,14 @@ class FileStore:
             session.add(StoredFile(sha256=sha256, size=len(content), media_type=media_type, created_at=clock.now()))
         return sha256
 
+    def erase(self, session: Session, sha256: str) -> None:
+        """Remove a file's bytes and its record, for a domain that must destroy a file it alone holds (an
+        appraised archive item). The caller answers for nothing else referring to it; erasing a file already
+        gone is no error. Audit events keep hashes only, so the chain is untouched."""
+        self.path(sha256).unlink(missing_ok=True)
+        if (stored := session.get(StoredFile, sha256)) is not None:
+            session.delete(stored)
+
     def get(self, sha256: str) -> bytes:
         path = self.path(sha256)
         if not path.is_file():

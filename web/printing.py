@@ -16,24 +16,13 @@ from engine.errors import NotFound
 from engine.models import Department, Person, RoleGrant
 from handlers.documents.models import CLASSIFICATIONS, Document
 from handlers.incoming.models import IncomingRecord
-from handlers.opinions.trail import opinion_trail
+from handlers.opinions.trail import HANDLING_ROWS, SIGN_OFF_ROWS, opinion_trail, sheet_rows
 
 from . import access, current_gongwen
 from .auth import login_required
 from .errors import or_404
 
 bp = Blueprint("printing", __name__)
-
-# The sheet's rows: which steps' opinions each shows, by form key.
-SIGN_OFF_ROWS = (("签发", ("outgoing_sign_off",)), ("会签", ("outgoing_countersign",)),
-                 ("审核、核稿", ("outgoing_review",)), ("校对", ("outgoing_proofread",)))
-HANDLING_ROWS = (("拟办意见", ("incoming_propose",)), ("领导批示", ("incoming_instruct",)),
-                 ("办理结果", ("incoming_handle",)), ("传阅", ("incoming_read",)))
-
-
-def _rows(trail, layout) -> list[tuple[str, list]]:
-    return [(label, [e for e in trail if e.step.form_key in keys]) for label, keys in layout]
-
 
 @bp.route("/documents/<int:document_id>/print/sign-off")
 @login_required
@@ -47,7 +36,7 @@ def sign_off(document_id: int) -> ResponseReturnValue:
         trail = opinion_trail(db, document.instance_id)
         return render_template("print/sign_off.html", back=url_for("documents.document_page", document_id=document_id),
                                document=document, drafter=drafter, department=department,
-                               rows=_rows(trail, SIGN_OFF_ROWS), drafted=trail[0] if trail else None,
+                               rows=sheet_rows(trail, SIGN_OFF_ROWS), drafted=trail[0] if trail else None,
                                issuers=[i.unit.name for i in document.issuers],
                                classification=CLASSIFICATIONS.get(document.classification, document.classification))
 
@@ -68,7 +57,7 @@ def handling(document_id: int) -> ResponseReturnValue:
         trail = opinion_trail(db, record.instance_id)
         return render_template("print/handling.html", back=url_for("documents.document_page", document_id=document_id),
                                document=document, record=record,
-                               rows=_rows(trail, HANDLING_ROWS), senders=[i.unit.name for i in document.issuers],
+                               rows=sheet_rows(trail, HANDLING_ROWS), senders=[i.unit.name for i in document.issuers],
                                classification=CLASSIFICATIONS.get(document.classification, document.classification))
 
 

@@ -34,6 +34,7 @@ from ..incoming.models import ExternalDocument, IncomingRecord
 from ..seals.pades import archive_timestamp
 from ..seals.register import long_term_material, timestamper
 from .models import ArchiveItem, Retention
+from .sheet import sign_off_sheet
 
 CODE = re.compile(r"^(?P<fonds>[A-Za-z0-9]+)-WS·(?P<year>\d{4})-(?P<retention>Y|D30|D10)-(?P<org>[A-Za-z0-9]+)-"
                   r"(?P<number>\d{4})$")
@@ -96,12 +97,15 @@ def archive_document(ctx: HandlerContext, document_id: int | None, archiving: di
     """The archivist chose the retention: give the item its code and make the stamped archived copy.
 
     ``document_id`` None: the incoming record's external document, whose copy is its searchable scan.
+    In an incoming process the 机构 is the lead department; in the issuing unit's own archiving of an
+    outgoing document (no incoming record) it is the drafting department, and the item keeps the
+    document's 发文稿纸 as a PDF besides.
     """
     document = ctx.session.get(Document, document_id) if document_id is not None else None
     unit = ctx.session.get(Unit, ctx.owning_unit_id)
     record = ctx.session.scalar(select(IncomingRecord).where(IncomingRecord.instance_id == ctx.instance_id))
-    department = ctx.session.get(Department, record.lead_department_id) if record and record.lead_department_id \
-        else None
+    department_id = record.lead_department_id if record else document.drafting_department_id
+    department = ctx.session.get(Department, department_id) if department_id else None
     retention = Retention(archiving["retention"])
     org = (department.code if department and department.code else "BGS")
     year = ((document and document.signing_date) or clock.local_today()).year
@@ -117,6 +121,9 @@ def archive_document(ctx: HandlerContext, document_id: int | None, archiving: di
     copy = archived_copy(ctx.session, ctx.settings, sealed,
                          stamp_fields(item, department.name if department else unit.name))
     item.copy_sha256 = ctx.files.put(ctx.session, copy, "application/pdf")
+    if record is None:
+        item.record_sha256 = ctx.files.put(ctx.session, sign_off_sheet(ctx.session, ctx.files, document),
+                                           "application/pdf")
     ctx.session.add(item)
     if record is not None:
         record.archived_at = item.archived_at

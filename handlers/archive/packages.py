@@ -1,10 +1,11 @@
 """Archive packages (DA/T 46 metadata, GB/T 33480 elements) and the four-properties check (四性检测).
 
 A package is a folder: the sealed original, the archived copy (its seals plus the archive
-timestamp), the attachments, the metadata (JSON and XML), the process history, the
-verification report and a manifest of SHA-256 hashes. The hash of every manifest Gongwen
-wrote is kept apart from the package it vouches for: the latest on the archive item, every one
-in the audit trail, so exporting an item again does not disown an earlier package.
+timestamp), an own outgoing document's 发文稿纸 (``sign_off_sheet.pdf``), the attachments, the
+metadata (JSON and XML), the process history, the verification report and a manifest of SHA-256
+hashes. The hash of every manifest Gongwen wrote is kept apart from the package it vouches for:
+the latest on the archive item, every one in the audit trail, so exporting an item again does not
+disown an earlier package.
 
 The check verifies every signature in every PDF of the package (the seals as of their
 timestamps, the archive timestamp), and that the metadata agrees with the document it
@@ -148,6 +149,8 @@ def export_package(session: Session, files: FileStore, item: ArchiveItem, dest: 
 
     Refused for a document from outside (no sealed document, no verification report to package yet).
     """
+    if item.destroyed_at is not None:
+        raise Refused(f"{item.archive_code} 已于 {clock.local(item.destroyed_at):%Y-%m-%d} 鉴定销毁，不能导出归档包")
     if item.document_id is None:
         raise Refused(f"{item.archive_code} 是外来文（纸质或扫描件），暂不能导出归档包；其归档件已加盖归档章保存")
     document = session.get(Document, item.document_id)
@@ -159,6 +162,8 @@ def export_package(session: Session, files: FileStore, item: ArchiveItem, dest: 
     contents: dict[str, bytes] = {
         "document.pdf": sealed,
         "archived_copy.pdf": files.get(item.copy_sha256),
+        # An own outgoing document's 发文稿纸: who drafted, reviewed and signed it off, with opinions and times.
+        **({"sign_off_sheet.pdf": files.get(item.record_sha256)} if item.record_sha256 else {}),
         "history.json": _dump(history),
         "verification.json": _dump({"ok": report.ok, "reason": report.reason, "signers": report.signers,
                                     "checks": [c.__dict__ for c in report.checks]}),

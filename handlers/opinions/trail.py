@@ -15,12 +15,19 @@ from sqlalchemy.orm import Session
 from engine.models import Person, Task, TaskState
 from engine.registry import FORMS
 
-__all__ = ["TrailEntry", "opinion_trail", "signature_of"]
+__all__ = ["HANDLING_ROWS", "SIGN_OFF_ROWS", "TrailEntry", "opinion_trail", "sheet_rows", "signature_of"]
 
 # The fields that carry a step's decision (a pick) and its words, in the order they are looked for.
 _DECISIONS = ("decision", "next")
 _WORDS = ("opinion", "instruction", "proposal", "result")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+# The rows of the printed sheets: which steps' opinions each shows, by form key. The 发文稿纸 is printed
+# from the page and, for the archive, drawn as a PDF: both read these rows.
+SIGN_OFF_ROWS = (("签发", ("outgoing_sign_off",)), ("会签", ("outgoing_countersign",)),
+                 ("审核、核稿", ("outgoing_review",)), ("校对", ("outgoing_proofread",)))
+HANDLING_ROWS = (("拟办意见", ("incoming_propose",)), ("领导批示", ("incoming_instruct",)),
+                 ("办理结果", ("incoming_handle",)), ("传阅", ("incoming_read",)))
 
 
 class TrailEntry(NamedTuple):
@@ -63,3 +70,8 @@ def opinion_trail(session: Session, instance_id: int) -> list[TrailEntry]:
     return [TrailEntry(task, name, job_title, _decision(task),
                        next((task.form_data[w] for w in _WORDS if (task.form_data or {}).get(w)), None),
                        signature_of(task)) for task, name, job_title in rows]
+
+
+def sheet_rows(trail: list[TrailEntry], layout: tuple) -> list[tuple[str, list[TrailEntry]]]:
+    """``(label, entries)`` for each row of a sheet's ``layout`` (``SIGN_OFF_ROWS`` or ``HANDLING_ROWS``)."""
+    return [(label, [e for e in trail if e.step.form_key in keys]) for label, keys in layout]

@@ -29,7 +29,7 @@ def archive_export(ctx: click.Context, dest: Path, codes: tuple[str, ...]) -> No
 
     gongwen = gongwen_from(ctx)
     with gongwen.db.write() as session:
-        query = select(ArchiveItem).order_by(ArchiveItem.id)
+        query = select(ArchiveItem).where(ArchiveItem.destroyed_at.is_(None)).order_by(ArchiveItem.id)
         if codes:
             query = query.where(ArchiveItem.archive_code.in_(codes))
         items = session.scalars(query).all()
