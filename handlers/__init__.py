@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (registrations)
     incoming,
     leave,
     notifications,
+    office_notes,
     opinions,
     seals,
     supervision,

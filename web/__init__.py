@@ -50,6 +50,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
 
     from . import (
         admin,
+        announcements,
         api,
         assets,
         auth,
@@ -64,9 +65,11 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         home,
         inbox,
         limits,
+        mailbox,
         menu,
         notices,
         opinions,
+        phone_notices,
         printing,
         registers,
         revisions,
@@ -83,6 +86,8 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
                  trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing, external,
                  registers, handover, start):
+        app.register_blueprint(area.bp)
+    for area in (announcements, mailbox, phone_notices):
         app.register_blueprint(area.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie

@@ -18,6 +18,8 @@ from engine import inbox
 from engine.models import ProcessInstance, Role, Task
 from handlers.notifications import tell as notifications
 from handlers.notifications.models import Notification
+from handlers.office_notes import announcements
+from handlers.office_notes.announcements import Listed
 from handlers.seals.applications import may_apply
 
 from . import current_gongwen
@@ -47,6 +49,7 @@ class Portal:
     reading: list[tuple[Task, str]]
     unread: int
     notices: list[Notification]
+    announcements: list[Listed]  # 公告 for the person's unit, newest first, unread ones marked
     actions: list[Action]
     sections: list[Item]
 
@@ -85,9 +88,10 @@ def portal() -> Portal:
         reading = _titled(db, list(inbox.ready_tasks(db, person.id, limit=SHOWN, form_keys=READING_FORMS))) \
             if working else []
         notices = notifications.latest(db, person.id, limit=SHOWN)
+        published = announcements.listed(db, person.id, limit=SHOWN) if working else []
         offered = actions(db, person, roles)
     sections = [] if working else [i for i in items(person, roles) if i.group in ADMIN_GROUPS]
-    return Portal(todo, reading, g.get("unread_count") or 0, notices, offered, sections)
+    return Portal(todo, reading, g.get("unread_count") or 0, notices, published, offered, sections)
 
 
 @bp.app_context_processor

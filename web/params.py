@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from flask import abort, flash, request
 from werkzeug.routing import IntegerConverter
@@ -54,6 +54,21 @@ def as_day(text: str | None) -> date | None:
     except ValueError:
         return None
     return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
+
+
+_MINUTE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}")
+
+
+def as_minute(text: str | None) -> datetime | None:
+    """A time to the minute as a ``datetime-local`` input sends it (``2026-12-01T09:30``), read in Beijing time
+    and returned aware; None for anything else or a year outside 1990–2100."""
+    if text is None or not _MINUTE.fullmatch(text):
+        return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return at.replace(tzinfo=clock.SHANGHAI) if FIRST_YEAR <= at.year <= LAST_YEAR else None
 
 
 class IdConverter(IntegerConverter):

@@ -1,0 +1,34 @@
+"""Attachments of announcements and mail: checked like a document's (by their bytes, never their name, with
+the same size limit) and stored once by hash in the file store; the note keeps a ``FileRef`` per file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound, Refused
+from engine.files import FileStore
+
+from ..documents.attachments import checked_file
+from .models import FileRef
+
+MAX_FILES = 10  # attachments on one note: more is a 公文's work, not a notice's
+
+
+def store(session: Session, files: FileStore, uploads: Sequence[tuple[str, bytes]], max_bytes: int) -> list[FileRef]:
+    """Check every upload (``(file name, bytes)``; one with no name and no bytes is an empty file input and
+    skipped) and store them; ``Refused`` naming the first one refused, before anything is stored."""
+    given = [(name, content) for name, content in uploads if name or content]
+    if len(given) > MAX_FILES:
+        raise Refused(f"附件最多 {MAX_FILES} 个（现有 {len(given)} 个）")
+    checked = [(*checked_file(name, content, max_bytes), content) for name, content in given]
+    return [FileRef(sha256=files.put(session, content, media_type), filename=filename, size=len(content))
+            for filename, media_type, content in checked]
+
+
+def pick(refs: list[FileRef], position: int) -> FileRef:
+    """The ``position``-th attachment (from 1) of a note; ``NotFound`` if it has none there."""
+    if not 1 <= position <= len(refs):
+        raise NotFound("没有这个附件")
+    return refs[position - 1]
