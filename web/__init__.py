@@ -52,6 +52,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         admin,
         announcements,
         api,
+        archive,
         assets,
         auth,
         certificates,
@@ -89,6 +90,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         app.register_blueprint(area.bp)
     for area in (announcements, mailbox, phone_notices):
         app.register_blueprint(area.bp)
+    app.register_blueprint(archive.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie
     errors.init_app(app, api.api.handle_http_exception)

@@ -69,6 +69,8 @@ MENU: tuple[Entry, ...] = (
     Entry("公文", "外来文登记", "external.new", holding(Role.CLERK), "file-earmark-arrow-down"),
     Entry("公文", "收文登记簿", "registers.incoming_page", holding(*REGISTER_KEEPERS), "journal-arrow-down"),
     Entry("公文", "发文登记簿", "registers.outgoing_page", holding(*REGISTER_KEEPERS), "journal-arrow-up"),
+    Entry("公文", "档案查询", "archive.search", holding(Role.ARCHIVIST), "archive-fill"),
+    Entry("公文", "档案鉴定", "archive.appraisal_page", holding(Role.ARCHIVIST, Role.LEADER), "hourglass-bottom"),
     Entry("办公", "请假申请", "drafting.start_leave", in_unit, "calendar2-minus", post=True),
     Entry("办公", "发起", "start.index", in_unit, "send-plus"),
     Entry("办公", "督查", "supervision.area", holding(Role.SUPERVISOR), "clipboard-data"),

@@ -58,7 +58,7 @@ def _title() -> ColumnElement[str]:
 
 def _with_titles(query):
     """``query`` over items joined to their document's, or their external document's, title and number."""
-    return query.outerjoin(Document, Document.id == ArchiveItem.document_id) \
+    return query.select_from(ArchiveItem).outerjoin(Document, Document.id == ArchiveItem.document_id) \
         .outerjoin(IncomingRecord, IncomingRecord.instance_id == ArchiveItem.instance_id) \
         .outerjoin(ExternalDocument, ExternalDocument.id == IncomingRecord.external_document_id)
 
