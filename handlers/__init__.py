@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (registrations)
     handover,
     incoming,
     leave,
+    meetings,
     notifications,
     office_notes,
     opinions,

@@ -67,6 +67,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         inbox,
         limits,
         mailbox,
+        meetings,
         menu,
         notices,
         opinions,
@@ -91,6 +92,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
     for area in (announcements, mailbox, phone_notices):
         app.register_blueprint(area.bp)
     app.register_blueprint(archive.bp)
+    app.register_blueprint(meetings.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie
     errors.init_app(app, api.api.handle_http_exception)
