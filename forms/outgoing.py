@@ -10,6 +10,7 @@ from handlers.documents.distribution import distribution_groups, distribution_li
 from handlers.documents.drafting import classification_problem
 from handlers.documents.models import CLASSIFICATIONS, DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
 from handlers.documents.numbering import unit_series
+from handlers.documents.paper import MAX_PRINT_RUN
 from handlers.documents.revisions import edit_body
 from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.receipts import returned_delivery
@@ -52,6 +53,11 @@ class Draft(FormSchema):
     cc_lists = _ids("抄送分发名单")
     co_issuers = _ids("联合发文机关")
     countersign_departments = _ids("会签处室")
+    # 纸质: those of 主送/抄送 not connected, sent a numbered paper copy instead of an envelope (份数 covers them).
+    paper_to = _ids("纸质收文单位（未联网，发纸质件）")
+    print_run = fields.Integer(load_default=0, strict=False, error_messages=REQUIRED,
+                               validate=validate.Range(0, MAX_PRINT_RUN, error=f"份数应在 0 到 {MAX_PRINT_RUN} 之间"),
+                               metadata={"label": "纸质份数（不印纸质件填 0）"})
     countersign_units = _ids("会签单位")
     body = text("正文", 50_000)
     note = text("附注", 300, required=False)
@@ -106,7 +112,7 @@ class SealConfirmation(FormSchema):
 def _draft_choices(session, person_id: int, unit_id: int) -> dict:
     all_units, lists = choices.units(session), distribution_lists(session, unit_id)
     series = [(s.id, f"{s.name}（{s.code}）") for s in unit_series(session, unit_id)]
-    return {"series_id": series, "main_to": all_units, "cc": all_units, "co_issuers": all_units,
+    return {"series_id": series, "main_to": all_units, "cc": all_units, "paper_to": all_units, "co_issuers": all_units,
             "countersign_units": all_units, "main_to_lists": lists, "cc_lists": lists,
             "countersign_departments": choices.departments(session, unit_id)}
 
@@ -117,7 +123,7 @@ def _draft_context(session, task, data: dict) -> dict:
     fields, validated as offered."""
     unit_id = session.get(ProcessInstance, task.instance_id).owning_unit_id
     return {"unit_picker": {"units": choices.unit_tree(session),
-                            "fields": ["main_to", "cc", "co_issuers", "countersign_units"],
+                            "fields": ["main_to", "cc", "paper_to", "co_issuers", "countersign_units"],
                             "groups": [{"id": i, "name": n, "units": members}
                                        for i, n, members in distribution_groups(session, unit_id)]}}
 

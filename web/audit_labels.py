@@ -26,6 +26,7 @@ EVENTS = {
     "document.draft": "拟稿", "document.revise": "修改文稿", "document.sign_off": "签发",
     "document.number": "编发文字号", "document.typeset": "套红排版", "document.seal": "用印",
     "document.correct": "更正", "document.dispatch": "分发", "document.redispatch": "重新分发",
+    "document.print_copies": "打印纸质件", "document.print_copies_refused": "打印纸质件被拒绝",
     "document.arrive": "来文到达", "opinion.sign": "意见签名",
     "receipt.signed": "签收", "receipt.returned": "退回来文", "receipt.overdue": "逾期未签收",
     "receipt.chase": "催签", "receipt.escalate": "逾期告知分管领导",

@@ -1,5 +1,6 @@
 """Print pages (A4): the 发文稿纸 / 签发单 of an outgoing document and the 收文处理笺 / 阅办单 of a received one,
-with every opinion, the person's 职务, the date and the handwritten signature.
+with every opinion, the person's 职务, the date and the handwritten signature; for a document with 份数, its
+paper copies with their 份号 and the 发文清单 (dispatch list) the paper recipients sign.
 
 Both are a unit's own record of how it worked the document: the sheet of the sign-off is for the issuing
 unit's people (``access.own_instance`` on the sender's process), the handling sheet for the receiving unit's
@@ -8,19 +9,20 @@ people (their unit's register entry); anyone else, and the three administrators,
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from engine.errors import NotFound
-from engine.models import Department, Person, RoleGrant
+from engine.errors import NotFound, Refused
+from engine.models import Department, Person, Role, RoleGrant
 from handlers.documents.models import CLASSIFICATIONS, Document
+from handlers.documents.paper import dispatch_list, print_paper_copies
 from handlers.incoming.models import IncomingRecord
 from handlers.opinions.trail import HANDLING_ROWS, SIGN_OFF_ROWS, opinion_trail, sheet_rows
 
 from . import access, current_gongwen
 from .auth import login_required
-from .errors import or_404
+from .errors import or_404, refused
 
 bp = Blueprint("printing", __name__)
 
@@ -70,3 +72,42 @@ def _own_record(db, document_id: int, person_id: int) -> IncomingRecord:
         raise NotFound("本单位没有收到这份公文")
     access.own_instance(db, record.instance_id, person_id)
     return record
+
+
+def _issuing_clerk(db, document: Document, person_id: int) -> None:
+    """The issuing unit's 收发员, who prints and sends the paper copies; NotFound for anyone else."""
+    _issuing_process(db, document, person_id)
+    if db.scalar(select(RoleGrant.id).where(RoleGrant.person_id == person_id, RoleGrant.role == Role.CLERK,
+                                            RoleGrant.unit_id == document.issuing_unit_id)) is None:
+        raise NotFound("只有发文单位的收发员可以打印纸质件")
+
+
+@bp.post("/documents/<int:document_id>/print/copies")
+@login_required
+def paper_copies(document_id: int) -> ResponseReturnValue:
+    """The sealed document's paper copies, each with its 份号 stamped, for the issuing unit's clerk to print;
+    recorded as printed (by whom, when) and audited."""
+    gongwen = current_gongwen()
+    try:
+        with gongwen.db.write() as db:
+            document = or_404(access.readable_document, db, document_id, g.person.id)
+            or_404(_issuing_clerk, db, document, g.person.id)
+            pdf = print_paper_copies(db, gongwen.files, document, g.person.id)
+    except Refused as err:   # not sealed yet, or no 份数: nothing printed, nothing recorded
+        refused("document.print_copies_refused", document_id=document_id)
+        flash(str(err))
+        return redirect(url_for("documents.document_page", document_id=document_id))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="copies-{document_id}.pdf"'})
+
+
+@bp.route("/documents/<int:document_id>/print/dispatch-list")
+@login_required
+def paper_dispatch_list(document_id: int) -> ResponseReturnValue:
+    """发文清单: every paper copy's 份号 and recipient, with a column for the recipient to sign."""
+    with current_gongwen().db.session() as db:
+        document = or_404(access.readable_document, db, document_id, g.person.id)
+        or_404(_issuing_clerk, db, document, g.person.id)
+        return render_template("print/dispatch_list.html", document=document, rows=dispatch_list(db, document_id),
+                               back=url_for("documents.document_page", document_id=document_id),
+                               issuer=document.issuers[0].unit.name)

@@ -31,6 +31,7 @@ from .models import (
     NumberSeries,
     Urgency,
 )
+from .paper import check_paper
 from .revisions import paragraphs, record_completed
 
 CLASSIFIED_REFUSAL = "涉密公文（{level}）必须通过机要渠道传递，本系统只处理非密公文"
@@ -146,6 +147,7 @@ def draft_values(document: Document) -> dict:
             "title": document.title, "body": "\n".join(document.body), "note": document.note or "",
             "important": document.important, "one_matter": document.one_matter,
             "main_to": list(document.main_to), "cc": list(document.cc),
+            "print_run": document.print_run, "paper_to": list(document.paper_to),
             "co_issuers": [i.unit_id for i in document.issuers[1:]]}
 
 
@@ -168,6 +170,9 @@ def apply_draft(session: Session, document: Document, values: dict) -> None:
     document.title = values["title"].strip()
     document.main_to, document.main_to_text = main_to, values.get("main_to_text") or unit_names(session, main_to)
     document.cc, document.cc_text = cc, values.get("cc_text") or unit_names(session, cc)
+    paper_to = list(dict.fromkeys(values.get("paper_to", [])))
+    check_paper(values.get("print_run") or 0, paper_to, main_to, cc)
+    document.print_run, document.paper_to = values.get("print_run") or 0, paper_to
     document.body = paragraphs(values["body"])
     document.note = values.get("note") or None
     document.important = bool(values.get("important"))

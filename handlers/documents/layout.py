@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 from engine import clock
 from engine.errors import Refused
 from engine.files import FileStore
-from engine.models import StoredFile, Unit, UnitKind
+from engine.models import Person, StoredFile, Unit, UnitKind
 from engine.registry import HandlerContext, handler
 
 from .drafting import recipients, unit_names
-from .models import DocStatus, DocType, Document, Urgency
+from .models import DocStatus, DocType, Document, NumberSeries, Urgency
+from .numbering import document_series
+from .paper import assign_copies
 from .revisions import paragraphs, record_completed
 from .typesetting import RENDERERS
 from .typesetting.binding import image_as_pdf
@@ -60,15 +62,29 @@ def _decoded(content: bytes) -> str:
         return content.decode("gb18030")
 
 
+def _form(session: Session, document: Document, series: NumberSeries | None) -> dict:
+    """What a 明电 or a publication's series changes in the layout: the head, and what it shows."""
+    if series is not None and series.telegram:
+        # 签批盘号: the leaders who signed it off, known once they have
+        signers = [session.get(Person, i.signed_off_by_id).name for i in document.issuers if i.signed_off_by_id]
+        return {"form": "telegram", "signers": signers}
+    if series is not None and series.publication:
+        issue = f"第{document.number_seq}期（总第{document.issue_total}期）" if document.issue_total else ""
+        return {"form": "publication", "issuer_marks": [series.name], "issue": issue}
+    return {}
+
+
 def layout(session: Session, document: Document, issuer_ids: list[int] | None = None,
            attachments: list[str] | None = None, files: FileStore | None = None) -> RedHeadDocument:
-    """The document as the red-header renderer sees it (for a preview, a draft not yet saved);
-    with ``files``, its PDF attachments are bound into it."""
+    """The document as the renderer sees it (for a preview, a draft not yet saved): a red-header 文件,
+    or a 明传电报 or a publication's issue by its series; with ``files``, its PDF attachments are bound
+    into it. A document with 份数 keeps the 份号 line free for the copies' stamps (``paper``)."""
     units = [session.get(Unit, i) for i in (issuer_ids or [i.unit_id for i in document.issuers])]
+    form = _form(session, document, document_series(session, document, units[0].id))
     suffix = "" if document.doc_type in _NAME_ONLY else "文件"
     bound = _bound(session, files, document) if attachments is None else []
     attachments = [a.name for a in document.attachments] if attachments is None else attachments
-    return RedHeadDocument(
+    values = dict(
         issuer_marks=[f"{u.name}{suffix}" for u in units],
         doc_number=document.doc_number or "",
         title=document.title,
@@ -78,7 +94,7 @@ def layout(session: Session, document: Document, issuer_ids: list[int] | None = 
         date=document.signing_date or clock.local_today(),
         attachments=attachments,
         attachment_files=bound,
-        copy_number=document.copy_number,
+        copy_number="" if document.print_run else document.copy_number,
         urgency=document.urgency.mark,
         signers=list(document.signers),
         note=document.note,
@@ -86,6 +102,7 @@ def layout(session: Session, document: Document, issuer_ids: list[int] | None = 
         printed_by=_printing_office(session, units[0]).name,
         printed_on=document.printed_on or clock.local_today(),
     )
+    return RedHeadDocument(**{**values, **form})
 
 
 def preview(session: Session, document: Document, values: dict) -> bytes:
@@ -96,14 +113,16 @@ def preview(session: Session, document: Document, values: dict) -> bytes:
     draft = Document(doc_type=DocType(values["doc_type"]), urgency=Urgency(values.get("urgency", "normal")),
                      title=values.get("title") or "（标题）", main_to_text=unit_names(session, main_to),
                      cc_text=unit_names(session, cc), body=[p for p in values.get("body", "").splitlines() if p],
-                     note=values.get("note") or None, signers=[], copy_number=None, doc_number=None)
+                     note=values.get("note") or None, signers=[], copy_number=None, doc_number=None,
+                     series_id=values.get("series_id"), print_run=values.get("print_run") or 0)
     issuers = list(dict.fromkeys([document.issuing_unit_id, *values.get("co_issuers", [])]))
     return RENDERERS[OUTPUT_FORMAT].render(layout(session, draft, issuers, [a.name for a in document.attachments])).pdf
 
 
 @handler("typeset")
 def typeset(ctx: HandlerContext, document_id: int) -> dict:
-    """Render the numbered document in its official form (the GB/T 9704 red-header PDF) and store it."""
+    """Render the numbered document in its official form (the GB/T 9704 PDF: 文件, 明传电报 or a publication's
+    issue) and store it; a document with 份数 gets its copies' 份号."""
     document = ctx.session.get(Document, document_id)
     if document.direction.value == "upward" and not document.signers:
         raise Refused("上行文须标注签发人，但没有签发记录")
@@ -113,6 +132,7 @@ def typeset(ctx: HandlerContext, document_id: int) -> dict:
     document.pdf_sha256 = ctx.files.put(ctx.session, rendered.pdf, renderer.media_type)
     document.seal_boxes = [asdict(box) for box in rendered.seal_boxes]
     document.status = DocStatus.TYPESET
+    assign_copies(ctx.session, document)
     ctx.audit("document.typeset", document_id=document.id, pdf=document.pdf_sha256, pages=rendered.pages)
     return {"pdf": document.pdf_sha256, "pages": rendered.pages}
 

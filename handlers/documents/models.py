@@ -117,11 +117,15 @@ class Document(Base):
     urgency: Mapped[Urgency] = mapped_column(str_enum(Urgency, "urgency"), default=Urgency.NORMAL)
     classification: Mapped[str] = mapped_column(String(20), default=UNCLASSIFIED)
     copy_number: Mapped[str | None] = mapped_column(String(6))          # 份号
+    # 份数: paper copies printed beside the sealed file (0: electronic only); each gets a 份号 (``PaperCopy``).
+    print_run: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300), default="")
     main_to: Mapped[list] = mapped_column(JSON, default=list)          # unit ids
     main_to_text: Mapped[str] = mapped_column(Text, default="")
     cc: Mapped[list] = mapped_column(JSON, default=list)               # unit ids
     cc_text: Mapped[str] = mapped_column(Text, default="")
+    # Those of main_to and cc marked 纸质: not connected, they get a paper copy on the dispatch list, no envelope.
+    paper_to: Mapped[list] = mapped_column(JSON, default=list)         # unit ids
     body: Mapped[list] = mapped_column(JSON, default=list)             # paragraphs
     signers: Mapped[list] = mapped_column(JSON, default=list)          # 签发人 names (upward documents)
     signing_date: Mapped[date | None] = mapped_column(Date)            # 成文日期
@@ -134,6 +138,7 @@ class Document(Base):
     number_code: Mapped[str | None] = mapped_column(String(20))
     number_year: Mapped[int | None] = mapped_column(Integer)
     number_seq: Mapped[int | None] = mapped_column(Integer)
+    issue_total: Mapped[int | None] = mapped_column(Integer)           # a publication's 总期号 (总第M期)
     # The series the drafter chose (函, 明电 …); None numbers it in the series its 文种 belongs to.
     series_id: Mapped[int | None] = mapped_column(ForeignKey("number_series.id"))
     status: Mapped[DocStatus] = mapped_column(str_enum(DocStatus, "doc_status"), default=DocStatus.DRAFTING)
@@ -195,17 +200,36 @@ class NumberSeries(Base):
     code: Mapped[str] = mapped_column(String(20), unique=True)          # the series' 机关代字
     doc_types: Mapped[list] = mapped_column(JSON, default=list)         # DocType values numbered here by default
     telegram: Mapped[bool] = mapped_column(Boolean, default=False)      # 明传电报
+    # 内部刊物 (陕政通报): ``name`` is the publication's, numbered 第N期 per year and 总第M期 over all years.
+    publication: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class NumberCounter(Base):
-    """The next 发文字号 sequence per issuer code and year; allocated under a row lock."""
+    """The next 发文字号 sequence per issuer code and year; allocated under a row lock.
+
+    Year 0 is a publication's 总期号, which never restarts."""
 
     __tablename__ = "number_counter"
 
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     next_seq: Mapped[int] = mapped_column(Integer)
+
+
+class PaperCopy(Base):
+    """One printed copy of a document with 份数: its 份号 and the paper recipient it goes to (None: kept).
+
+    Given when the document is typeset, paper recipients first in the order of 主送 then 抄送; printed on
+    demand with its 份号 stamped (``handlers.documents.paper``)."""
+
+    __tablename__ = "paper_copy"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), primary_key=True)
+    copy_number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # 份号
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    printed_at: Mapped[datetime | None] = mapped_column()       # last printed
+    printed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
 
 class DistributionList(Base):

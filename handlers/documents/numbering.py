@@ -35,6 +35,14 @@ def format_number(code: str, year: int, seq: int, doc_type: DocType) -> str:
     return f"{code}〔{year}〕{seq}号"
 
 
+TOTAL = 0   # the counter year of a publication's 总期号, which no new year restarts
+
+
+def format_issue(code: str, year: int, seq: int) -> str:
+    """A publication's issue as it is cited: ``陕政通报2026年第3期``."""
+    return f"{code}{year}年第{seq}期"
+
+
 def allocate(session: Session, code: str, year: int) -> int:
     """The next sequence number for ``code`` in ``year``, taken for good when the transaction commits."""
     statement = _ALLOCATE[session.get_bind().dialect.name]
@@ -86,25 +94,45 @@ def unit_series(session: Session, unit_id: int) -> list[NumberSeries]:
                                 .order_by(NumberSeries.id)))
 
 
-def series_code(session: Session, document: Document) -> str:
-    """The 机关代字 the document is numbered under, from its lead issuer's series.
-
-    The drafter's choice (``document.series_id``, one of the lead issuer's active series) wins; else
-    the series listing the document's 文种 (a 函 in the 函 series); else the unit's main series.
-    """
-    unit = session.get(Unit, document.issuers[0].unit_id)
+def _chosen(session: Session, document: Document, unit: Unit) -> NumberSeries | None:
+    """The drafter's choice (``document.series_id``, one of ``unit``'s active series); else the series
+    listing the document's 文种 (a 函 in the 函 series); else None, the unit's main series."""
     series = unit_series(session, unit.id)
     if document.series_id is not None:
         chosen = next((s for s in series if s.id == document.series_id), None)
         if chosen is None:
             raise Refused(f"所选发文字号系列不是{unit.name}的在用系列")
-        return chosen.code
-    return next((s.code for s in series if document.doc_type.value in s.doc_types), unit.issuer_code)
+        return chosen
+    return next((s for s in series if document.doc_type.value in s.doc_types), None)
+
+
+def series_code(session: Session, document: Document) -> str:
+    """The 机关代字 the document is numbered under, from its lead issuer's series (:func:`_chosen`)."""
+    unit = session.get(Unit, document.issuers[0].unit_id)
+    chosen = _chosen(session, document, unit)
+    return chosen.code if chosen else unit.issuer_code
+
+
+def document_series(session: Session, document: Document, unit_id: int) -> NumberSeries | None:
+    """The series beside the main one that the document is numbered in, or will be with ``unit_id`` as its
+    lead issuer; None for the main one. What the layout follows: a 明电 series is typeset as a telegram, a
+    publication under its 刊头."""
+    if document.number_code:
+        return session.scalar(select(NumberSeries).where(NumberSeries.code == document.number_code))
+    return _chosen(session, document, session.get(Unit, unit_id))
 
 
 def add_series(session: Session, unit: Unit, name: str, code: str, doc_types: list[str] | None = None, *,
-               telegram: bool = False, actor_id: int | None = None) -> NumberSeries:
-    """Give ``unit`` a series beside its main one; a code already in use anywhere is refused."""
+               telegram: bool = False, publication: bool = False, total_from: int = 1,
+               actor_id: int | None = None) -> NumberSeries:
+    """Give ``unit`` a series beside its main one; a code already in use anywhere is refused.
+
+    ``publication``: an internal publication (内部刊物) called ``name``, whose first issue here is 总第
+    ``total_from`` 期 (a publication older than Gongwen goes on counting)."""
+    if telegram and publication:
+        raise Refused("一个系列不能既是明传电报又是内部刊物")
+    if not 1 <= total_from <= MAX_SEQ:
+        raise Refused(f"总期号应在 1 到 {MAX_SEQ} 之间")
     name = clean(name, field="系列名称", max_length=20)
     code = clean(code, field="机关代字", max_length=20)
     doc_types = list(dict.fromkeys(doc_types or []))
@@ -120,8 +148,11 @@ def add_series(session: Session, unit: Unit, name: str, code: str, doc_types: li
     taken = {t for s in unit_series(session, unit.id) for t in s.doc_types}
     if both := [DOC_TYPE_LABELS[DocType(t)] for t in doc_types if t in taken]:
         raise Conflict(f"{'、'.join(both)}已归入{unit.name}的另一系列")
-    series = NumberSeries(unit_id=unit.id, name=name, code=code, doc_types=doc_types, telegram=telegram)
+    series = NumberSeries(unit_id=unit.id, name=name, code=code, doc_types=doc_types, telegram=telegram,
+                          publication=publication)
     session.add(series)
+    if publication and total_from > 1:
+        session.add(NumberCounter(code=code, year=TOTAL, next_seq=total_from))
     session.flush()
     audit.record(session, "numbering.add_series", actor_id=actor_id, unit_id=unit.id, code=code, name=name)
     return series
@@ -143,7 +174,12 @@ def assign_number(ctx: HandlerContext, document_id: int) -> dict:
     year = clock.local_today().year
     seq = allocate(ctx.session, code, year)
     document.number_code, document.number_year, document.number_seq = code, year, seq
-    document.doc_number = format_number(code, year, seq, document.doc_type)
+    series = document_series(ctx.session, document, document.issuers[0].unit_id)
+    if series is not None and series.publication:
+        document.issue_total = allocate(ctx.session, code, TOTAL)
+        document.doc_number = format_issue(code, year, seq)
+    else:
+        document.doc_number = format_number(code, year, seq, document.doc_type)
     document.status = DocStatus.NUMBERED
     ctx.instance.title = f"{document.title}（{document.doc_number}）"
     ctx.audit("document.number", document_id=document.id, doc_number=document.doc_number)

@@ -35,7 +35,10 @@ WIDE_DISPATCH_SHARE = option("wide_dispatch_share", "GONGWEN_WIDE_DISPATCH_SHARE
 
 
 def _recipients(document: Document) -> list[tuple[int, bool]]:
-    return [(u, False) for u in document.main_to] + [(u, True) for u in document.cc]
+    """(unit, is cc) of every recipient that gets an envelope: not those marked 纸质, who get a paper copy."""
+    paper = set(document.paper_to)
+    return [(u, False) for u in document.main_to if u not in paper] + [(u, True) for u in document.cc
+                                                                         if u not in paper]
 
 
 @handler("prepare_dispatch")

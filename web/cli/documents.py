@@ -68,7 +68,7 @@ def numbers_series(ctx: click.Context, unit: str) -> None:
         click.echo(f"{found.issuer_code or '（无机关代字）'}\t主系列")
         for series in unit_series(session, found.id):
             kinds = "、".join(DOC_TYPE_LABELS[DocType(t)] for t in series.doc_types) or "由拟稿人选用"
-            telegram = "（明电）" if series.telegram else ""
+            telegram = "（明电）" if series.telegram else "（内部刊物）" if series.publication else ""
             click.echo(f"{series.code}\t{series.name}{telegram}\t{kinds}\t编号 {series.id}")
 
 
@@ -78,14 +78,17 @@ def numbers_series(ctx: click.Context, unit: str) -> None:
 @click.argument("code")
 @click.option("--doc-type", "doc_types", multiple=True, help="numbered in this series by default (e.g. letter)")
 @click.option("--telegram", is_flag=True, help="a 明传电报 series")
+@click.option("--publication", is_flag=True, help="an internal publication (内部刊物) called NAME, issues 第N期")
+@click.option("--total-from", type=int, default=1, show_default=True, help="a publication's first 总期号 here")
 @click.pass_context
 def numbers_add_series(ctx: click.Context, unit: str, name: str, code: str, doc_types: tuple[str, ...],
-                       telegram: bool) -> None:
-    """Give UNIT the series NAME (函, 明电 …) with its own 机关代字 CODE and counter."""
+                       telegram: bool, publication: bool, total_from: int) -> None:
+    """Give UNIT the series NAME (函, 明电, or a publication such as 陕政通报) with its own code CODE and counter."""
     from handlers.documents.numbering import add_series
 
     with gongwen_from(ctx).db.write() as session:
-        add_series(session, find_unit(session, unit), name, code, list(doc_types), telegram=telegram)
+        add_series(session, find_unit(session, unit), name, code, list(doc_types), telegram=telegram,
+                   publication=publication, total_from=total_from)
     click.echo(f"已设发文字号系列 {name}：{code}")
 
 

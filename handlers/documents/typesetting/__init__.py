@@ -1,7 +1,8 @@
 """Typesetting: turning a document into its official form. A renderer per output format.
 
 A ``Renderer`` takes the document as laid out (``RedHeadDocument``) and returns the file, its
-page count and where the seals go. The GB/T 9704 red-header PDF (:mod:`.redhead`) is the first;
+page count and where the seals go. The GB/T 9704 red-header PDF (:mod:`.redhead`, with the 明传电报 and
+刊头 heads of :mod:`.heads`) is the first;
 an OFD renderer (GB/T 33190) registers beside it under its own format. The format travels with
 the stored file as its media type.
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .redhead import RedHeadDocument, RenderedPdf, render
+from .heads import render
+from .redhead import RedHeadDocument, RenderedPdf
 
 __all__ = ["RENDERERS", "PdfRenderer", "Renderer"]
 
@@ -24,7 +26,7 @@ class Renderer(Protocol):
 
 
 class PdfRenderer:
-    """The GB/T 9704 red-header PDF."""
+    """The GB/T 9704 PDF: the red-header 文件, or a 明传电报 or a publication by the document's ``form``."""
 
     format = "pdf"
     media_type = "application/pdf"

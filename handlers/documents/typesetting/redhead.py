@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import datetime
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reportlab.lib.pagesizes import A4
@@ -102,7 +102,7 @@ class RedHeadDocument:
     attachments: Sequence[str] = ()  # 附件说明 names
     # by position: a PDF (bytes) to bind after the body, a text (str) to typeset there, None: a separate file
     attachment_files: Sequence[bytes | str | None] = ()
-    copy_number: str | None = None   # 份号
+    copy_number: str | None = None   # 份号; "" keeps its line free for the 份号 stamped on each paper copy
     urgency: str = ""                # "" | "加急" | "特急"
     signers: Sequence[str] = ()      # 签发人 of an upward document
     note: str | None = None          # 附注
@@ -110,6 +110,8 @@ class RedHeadDocument:
     printed_by: str = ""             # 印发机关
     printed_on: datetime.date | None = None  # 印发日期
     sealed: bool = True              # 7.3.5.1 (room for seals) or 7.3.5.2 (no seal)
+    form: str = "document"           # "document" (文件), "telegram" (明传电报), "publication" (刊头): see .heads
+    issue: str = ""                  # a publication's 期号 line, e.g. "第3期（总第215期）"
 
 
 @dataclass(frozen=True)
@@ -196,8 +198,8 @@ def _draw_mark(c: canvas.Canvas, marks: Sequence[str], font: str, bold: bool, sh
 
 def _draw_header(c: canvas.Canvas, doc: RedHeadDocument, fonts: FontSet, mark_scale: float = 1.0) -> float:
     """版头 on page 1, the issuer mark ``mark_scale`` of its usual size; returns the y of the red rule."""
-    corner = [(doc.copy_number, fonts.fangsong), (doc.urgency, fonts.hei)]
-    for k, (text, font) in enumerate((t, f) for t, f in corner if t):
+    corner = [(doc.copy_number, fonts.fangsong), (doc.urgency or None, fonts.hei)]
+    for k, (text, font) in enumerate((t, f) for t, f in corner if t is not None):
         _draw_line(c, Line(((text, font),), LEFT), TOP - k * PITCH)
     top = _draw_mark(c, doc.issuer_marks, fonts.xiaobiaosong, fonts.faux_bold, mark_scale) - 2 * PITCH
     if doc.signers:
@@ -272,7 +274,11 @@ def _check(doc: RedHeadDocument) -> None:
         raise ValueError(f"紧急程度只能是“加急”或“特急”：{doc.urgency}")
 
 
-def _arrange(doc: RedHeadDocument, fonts: FontSet) -> tuple[list[Page], float, bool]:
+Header = Callable[[canvas.Canvas, RedHeadDocument, FontSet, float], float]
+"""Draws page 1's head (版头, a telegram's or a publication's) at a scale; returns the y its body starts under."""
+
+
+def _arrange(doc: RedHeadDocument, fonts: FontSet, header: Header) -> tuple[list[Page], float, bool]:
     """The pages after the red rule, the issuer mark's scale and whether the 主送 went into the 版记.
 
     Page 1 must show 正文 (7.3.2) and the seal's page too (7.3.5). When the first layout breaks
@@ -284,7 +290,7 @@ def _arrange(doc: RedHeadDocument, fonts: FontSet) -> tuple[list[Page], float, b
     attempt: tuple[list[Page], float, bool] = ([], 1.0, False)
     for moved in (False, True) if doc.main_to and has_body else (False,):
         for scale in _MARK_SCALES:
-            first_top = _draw_header(scratch, doc, fonts, scale) - 2 * PITCH
+            first_top = header(scratch, doc, fonts, scale) - 2 * PITCH
             attempt = paginate(flow(doc, fonts, main_to=not moved), first_top), scale, moved
             pages = attempt[0]
             sealed = next(page for page in pages if any(isinstance(item, Signature) for _, item in page))
@@ -293,8 +299,10 @@ def _arrange(doc: RedHeadDocument, fonts: FontSet) -> tuple[list[Page], float, b
     return attempt
 
 
-def render(doc: RedHeadDocument) -> RenderedPdf:
-    """Typeset ``doc`` as a GB/T 9704-2012 red-header PDF and say where its seals go."""
+def render(doc: RedHeadDocument, header: Header | None = None) -> RenderedPdf:
+    """Typeset ``doc`` as a GB/T 9704-2012 red-header PDF and say where its seals go; ``header`` draws
+    another head above the same body (:mod:`.heads`: a telegram's, a publication's)."""
+    header = header or _draw_header
     _check(doc)
     fonts = load_fonts()
     buffer = io.BytesIO()
@@ -307,8 +315,8 @@ def render(doc: RedHeadDocument) -> RenderedPdf:
     # Every issuing organ, so a verifier can tell who must have sealed the document.
     c.setKeywords(ISSUERS_SEPARATOR.join(doc.signing_organs))
     c.setCreator("Gongwen")
-    pages, mark_scale, moved = _arrange(doc, fonts)
-    _draw_header(c, doc, fonts, mark_scale)
+    pages, mark_scale, moved = _arrange(doc, fonts, header)
+    header(c, doc, fonts, mark_scale)
     appendix = _appendix(doc, fonts, len(pages))
     colophon_lines, count, thin = colophon(doc, fonts.fangsong, moved)
     last_bottom = min(top - extent(item) for top, item in pages[-1])
