@@ -255,3 +255,25 @@ def test_an_expired_item_is_destroyed_with_its_record_kept_and_another_kept_long
     assert longer.archive_code not in ledger
     # The kept item is expired again only when its new retention runs out (2026 + 30 < 2060).
     assert longer.archive_code in logged_in(app, "lyg.archivist").get("/archive/appraisal").get_data(as_text=True)
+
+
+def test_a_received_documents_archive_step_has_the_same_deadline_and_reminders(gongwen, sealed, fixed_clock):
+    org = sealed
+    send(gongwen, org)
+    handler = org.person("dh.handler")  # 东海's handler is its archivist too
+    act(gongwen, org.person("dh.clerk"), "签收", {"decision": "sign"})
+    act(gongwen, org.person("dh.clerk"), "分办", {"lead_department": org.departments["donghai_general"].id})
+    act(gongwen, org.person("dh.head"), "拟办", {"proposal": "请综合股办理"})
+    act(gongwen, handler, "承办人决定下一步", {"next": "handle"})
+    act(gongwen, handler, "办理", {"result": "已按要求部署排查"})
+    task = task_of(gongwen, handler, "归档")
+    assert clock.local(task.due_at) == datetime(2026, 12, 7, 9, 0, tzinfo=SH)
+    fixed_clock.set(datetime(2026, 11, 30, 9, 1, tzinfo=SH))
+    gongwen.runtime.fire_due_timers()
+    with gongwen.db.session() as session:
+        (reminder,) = session.scalars(select(Notification).where(Notification.person_id == handler.id,
+                                                                 Notification.kind == "remind_archive")).all()
+    assert "归档时限 2026-12-07" in reminder.text
+    act(gongwen, handler, "归档", {"retention": "D30"})
+    with gongwen.db.session() as session:
+        assert session.scalar(select(ArchiveItem).where(ArchiveItem.unit_id == org.unit("donghai_office").id))

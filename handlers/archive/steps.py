@@ -7,7 +7,7 @@ sender's tracking. Its 归档 step is due ``GONGWEN_ARCHIVE_DAYS`` working days 
 the notices ask for archiving "及时" without a number, and 随办随归 within two working weeks is the common
 office rule; hand-over to the archives by the end of June of the next year is a later, separate duty).
 The archivists are reminded from half-way, once a working day, at most three times; past the deadline the
-inbox shows the step 超期.
+inbox shows the step 超期. A received document's 归档 step (``incoming.bpmn``) is planned by the same step.
 """
 
 from __future__ import annotations
