@@ -146,3 +146,25 @@ def test_anonymous_and_without_csrf_are_refused(gongwen, sealed, app, fixed_cloc
         302, 401)
     assert logged_in(app, "dh.clerk").post("/sign-for", data={"task_id": ids}).status_code == 400
     assert statuses(gongwen, [sent]) == [ReceiptStatus.PENDING]
+
+
+def test_a_sealed_file_damaged_on_disk_fails_its_check_on_the_task_page_and_can_be_returned(
+        gongwen, sealed, app, fixed_clock):
+    (sent,) = three_arrivals(gongwen, sealed, spoil_second=False)[:1]
+    with gongwen.db.session() as session:
+        stored = gongwen.files.path(session.get(Document, sent.id).sealed_sha256)
+    stored.write_bytes(stored.read_bytes()[:-100])  # the disk lost the file's end
+    fixed_clock.advance(timedelta(minutes=5))
+    task_id = sign_for_ids(gongwen, sealed.person("dh.clerk"))[0]
+    clerk = logged_in(app, "dh.clerk")
+
+    page = clerk.get(f"/tasks/{task_id}")
+    assert page.status_code == 200
+    assert "文件完整" in page.get_data(as_text=True) and "已损坏" in page.get_data(as_text=True)
+    signing = clerk.post(f"/tasks/{task_id}", data={"csrf_token": csrf_token(clerk, f"/tasks/{task_id}"),
+                                                     "decision": "sign"})
+    assert "验证未通过，不能签收，只能退回：文件完整" in signing.get_data(as_text=True)  # the page again, told why
+    returning = clerk.post(f"/tasks/{task_id}", data={"csrf_token": csrf_token(clerk, f"/tasks/{task_id}"),
+                                                       "decision": "return", "opinion": "文件已损坏，请重发"})
+    assert returning.status_code == 302
+    assert statuses(gongwen, [sent])[0] == ReceiptStatus.RETURNED

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from engine import clock
-from engine.errors import Refused
+from engine.errors import NotFound, Refused
 from engine.files import FileStore
 from engine.models import Role
 from engine.registry import HandlerContext, handler
@@ -49,8 +49,12 @@ def receive_document(ctx: HandlerContext, document_id: int, unit_id: int, window
 
 def check_before_signing(session: Session, files: FileStore, document: Document) -> dict:
     """The report a clerk sees before signing: seals, chain, CRLs, issuers, format elements, classification."""
-    report = verify_document(session, files.get(document.sealed_sha256), document.id)
-    checks = [{"key": c.key, "label": c.label, "ok": c.ok, "detail": c.detail} for c in report.checks]
+    try:
+        report = verify_document(session, files.get(document.sealed_sha256), document.id)
+        checks = [{"key": c.key, "label": c.label, "ok": c.ok, "detail": c.detail} for c in report.checks]
+        signers = report.signers
+    except NotFound as lost:  # the stored file is gone or its bytes no longer match their hash: return it
+        checks, signers = [{"key": "file", "label": "文件完整", "ok": False, "detail": str(lost)}], []
     missing = [label for name, label in REQUIRED_ELEMENTS.items() if not getattr(document, name)]
     checks.append({"key": "format", "label": "格式要素齐全", "ok": not missing,
                    "detail": f"缺少{'、'.join(missing)}" if missing else "发文字号、标题、主送机关、成文日期齐全"})
@@ -59,7 +63,7 @@ def check_before_signing(session: Session, files: FileStore, document: Document)
                    "detail": f"标为{document.classification}，涉密公文必须通过机要渠道传递" if classified
                    else CLASSIFICATIONS[document.classification]})
     failed = next((c for c in checks if not c["ok"]), None)
-    return {"ok": failed is None, "checks": checks, "signers": report.signers,
+    return {"ok": failed is None, "checks": checks, "signers": signers,
             "reason": f"{failed['label']}：{failed['detail']}" if failed else None, "at": clock.now().isoformat()}
 
 
