@@ -59,8 +59,11 @@ def _offered_to(session: Session, person_id: int):
     grants = _business_grants(session, person_id)
     if not grants:
         return false()  # administrators and people without a business role have no tasks
-    branches = [and_(ready, Task.assignee_id == person_id),
-                and_(ready, Task.candidate_person_id == person_id, Task.assignee_id.is_(None))]
+    # Their own tasks only in units where they still work (``ensure_can_act``).
+    units = {unit_id for _, unit_id, _ in grants}
+    in_their_units = or_(Task.candidate_unit_id.is_(None), Task.candidate_unit_id.in_(units))
+    branches = [and_(ready, Task.assignee_id == person_id, in_their_units),
+                and_(ready, Task.candidate_person_id == person_id, Task.assignee_id.is_(None), in_their_units)]
     for role, unit_id, department_id in grants:
         department = [Task.candidate_department_id.is_(None)] if department_id is None else \
             [or_(Task.candidate_department_id.is_(None), Task.candidate_department_id == department_id)]
@@ -121,8 +124,11 @@ def ensure_can_act(session: Session, task: Task, person_id: int) -> None:
     grants = _active_person(session, person_id)
     if not grants:
         raise Forbidden("管理员及无业务角色的人员不能办理业务")
-    if task.assignee_id == person_id:
-        return
+    if task.assignee_id == person_id or (task.assignee_id is None and task.candidate_person_id == person_id):
+        # Their own task, while they still work in its unit: one who moved away hands it over (交接).
+        if task.candidate_unit_id is None or any(unit_id == task.candidate_unit_id for _, unit_id, _ in grants):
+            return
+        raise Forbidden("您已不在这个任务的办理单位，不能再办理；请由原单位接手人办理")
     if not _reaches(task, person_id, grants):  # before "taken": an outsider must not learn the task exists
         raise Forbidden("您无权办理这个任务")
     if task.assignee_id is not None:

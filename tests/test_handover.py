@@ -3,6 +3,8 @@ both have confirmed and the 分管领导 has signed off; the system administrato
 from the people page, reading counts and step names, never a document title."""
 
 import re
+import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -225,3 +227,48 @@ def test_a_frozen_persons_handover_needs_only_the_successors_confirmation(gongwe
     assert {t.id for t in ready_for(gongwen, successor)} == {t.id for t in tasks}
     with gongwen.db.write() as session, pytest.raises(Conflict, match="已签字确认"):
         service.confirm(session, handover_id, successor.id)  # the record is kept as signed
+
+
+def test_two_handovers_of_one_person_started_at_once_leave_one_and_refuse_the_other(gongwen, org):
+    successor, clerk, leader = _second_clerk(gongwen, org), org.person("dh.clerk"), org.person("dh.leader")
+    first_written, outcomes = threading.Event(), {}
+
+    def first():
+        with gongwen.db.write() as session:
+            service.start(session, clerk.id, successor.id, "move", actor_id=leader.id)
+            first_written.set()
+            time.sleep(0.5)  # the second start runs meanwhile and waits on this transaction
+
+    def second():
+        try:
+            with gongwen.db.write() as session:
+                outcomes["second"] = service.start(session, clerk.id, successor.id, "move", actor_id=leader.id).id
+        except Conflict as refused:
+            outcomes["second"] = str(refused)
+
+    one = threading.Thread(target=first)
+    one.start()
+    first_written.wait(10)
+    two = threading.Thread(target=second)
+    two.start()
+    one.join(10), two.join(10)
+
+    assert outcomes["second"] == f"{clerk.name} 已有一份未完成的交接"
+    with gongwen.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Handover).where(Handover.person_id == clerk.id)) == 1
+
+
+def test_a_person_moved_to_another_unit_can_no_longer_act_on_the_tasks_they_held_there(gongwen, org):
+    tasks = _three_claimed_arrivals(gongwen, org)
+    clerk = org.person("dh.clerk")
+    with gongwen.db.write() as session:
+        new_unit = session.get(Unit, org.unit("guanyun_office").id)
+        moved = session.get(Person, clerk.id)
+        move_person(session, moved, new_unit)
+        grant_role(session, moved, Role.CLERK, unit=new_unit)
+
+    assert [t for t in ready_for(gongwen, clerk) if t.id in {t.id for t in tasks}] == []
+    with gongwen.db.write() as session, pytest.raises(Forbidden, match="您已不在这个任务的办理单位"):
+        inbox.ensure_can_act(session, session.get(Task, tasks[0].id), clerk.id)
+    with gongwen.db.session() as session:  # still held, for the handover or the system administrator to move
+        assert {t.id for t in inbox.held_tasks(session, clerk.id)} == {t.id for t in tasks}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
@@ -167,8 +168,13 @@ def start(session: Session, person_id: int, successor_id: int | None, occasion: 
     handover = Handover(unit_id=person.unit_id, person_id=person.id, successor_id=successor.id,
                         leader_id=leader_for(session, person.unit_id, person.id), occasion=occasion,
                         started_by_id=actor_id, started_at=clock.now(), items=_items(session, person, person.unit_id))
-    session.add(handover)
-    session.flush()
+    try:
+        # Two starts at once both pass the check above; the open record's unique index stops the second.
+        with session.begin_nested():
+            session.add(handover)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"{person.name} 已有一份未完成的交接") from None
     audit.record(session, "handover.start", actor_id=actor_id, unit_id=handover.unit_id, handover_id=handover.id,
                  person_id=person.id, successor_id=successor.id, tasks=len(tasks))
     tell(session, [successor.id] + ([person.id] if person.status == PersonStatus.ACTIVE else []),
