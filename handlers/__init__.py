@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (registrations)
     contacts,
     documents,
     exchange,
+    faults,
     handover,
     incoming,
     leave,

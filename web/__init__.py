@@ -61,6 +61,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         drafting,
         errors,
         external,
+        faults,
         handover,
         headers,
         home,
@@ -87,7 +88,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
 
     for area in (auth, inbox, tasks, documents, drafting, seals, assets, certificates, admin, security, system,
                  trust, notices, contacts, texts, supervision, menu, home, revisions, opinions, printing, external,
-                 registers, handover, start):
+                 registers, handover, start, faults):
         app.register_blueprint(area.bp)
     for area in (announcements, mailbox, phone_notices):
         app.register_blueprint(area.bp)

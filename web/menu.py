@@ -78,6 +78,7 @@ MENU: tuple[Entry, ...] = (
           lambda person: {"text": person.unit_id}),
     Entry("办公", "通讯录", "contacts.register", in_unit, "person-lines-fill"),
     Entry("办公", "工作交接", "handover.index", in_unit, "arrow-left-right"),
+    Entry("办公", "故障报告", "faults.index", in_unit, "exclamation-triangle", also=("faults.desk", "faults.paper")),
     Entry("办公", "会议", "meetings.index", in_unit, "people", also=("meetings.new", "meetings.overview")),
     Entry("办公", "公告", "announcements.index", in_unit, "megaphone",
           also=("announcements.new", "announcements.show")),
