@@ -164,6 +164,26 @@ def test_an_ocr_that_fails_leaves_the_document_registered_with_a_note(gongwen, o
     assert found_by(gongwen, clerk, "分办") == [] and [t.name for t in ready_for_clerk(gongwen, clerk)] == ["分办"]
 
 
+def test_documents_whose_text_keeps_failing_do_not_hold_up_the_others_and_end_with_a_note(gongwen, org):
+    clerk = org.person("lyg.clerk")
+    lost = [register(gongwen, clerk, scan=scan_pdf([f"第{n}件"]), title=f"丢失的扫描件{n}") for n in range(3)]
+    for external in lost:  # the disk lost their scans: reading them fails, not the OCR
+        gongwen.files.path(external.scan_sha256).unlink()
+    good = register(gongwen, clerk, scan=small_png(), title="后来登记的来文")
+
+    extract_pending(gongwen)  # the three lost ones fail
+    assert stored(gongwen, good.id).text_done_at is None
+    extract_pending(gongwen)  # tried fewer times, the later one goes first
+    assert stored(gongwen, good.id).text_done_at is not None and stored(gongwen, good.id).text_note is None
+    assert [stored(gongwen, e.id).text_done_at for e in lost] == [None] * 3
+    extract_pending(gongwen)
+    extract_pending(gongwen)  # three sweeps of three: each lost one has failed three times
+    for external in lost:
+        done = stored(gongwen, external.id)
+        assert done.text_failures == 3 and done.text is None
+        assert done.text_note.startswith("文字提取出错 3 次，已停止")
+
+
 def ready_for_clerk(gongwen, clerk):
     with gongwen.db.session() as session:
         return ready_tasks(session, clerk.id)

@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 EXTERNAL_MAX_BYTES = option("external_max_bytes", "GONGWEN_EXTERNAL_MAX_BYTES", int, 40 * 1024 * 1024)
 # How many documents one sweep makes searchable: OCR takes seconds a page, the rest wait for the next.
 _PER_SWEEP = 3
+# An unexpected error (not OCR's or the editable file's own, which are noted at once) is tried again on the
+# next sweeps, after the documents tried fewer times; after this many the document is left with a note.
+MAX_TEXT_FAILURES = 3
 
 
 @dataclass(frozen=True)
@@ -172,12 +175,28 @@ def extract_pending(job: JobContext) -> None:
     """The sweep's part: make the oldest registered documents without their text searchable."""
     with job.db.session() as session:
         pending = list(session.scalars(select(ExternalDocument.id).where(ExternalDocument.text_done_at.is_(None))
-                                       .order_by(ExternalDocument.id).limit(_PER_SWEEP)))
+                                       .order_by(ExternalDocument.text_failures, ExternalDocument.id)
+                                       .limit(_PER_SWEEP)))
     for external_id in pending:
         try:
             extract_text(job, external_id)
-        except Exception:  # one bad file must not hold up the others; it is retried on the next sweep
+        except Exception:  # one bad file must not hold up the others
             log.exception("text of external document %s failed", external_id)
+            _count_failure(job, external_id)
+
+
+def _count_failure(job: JobContext, external_id: int) -> None:
+    """One more unexpected failure; at :data:`MAX_TEXT_FAILURES` the document is left without its text, with a
+    note, instead of being tried every sweep for ever."""
+    with job.db.write() as session:
+        external = session.get(ExternalDocument, external_id)
+        external.text_failures += 1
+        if external.text_failures < MAX_TEXT_FAILURES:
+            return
+        external.text_note = f"文字提取出错 {external.text_failures} 次，已停止；扫描件仍可查看，请系统管理员查看日志"
+        external.text_done_at = clock.now()
+        audit.record(session, "external.text", unit_id=external.unit_id, instance_id=external.instance_id,
+                     external_document_id=external.id, source=None, failed=True)
 
 
 def archival_pdf(files: FileStore, external: ExternalDocument) -> bytes:

@@ -95,5 +95,6 @@ class ExternalDocument(Base):
     text_source: Mapped[TextSource | None] = mapped_column(str_enum(TextSource, "text_source"))
     text_note: Mapped[str | None] = mapped_column(String(300))     # why OCR or extraction failed, in Chinese
     text_done_at: Mapped[datetime | None] = mapped_column()        # None: extraction still to run
+    text_failures: Mapped[int] = mapped_column(default=0, server_default="0")  # unexpected errors so far
     registered_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     registered_at: Mapped[datetime] = mapped_column()
