@@ -14,6 +14,7 @@ from handlers.documents.paper import MAX_PRINT_RUN
 from handlers.documents.revisions import edit_body
 from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.receipts import returned_delivery
+from handlers.forwarding.boxes import offered_boxes, take_box_picks
 
 from . import choices
 from .fields import REQUIRED, FormSchema, choice, handwriting, text
@@ -49,6 +50,7 @@ class Draft(FormSchema):
     title = text("标题", 300)
     main_to = _ids("主送机关")
     main_to_lists = _ids("主送分发名单")
+    main_to_boxes = _ids("主送处室（处室收文箱）")
     cc = _ids("抄送机关")
     cc_lists = _ids("抄送分发名单")
     co_issuers = _ids("联合发文机关")
@@ -67,7 +69,7 @@ class Draft(FormSchema):
 
     @validates_schema
     def _someone_to_send_to(self, data, **kwargs):
-        if not data.get("main_to") and not data.get("main_to_lists"):
+        if not data.get("main_to") and not data.get("main_to_lists") and not data.get("main_to_boxes"):
             raise ValidationError("请选择主送机关或分发名单", field_name="main_to")
 
 
@@ -114,7 +116,8 @@ def _draft_choices(session, person_id: int, unit_id: int) -> dict:
     series = [(s.id, f"{s.name}（{s.code}）") for s in unit_series(session, unit_id)]
     return {"series_id": series, "main_to": all_units, "cc": all_units, "paper_to": all_units, "co_issuers": all_units,
             "countersign_units": all_units, "main_to_lists": lists, "cc_lists": lists,
-            "countersign_departments": choices.departments(session, unit_id)}
+            "countersign_departments": choices.departments(session, unit_id),
+            "main_to_boxes": offered_boxes(session)}
 
 
 def _draft_context(session, task, data: dict) -> dict:
@@ -135,7 +138,8 @@ def _current_body(session, task, data: dict) -> dict:
 
 
 APPROVE = {"approve": "同意", "return": "退回修改"}
-form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿", _draft_choices, context=_draft_context)
+form("outgoing_draft", Draft, "forms/outgoing_draft.html", "拟稿", _draft_choices, context=_draft_context,
+     on_complete=take_box_picks)  # 主送处室: a department's box (handlers.forwarding.boxes)
 # Reviewers and the signing leader may change the body (留痕); 会签 parties give opinions only.
 form("outgoing_review", decision("审核意见", APPROVE, edits_body=True), "forms/outgoing_decision.html", "审核",
      context=_current_body, on_complete=edit_body)

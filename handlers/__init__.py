@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (registrations)
     documents,
     exchange,
     faults,
+    forwarding,
     handover,
     incoming,
     leave,

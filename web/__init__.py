@@ -62,6 +62,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         errors,
         external,
         faults,
+        forwarding,
         handover,
         headers,
         home,
@@ -94,6 +95,7 @@ def create_app(gongwen: Gongwen | None = None) -> Flask:
         app.register_blueprint(area.bp)
     app.register_blueprint(archive.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(forwarding.bp)
     api.init_api(app)
     csrf.exempt(api.blp)  # the API authenticates each request with a bearer token, not a session cookie
     errors.init_app(app, api.api.handle_http_exception)

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.errors import GongwenError, NotFound, Refused
 from engine.models import StoredFile
-from handlers.documents.attachments import ATTACHMENT_MAX_BYTES, size_text
+from handlers.documents.attachments import ATTACHMENT_MAX_BYTES
 from handlers.office_notes import announcements, uploads
 from handlers.office_notes.models import FileRef
 
@@ -104,7 +104,7 @@ def show(announcement_id: int) -> ResponseReturnValue:
         announcements.mark_read(db, announcement, g.person.id)
         mine = announcement.author_id == g.person.id
         return render_template("office_notes/announcement.html", a=announcement,
-                               units=announcements.audience_names(db, announcement), size_text=size_text,
+                               units=announcements.audience_names(db, announcement),
                                readers=announcements.readers(db, announcement, g.person.id) if mine else None)
 
 

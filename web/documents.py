@@ -24,6 +24,7 @@ from handlers.documents.layout import preview
 from handlers.documents.models import Document
 from handlers.exchange.models import Receipt
 from handlers.exchange.receipts import chase, receipt_overview
+from handlers.forwarding.forward import forward_links, may_forward
 from handlers.opinions.trail import opinion_trail
 
 from . import access, current_gongwen
@@ -52,10 +53,13 @@ def document_page(document_id: int) -> ResponseReturnValue:
         steps = opinion_trail(db, instance_id) if instance_id else []  # 流程跟踪
         filed = db.scalar(select(ArchiveItem).join(RoleGrant, RoleGrant.unit_id == ArchiveItem.unit_id).where(
             ArchiveItem.document_id == document_id, RoleGrant.person_id == g.person.id).limit(1))
+        forwarding = forward_links(db, document, g.person.id)  # 转发: from what, and the forwards of it
+        forwardable = may_forward(db, document, db.get(Person, g.person.id))
     waits = [(name, names.get(assignee or person) or (role.label if role else ""), due)
              for name, assignee, person, role, due in waiting]
     return render_template("document.html", document=document, instance_id=instance_id, waits=waits, steps=steps,
                            overview=overview, contacts=contacts, attachments=attachments, filed=filed,
+                           forwarding=forwarding, may_forward=forwardable,
                            now=clock.now())
 
 

@@ -13,7 +13,6 @@ from flask.typing import ResponseReturnValue
 
 from engine.errors import GongwenError, NotFound, Refused
 from engine.models import Person
-from handlers.documents.attachments import size_text
 from handlers.office_notes import mailbox, uploads
 
 from . import current_gongwen
@@ -90,7 +89,7 @@ def show(mail_id: int) -> ResponseReturnValue:
         mailbox.mark_read(db, mail, g.person.id)
         sender = db.get(Person, mail.sender_id)
         return render_template("office_notes/mail.html", mail=mail, sender=sender.name,
-                               receipts=mailbox.receipts(db, mail, g.person.id), size_text=size_text)
+                               receipts=mailbox.receipts(db, mail, g.person.id))
 
 
 @bp.get("/<int:mail_id>/files/<int:position>")

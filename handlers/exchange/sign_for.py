@@ -22,6 +22,7 @@ from engine.registry import HandlerContext, handler
 from ..contacts.models import Duty
 from ..documents.drafting import ensure_unclassified
 from ..documents.models import CLASSIFICATIONS, Document, Urgency
+from ..forwarding.boxes import box_of
 from ..notifications.alerts import alert_unit
 from ..seals.verification import verify_document
 from .receipts import send_reply
@@ -44,7 +45,9 @@ def receive_document(ctx: HandlerContext, document_id: int, unit_id: int, window
                    reason=f"{document.urgency.label}公文须即时签收", instance_id=ctx.instance_id,
                    key=f"urgent_arrival:{ctx.instance_id}")
     ctx.audit("document.arrive", document_id=document_id, doc_number=document.doc_number, due=window["sign_due"])
-    return {"doc_number": document.doc_number, "title": document.title, "urgency": document.urgency.value, **window}
+    box = box_of(ctx.session, document_id, unit_id)  # addressed to a department's box: its clerks sign for it
+    return {"doc_number": document.doc_number, "title": document.title, "urgency": document.urgency.value,
+            "department_id": box.department_id if box else None, **window}
 
 
 def check_before_signing(session: Session, files: FileStore, document: Document) -> dict:

@@ -22,6 +22,7 @@ from ..documents.drafting import start_outgoing
 from ..documents.models import Document
 from ..documents.numbering import allocate
 from ..exchange.replies import receipt_for
+from ..forwarding.boxes import box_of
 from ..notifications.tell import tell
 from .models import ExternalDocument, IncomingRecord
 
@@ -34,7 +35,8 @@ _OFFICE = select(Department.id).where(Department.unit_id == bindparam("unit_id")
 @handler("register_incoming", savepoint=False)
 def register_incoming(ctx: HandlerContext, document_id: int | None, unit_id: int, version: int | None = None,
                       receipt_id: int | None = None, external_document_id: int | None = None) -> dict:
-    """登记: the unit's next incoming number of the year, and the office that proposes handling.
+    """登记: the unit's next incoming number of the year, and the office that proposes handling; for a document
+    addressed to a department's box, the department's next number and the department itself.
 
     A Gongwen document signed for (``document_id``), or a document from outside a clerk registered
     (``external_document_id``, see :mod:`.external`; no receipt). ``receipt_id`` is the sender's receipt
@@ -42,17 +44,24 @@ def register_incoming(ctx: HandlerContext, document_id: int | None, unit_id: int
     """
     if receipt_id is None and external_document_id is None:
         receipt_id = receipt_for(ctx.session, document_id, unit_id, version).id
-    office = ctx.session.scalar(_OFFICE, {"unit_id": unit_id})
     year = clock.local_today().year
-    seq = allocate(ctx.session, f"收文:{unit_id}", year)
+    # Addressed to a department's own box: its series and its head propose (handlers.forwarding.boxes).
+    if box := box_of(ctx.session, document_id, unit_id):
+        office, prefix = box.department_id, box.prefix
+        seq = allocate(ctx.session, f"收文:{unit_id}:{box.department_id}", year)
+    else:
+        office, prefix = ctx.session.scalar(_OFFICE, {"unit_id": unit_id}), "收文"
+        seq = allocate(ctx.session, f"收文:{unit_id}", year)
     record = IncomingRecord(instance_id=ctx.instance_id, unit_id=unit_id, document_id=document_id,
                             receipt_id=receipt_id, external_document_id=external_document_id, year=year, seq=seq,
-                            incoming_number=f"收文〔{year}〕{seq}号",
+                            department_id=box.department_id if box else None,
+                            incoming_number=f"{prefix}〔{year}〕{seq}号",
                             registered_at=ctx.now())
     ctx.session.add(record)
     ctx.audit("incoming.register", document_id=document_id, external_document_id=external_document_id,
               number=record.incoming_number)
-    return {"incoming_number": record.incoming_number, "office_department_id": office}
+    return {"incoming_number": record.incoming_number, "office_department_id": office,
+            "box_department_id": box.department_id if box else None}
 
 
 def _record(ctx: HandlerContext) -> IncomingRecord:

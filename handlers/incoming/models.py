@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.db import Base, str_enum
@@ -13,6 +13,7 @@ from engine.db import Base, str_enum
 from ..documents.models import Urgency
 
 UNARCHIVED = text("handled_at IS NOT NULL AND archived_at IS NULL")
+UNIT_SERIES, BOX_SERIES = text("department_id IS NULL"), text("department_id IS NOT NULL")
 
 
 class IncomingRecord(Base):
@@ -20,7 +21,11 @@ class IncomingRecord(Base):
 
     __tablename__ = "incoming_record"
     __table_args__ = (
-        UniqueConstraint("unit_id", "year", "seq"),
+        # 收文号 without gaps or twins: the unit's series, and each department box's (handlers.forwarding.boxes)
+        Index("uq_incoming_record_unit_seq", "unit_id", "year", "seq", unique=True,
+              sqlite_where=UNIT_SERIES, postgresql_where=UNIT_SERIES),
+        Index("uq_incoming_record_box_seq", "department_id", "year", "seq", unique=True,
+              sqlite_where=BOX_SERIES, postgresql_where=BOX_SERIES),
         Index("ix_incoming_record_unit_registered", "unit_id", "registered_at"),  # supervision: a period's register
         # and its handled documents, archived or not; both cover what the figures read, or SQLite looks
         # each row up in the table (and, without the archive time, prefers the first to the second)
@@ -40,6 +45,7 @@ class IncomingRecord(Base):
     external_document_id: Mapped[int | None] = mapped_column(ForeignKey("external_document.id"), unique=True)
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))  # registered in its box
     incoming_number: Mapped[str] = mapped_column(String(40))
     registered_at: Mapped[datetime] = mapped_column()
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))

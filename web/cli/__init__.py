@@ -11,6 +11,7 @@ its Gongwen. Each command group lives in a module of its own, registered at the 
 - ``documents.py``   ``verify``, ``numbers next``, ``receipts``, ``deadline``
 - ``archive.py``     ``archive export|check``
 - ``backup.py``      ``backup``, ``restore``
+- ``boxes.py``       ``boxes open|list`` (departments' own exchange boxes, 处室收文箱)
 - ``seals.py``       ``ca export-root``, ``seals list|revoke``
 - ``sms.py``         ``sms report|off|on`` (texts: their cost, and a county's switch)
 - ``contacts.py``    ``contacts list`` (the duty-contact registers)
@@ -81,6 +82,7 @@ def main(verbose: bool) -> None:
 from . import (  # noqa: E402
     archive,
     backup,
+    boxes,
     bulletin,
     calendar,
     contacts,
@@ -116,3 +118,4 @@ main.add_command(seals.seals_group)
 main.add_command(contacts.contacts_group)
 main.add_command(sms.sms_group)
 main.add_command(bulletin.bulletin_cmd)
+main.add_command(boxes.boxes_group)
