@@ -14,10 +14,10 @@ from engine import clock
 from engine.errors import FormInvalid, Refused
 from engine.models import AuditEvent, Unit
 from handlers.documents.models import PaperCopy
-from handlers.documents.numbering import add_series, unit_series
+from handlers.documents.numbering import TOTAL, add_series, allocate, unit_series
 from handlers.documents.typesetting.copies import copy_mark
 from handlers.exchange.models import Receipt
-from tests.outgoing_support import NOTICE, act, document, send, start
+from tests.outgoing_support import NOTICE, act, document, send, start, task_of
 from tests.support import csrf_token, logged_in
 
 
@@ -164,7 +164,6 @@ def test_a_print_run_out_of_range_or_not_a_number_is_refused_on_the_page(gongwen
     drafter = org.person("lyg.drafter")
     draft = start(gongwen, drafter)
     client = logged_in(app, "lyg.drafter")
-    from tests.outgoing_support import task_of
     task = task_of(gongwen, drafter, "拟稿")
     answer = client.post(f"/tasks/{task.id}", data={
         **NOTICE, "main_to": [org.unit("donghai_office").id], "print_run": print_run,
@@ -178,7 +177,6 @@ def test_a_paper_recipient_not_offered_is_refused(gongwen, sealed, deployed, app
     drafter = org.person("lyg.drafter")
     draft = start(gongwen, drafter)
     client = logged_in(app, "lyg.drafter")
-    from tests.outgoing_support import task_of
     task = task_of(gongwen, drafter, "拟稿")
     answer = client.post(f"/tasks/{task.id}", data={
         **NOTICE, "main_to": [org.unit("donghai_office").id], "print_run": 1, "paper_to": [999999],
@@ -200,3 +198,13 @@ def test_a_foreign_publication_and_a_wrong_series_are_refused(gongwen, sealed, d
             add_series(session, unit, "要情", "连要情", telegram=True, publication=True)
         with pytest.raises(Refused, match="总期号应在"):
             add_series(session, unit, "要情通报", "连要情通报", publication=True, total_from=0)
+
+
+def test_the_command_line_adds_a_publication_that_goes_on_counting(run, org, gongwen):
+    added = run("numbers", "add-series", "市政府办公室", "要情通报", "连要情通报", "--publication",
+                "--total-from", "88")
+    assert added.exit_code == 0
+    assert "连要情通报\t要情通报（内部刊物）" in run("numbers", "series", "市政府办公室").output
+    with gongwen.db.write() as session:
+        assert allocate(session, "连要情通报", TOTAL) == 88   # the next issue is 总第88期
+    assert run("numbers", "add-series", "市政府办公室", "快报", "连快报", "--publication", "--telegram").exit_code == 1
