@@ -7,14 +7,14 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from engine.models import ProcessInstance
 from engine.registry import form
 from handlers.documents.distribution import distribution_groups, distribution_lists
-from handlers.documents.drafting import classification_problem
+from handlers.documents.drafting import classification_problem, draft_values
 from handlers.documents.models import CLASSIFICATIONS, DOC_TYPE_LABELS, UNCLASSIFIED, Urgency
 from handlers.documents.numbering import unit_series
 from handlers.documents.paper import MAX_PRINT_RUN
 from handlers.documents.revisions import edit_body
 from handlers.exchange.holdings import document_for_instance
 from handlers.exchange.receipts import returned_delivery
-from handlers.forwarding.boxes import offered_boxes, take_box_picks
+from handlers.forwarding.boxes import offered_boxes, saved_picks, take_box_picks
 
 from . import choices
 from .fields import REQUIRED, FormSchema, choice, handwriting, text
@@ -125,7 +125,11 @@ def _draft_context(session, task, data: dict) -> dict:
     units' tree and the drafting unit's distribution lists as groups of units. The selects stay the form's
     fields, validated as offered."""
     unit_id = session.get(ProcessInstance, task.instance_id).owning_unit_id
-    return {"unit_picker": {"units": choices.unit_tree(session),
+    document = document_for_instance(session, task.instance_id)
+    # A returned draft that went to a department's box opens with the box picked again, not its unit.
+    picks = saved_picks(session, document) if document is not None and document.title else {}
+    return {**({"values": {**draft_values(document), **picks}} if picks else {}),
+            "unit_picker": {"units": choices.unit_tree(session),
                             "fields": ["main_to", "cc", "paper_to", "co_issuers", "countersign_units"],
                             "groups": [{"id": i, "name": n, "units": members}
                                        for i, n, members in distribution_groups(session, unit_id)]}}

@@ -197,3 +197,23 @@ def test_an_administrator_opens_a_box_from_the_command_line(gongwen, org, run):
     assert again.exit_code == 1 and "预算处已有收文箱" in again.output
     missing = run("boxes", "open", "连云港市财政局", "不存在的处")
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def _picked(form: str, name: str) -> str:
+    select_ = form[form.index(f'name="{name}"'):]
+    return select_[:select_.index("</select>")]
+
+
+def test_a_returned_draft_opens_with_its_box_picked_again(gongwen, boxes, app):
+    from tests.outgoing_support import NOTICE, start
+
+    org = boxes
+    drafter, budget = org.person("lyg.drafter"), org.departments["finance_budget"]
+    start(gongwen, drafter)
+    donghai, finance = org.unit("donghai_office").id, org.unit("finance").id
+    act(gongwen, drafter, "拟稿", {**NOTICE, "main_to": [donghai], "main_to_boxes": [budget.id]})
+    act(gongwen, org.person("lyg.head"), "部门审核", {"decision": "return", "opinion": "请核对主送"})
+    form = logged_in(app, "lyg.drafter").get(f"/tasks/{task_of(gongwen, drafter, '拟稿').id}").get_data(as_text=True)
+    assert f'value="{budget.id}" selected' in _picked(form, "main_to_boxes")
+    assert f'value="{donghai}" selected' in _picked(form, "main_to")
+    assert f'value="{finance}" selected' not in _picked(form, "main_to")  # the bureau is reached through its box

@@ -28,6 +28,7 @@ EVENTS = {
     "document.correct": "更正", "document.dispatch": "分发", "document.redispatch": "重新分发",
     "document.print_copies": "打印纸质件", "document.print_copies_refused": "打印纸质件被拒绝",
     "document.arrive": "来文到达", "opinion.sign": "意见签名",
+    "document.forward": "转发", "document.forward.refused": "转发被拒绝", "department_box.open": "开设处室收文箱",
     "receipt.signed": "签收", "receipt.returned": "退回来文", "receipt.overdue": "逾期未签收",
     "receipt.chase": "催签", "receipt.escalate": "逾期告知分管领导",
     "sign_for.batch": "批量签收", "sign_for.batch_refused": "批量签收被拒绝",
@@ -79,6 +80,7 @@ DETAILS = {
     "backend": "数据库", "backup_created_at": "备份时间", "manifest": "清单", "reset": "重置", "pdf": "文件",
     "note": "说明", "external_document_id": "外来文", "paper": "纸质来文", "editable_kind": "可编辑文档类型",
     "source": "文字来源", "failed": "识别失败",
+    "original_id": "原公文",
 }
 
 

@@ -87,3 +87,13 @@ def box_of(session: Session, document_id: int | None, unit_id: int) -> Departmen
     return session.scalar(select(DepartmentBox).join(BoxDelivery, BoxDelivery.department_id ==
                                                      DepartmentBox.department_id)
                           .where(BoxDelivery.document_id == document_id, BoxDelivery.unit_id == unit_id))
+
+
+def saved_picks(session: Session, document: Document) -> dict:
+    """A returned draft's recipients as the drafting form shows them again: the units picked whole in 主送, the
+    boxes in 主送处室 (empty when it went to no box), so that re-submitting it keeps them."""
+    boxed = dict(session.execute(select(BoxDelivery.unit_id, BoxDelivery.department_id)
+                                 .where(BoxDelivery.document_id == document.id)).all())
+    if not boxed:
+        return {}
+    return {"main_to": [u for u in document.main_to if u not in boxed], "main_to_boxes": list(boxed.values())}
