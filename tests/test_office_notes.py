@@ -3,6 +3,7 @@ counties, a mail with an attachment and its read receipts, a phone notice routed
 done; and the attacks: another unit's or person's notes are 404s, the three administrators read none, recipients
 the form did not offer and hostile or huge input are refused in Chinese with nothing stored."""
 
+import hashlib
 import io
 import re
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import clock
-from engine.models import AuditEvent
+from engine.models import AuditEvent, StoredFile
 from handlers.notifications.models import Notification
 from handlers.office_notes.models import Announcement, AnnouncementRead, Mail, PhoneNotice
 from tests.support import csrf_token, logged_in, ready_for
@@ -232,6 +233,17 @@ def test_a_file_that_is_not_a_document_or_too_many_files_are_refused(gongwen, or
     many = _announce(clerk, [org.unit("donghai_office").id], files=[(f"{n}.txt", b"x") for n in range(11)])
     assert many.status_code == 422 and "附件最多 10 个" in many.get_data(as_text=True)
     assert _count(gongwen, Mail) == 0 and _count(gongwen, Announcement) == 0
+
+
+def test_a_refused_note_leaves_its_good_attachment_nowhere(gongwen, org, app):
+    clerk, stored = logged_in(app, "dh.clerk"), _count(gongwen, StoredFile)
+    fine = b"%PDF-1.4\n% kept only with a note that was accepted\n%%EOF\n"
+    refused = _announce(clerk, [org.unit("guanyun_office").id], files=[("a.pdf", fine)])
+    assert refused.status_code == 422 and "只能发往页面列出的单位" in refused.get_data(as_text=True)
+    refused = _mail(clerk, [org.person("sysadmin").id], files=[("a.pdf", fine)])
+    assert refused.status_code == 422
+    assert _count(gongwen, StoredFile) == stored
+    assert not gongwen.files.path(hashlib.sha256(fine).hexdigest()).exists()
 
 
 @pytest.mark.parametrize("changes, said", [

@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 
 from engine.errors import GongwenError, NotFound, Refused
 from engine.models import StoredFile
-from handlers.documents.attachments import ATTACHMENT_MAX_BYTES
+from handlers.documents.attachments import ATTACHMENT_MAX_BYTES, size_text
 from handlers.office_notes import announcements, uploads
 from handlers.office_notes.models import FileRef
 
@@ -27,10 +27,12 @@ from .params import as_ids
 bp = Blueprint("announcements", __name__, url_prefix="/announcements")
 
 
-def stored_uploads(db) -> list[FileRef]:
-    """The request's ``files`` inputs checked and stored (``uploads.store``); ``Refused`` for a file refused."""
+def checked_uploads() -> uploads.Uploads:
+    """The request's ``files`` inputs, checked (``uploads.check``), for the note's service to store once it accepts
+    the note; ``Refused`` for a file refused."""
     given = [(f.filename or "", f.read()) for f in request.files.getlist("files")]
-    return uploads.store(db, current_gongwen().files, given, current_gongwen().settings.option(ATTACHMENT_MAX_BYTES))
+    gongwen = current_gongwen()
+    return uploads.check(gongwen.files, given, gongwen.settings.option(ATTACHMENT_MAX_BYTES))
 
 
 def stored_file(db, ref: FileRef) -> Response:
@@ -84,7 +86,7 @@ def publish() -> ResponseReturnValue:
             if unit_ids is None:
                 raise Refused("请从列表中选择单位")
             announcement_id = announcements.publish(db, g.person.id, form.get("title", ""), form.get("body", ""),
-                                                    unit_ids, stored_uploads(db)).id
+                                                    unit_ids, checked_uploads()).id
     except GongwenError as err:
         refused("announcement.publish_refused", reason=type(err).__name__)
         values = {"title": form.get("title", "")[:200], "body": form.get("body", "")[:announcements.BODY_MAX],
@@ -104,7 +106,7 @@ def show(announcement_id: int) -> ResponseReturnValue:
         announcements.mark_read(db, announcement, g.person.id)
         mine = announcement.author_id == g.person.id
         return render_template("office_notes/announcement.html", a=announcement,
-                               units=announcements.audience_names(db, announcement),
+                               units=announcements.audience_names(db, announcement), size_text=size_text,
                                readers=announcements.readers(db, announcement, g.person.id) if mine else None)
 
 

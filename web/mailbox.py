@@ -13,10 +13,11 @@ from flask.typing import ResponseReturnValue
 
 from engine.errors import GongwenError, NotFound, Refused
 from engine.models import Person
+from handlers.documents.attachments import size_text
 from handlers.office_notes import mailbox, uploads
 
 from . import current_gongwen
-from .announcements import stored_file, stored_uploads
+from .announcements import checked_uploads, stored_file
 from .auth import login_required
 from .errors import or_404, refused
 from .params import as_ids
@@ -68,7 +69,7 @@ def send() -> ResponseReturnValue:
             if person_ids is None or unit_ids is None:
                 raise Refused("只能发给页面列出的人员或单位")
             mail_id = mailbox.send(db, g.person.id, form.get("subject", ""), form.get("body", ""), person_ids,
-                                   unit_ids, stored_uploads(db)).id
+                                   unit_ids, checked_uploads()).id
     except GongwenError as err:
         refused("mail.send_refused", reason=type(err).__name__)
         values = {"subject": form.get("subject", "")[:200], "body": form.get("body", "")[:mailbox.BODY_MAX],
@@ -89,7 +90,7 @@ def show(mail_id: int) -> ResponseReturnValue:
         mailbox.mark_read(db, mail, g.person.id)
         sender = db.get(Person, mail.sender_id)
         return render_template("office_notes/mail.html", mail=mail, sender=sender.name,
-                               receipts=mailbox.receipts(db, mail, g.person.id))
+                               receipts=mailbox.receipts(db, mail, g.person.id), size_text=size_text)
 
 
 @bp.get("/<int:mail_id>/files/<int:position>")

@@ -24,7 +24,8 @@ from engine.models import Person, PersonStatus, Role, RoleGrant, Unit, UnitKind,
 from engine.organisation import GOVERNMENTS, area_root
 from engine.text import clean
 
-from .models import Announcement, AnnouncementRead, AnnouncementUnit, FileRef
+from .models import Announcement, AnnouncementRead, AnnouncementUnit
+from .uploads import NONE, Uploads
 
 PUBLISHERS = (Role.LEADER, Role.CLERK)
 NO_ANNOUNCEMENT = "没有这份公告"
@@ -63,8 +64,9 @@ def units_offered(session: Session, person_id: int) -> list[Unit]:
 
 
 def publish(session: Session, author_id: int, title: str, body: str, unit_ids: Sequence[int],
-            files: list[FileRef]) -> Announcement:
-    """Publish an announcement to ``unit_ids``, each one of :func:`units_offered`; ``Refused`` otherwise."""
+            attachments: Uploads = NONE) -> Announcement:
+    """Publish an announcement to ``unit_ids``, each one of :func:`units_offered`, with ``attachments`` (stored only
+    once it is accepted); ``Refused`` otherwise."""
     offered = {u.id for u in units_offered(session, author_id)}
     if not offered:
         raise Refused("只有本单位的领导和收发员（办公室）可以发布公告")
@@ -76,6 +78,7 @@ def publish(session: Session, author_id: int, title: str, body: str, unit_ids: S
     if any(u not in offered for u in chosen):
         raise Refused("只能发往页面列出的单位：本单位，或本级政府所属的下级单位")
     author = session.get(Person, author_id)
+    files = attachments.keep(session)
     announcement = Announcement(unit_id=author.unit_id, author_id=author_id, title=title, body=body, files=files,
                                 published_at=clock.now())
     session.add(announcement)

@@ -24,7 +24,8 @@ from engine.organisation import lineage
 from engine.text import clean
 
 from ..notifications.tell import tell
-from .models import FileRef, Mail, MailRecipient
+from .models import Mail, MailRecipient
+from .uploads import NONE, Uploads
 
 NO_MAIL = "没有这封邮件"
 BODY_MAX = 20000
@@ -65,9 +66,10 @@ def units_offered(people: list[tuple[Person, str]]) -> list[tuple[int, str]]:
 
 
 def send(session: Session, sender_id: int, subject: str, body: str, person_ids: Sequence[int],
-         unit_ids: Sequence[int], files: list[FileRef]) -> Mail:
+         unit_ids: Sequence[int], attachments: Uploads = NONE) -> Mail:
     """Send a mail to ``person_ids`` and the people of ``unit_ids``, every one of them offered by
-    :func:`people_offered` (``Refused`` otherwise), and tell each recipient."""
+    :func:`people_offered` (``Refused`` otherwise), with ``attachments`` (stored only once it is accepted), and
+    tell each recipient."""
     sender = _sender(session, sender_id)
     subject = clean(subject, field="邮件主题", max_length=100)
     body = clean(body, field="邮件正文", max_length=BODY_MAX, lines=True)
@@ -81,6 +83,7 @@ def send(session: Session, sender_id: int, subject: str, body: str, person_ids: 
         raise Refused("请选择收件人")
     if len(chosen) > MAX_RECIPIENTS:
         raise Refused(f"一封邮件最多发给 {MAX_RECIPIENTS} 人（现有 {len(chosen)} 人），请改发公告")
+    files = attachments.keep(session)
     mail = Mail(sender_id=sender_id, subject=subject, body=body, files=files, sent_at=clock.now())
     session.add(mail)
     session.flush()
