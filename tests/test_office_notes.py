@@ -194,6 +194,9 @@ def test_notes_of_others_are_not_found_and_administrators_read_none(gongwen, org
     with gongwen.db.session() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)
                               .where(AuditEvent.action == "access.refused")) >= 11
+    log = logged_in(app, "auditor").get("/admin/audit").get_data(as_text=True)
+    assert all(event in log for event in ("发布公告", "发送站内邮件", "登记电话通知"))  # who did what, never the words
+    assert "关于元旦假期值班安排的公告" not in log and "请报送年度工作总结" not in log and "防汛" not in log
     assert app.test_client().get(f"/mail/{mail_id}").status_code in (302, 401)  # anonymous: to the login page
 
 

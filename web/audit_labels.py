@@ -51,6 +51,10 @@ EVENTS = {
     "contact.appoint": "登记收发文联系人", "contact.replace": "更换收发文联系人",
     "contact.remove": "撤销收发文联系人", "contact.appoint_refused": "登记收发文联系人被拒绝",
     "contact.replace_refused": "更换收发文联系人被拒绝", "contact.remove_refused": "撤销收发文联系人被拒绝",
+    "announcement.publish": "发布公告", "announcement.publish_refused": "发布公告被拒绝",
+    "announcement.read": "阅读公告", "mail.send": "发送站内邮件", "mail.send_refused": "发送站内邮件被拒绝",
+    "mail.read": "阅读站内邮件", "phone_notice.record": "登记电话通知",
+    "phone_notice.record_refused": "登记电话通知被拒绝", "phone_notice.done": "电话通知办结",
     "notify": "发送通知", "notice.settings": "修改通知方式", "notice.settings_refused": "修改通知方式被拒绝",
     "sms.failed": "短信发送失败", "sms.report_refused": "短信回执被拒绝",
     "sms.texting_off": "关闭短信", "sms.texting_on": "开启短信",
@@ -81,6 +85,8 @@ DETAILS = {
     "note": "说明", "external_document_id": "外来文", "paper": "纸质来文", "editable_kind": "可编辑文档类型",
     "source": "文字来源", "failed": "识别失败",
     "original_id": "原公文",
+    "announcement_id": "公告", "mail_id": "站内邮件", "phone_notice_id": "电话通知记录",
+    "assignee_id": "办理人", "by": "办理人",
 }
 
 
