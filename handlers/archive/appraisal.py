@@ -115,12 +115,14 @@ def _pending(session: Session, item_id: int) -> ArchiveAppraisal | None:
 def expired(session: Session, unit_id: int) -> list[tuple[ArchiveItem, str]]:
     """The unit's items due for appraisal (expired, not yet proposed on), oldest first, with their titles."""
     this_year = clock.local_today().year
+    # 年度 + years < this year, per retention, so the database narrows a large archive to what has run out.
+    ran_out = or_(*[(_in_force() == r.value) & (ArchiveItem.year < this_year - r.years) for r in Retention if r.years])
     query = _with_titles(select(ArchiveItem, _title())).where(
-        ArchiveItem.unit_id == unit_id, ArchiveItem.destroyed_at.is_(None), _in_force() != Retention.PERMANENT.value,
+        ArchiveItem.unit_id == unit_id, ArchiveItem.destroyed_at.is_(None), ran_out,
         ~select(ArchiveAppraisal.id).where(ArchiveAppraisal.item_id == ArchiveItem.id,
                                            ArchiveAppraisal.state == AppraisalState.PROPOSED).exists())
-    rows = session.execute(query.order_by(ArchiveItem.year, ArchiveItem.archive_code)).all()
-    return [(item, title) for item, title in rows if item.year + item.kept_for.years < this_year]
+    return [(item, title) for item, title in
+            session.execute(query.order_by(ArchiveItem.year, ArchiveItem.archive_code)).all()]
 
 
 def appraisals(session: Session, unit_id: int, *states: AppraisalState,
