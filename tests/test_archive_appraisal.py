@@ -22,6 +22,7 @@ from handlers.documents.models import Document
 from handlers.notifications.models import Notification
 from tests.outgoing_support import NOTICE, act, send, task_of
 from tests.support import ROOT, csrf_token, logged_in, ready_for
+from tests.test_opinions import _data_url, _png, _sign_off, _to_sign_off
 
 pytestmark = pytest.mark.usefixtures("deployed")
 SH = clock.SHANGHAI
@@ -244,6 +245,10 @@ def test_an_expired_item_is_destroyed_with_its_record_kept_and_another_kept_long
     assert {"archive.appraisal_proposed", "archive.destroyed", "archive.appraisal_decided",
             "archive.files_erased"} <= actions
     assert client.get(f"/archive/items/{doomed.id}/copy.pdf").status_code == 404
+    # The auditor reads who destroyed what in words, never the title or the reason (三员分立).
+    log = logged_in(app, "auditor").get("/admin/audit", query_string={"action": "archive."}).get_data(as_text=True)
+    assert "批准销毁档案" in log and "提出档案鉴定意见" in log and doomed.archive_code in log
+    assert NOTICE_TITLE not in log and "无继续保存价值" not in log
 
     # The 销毁清册 lists it for ever: years later, and after the approval can no longer be changed.
     fixed_clock.set(datetime(2060, 1, 5, 10, 0, tzinfo=SH))
@@ -277,3 +282,18 @@ def test_a_received_documents_archive_step_has_the_same_deadline_and_reminders(g
     act(gongwen, handler, "归档", {"retention": "D30"})
     with gongwen.db.session() as session:
         assert session.scalar(select(ArchiveItem).where(ArchiveItem.unit_id == org.unit("donghai_office").id))
+
+
+def test_the_archived_sign_off_sheet_carries_the_signers_opinion_and_handwritten_signature(gongwen, sealed, app):
+    org = sealed
+    task = _to_sign_off(gongwen, org)
+    _sign_off(app, task, signature=_data_url(_png()))
+    act(gongwen, org.person("lyg.drafter"), "校对", {"decision": "ok"})
+    act(gongwen, org.person("lyg.sealer"), "用印", {"confirm": True})
+    act(gongwen, org.person("lyg.archivist"), "发文归档", {"retention": "Y"})
+    with gongwen.db.session() as session:
+        item = session.scalar(select(ArchiveItem).where(ArchiveItem.unit_id == org.unit("city_office").id))
+        sheet = PdfReader(io.BytesIO(gongwen.files.get(item.record_sha256)))
+    text = "".join(page.extract_text() for page in sheet.pages).replace("\n", "")
+    assert "同意签发。同意印发" in text and f"{org.person('lyg.signer').name}（主任）" in text
+    assert len([image for page in sheet.pages for image in page.images]) == 1  # the drawn signature
