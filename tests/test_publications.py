@@ -4,10 +4,13 @@ recipients marked 纸质 on a dispatch list, checked the way a reader sees them 
 
 from __future__ import annotations
 
+import io
 import subprocess
 from datetime import datetime
 
 import pytest
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
 from engine import clock
@@ -15,7 +18,7 @@ from engine.errors import FormInvalid, Refused
 from engine.models import AuditEvent, Unit
 from handlers.documents.models import PaperCopy
 from handlers.documents.numbering import TOTAL, add_series, allocate, unit_series
-from handlers.documents.typesetting.copies import copy_mark
+from handlers.documents.typesetting.copies import copy_mark, print_copies
 from handlers.exchange.models import Receipt
 from tests.outgoing_support import NOTICE, act, document, send, start, task_of
 from tests.support import csrf_token, logged_in
@@ -208,3 +211,21 @@ def test_the_command_line_adds_a_publication_that_goes_on_counting(run, org, gon
     with gongwen.db.write() as session:
         assert allocate(session, "连要情通报", TOTAL) == 88   # the next issue is 总第88期
     assert run("numbers", "add-series", "市政府办公室", "快报", "连快报", "--publication", "--telegram").exit_code == 1
+
+
+def _one_page() -> bytes:
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    page.drawString(100, 400, "one page")
+    page.save()
+    return buffer.getvalue()
+
+
+def test_copies_of_an_odd_page_count_each_start_on_a_sheet_of_their_own():
+    printed = print_copies(_one_page(), [1, 2])
+    pages = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-", "-"], input=printed, capture_output=True,
+                            check=True).stdout.decode().split() for n in (1, 2, 3, 4)]
+    assert pages == [["000001", "one", "page"], [], ["000002", "one", "page"], []]
+    for wrong in (0, 1_000_000):
+        with pytest.raises(ValueError, match="份号应在"):
+            copy_mark(wrong)

@@ -29,13 +29,15 @@ def copy_mark(number: int) -> str:
     return f"{number:06d}"
 
 
-def _stamp(number: int) -> PdfReader:
-    """A one-page A4 PDF holding only the 份号 of copy ``number``."""
+def _stamps(numbers: Sequence[int]) -> PdfReader:
+    """A PDF of A4 pages each holding only the 份号 of one copy, in order: one font for all of them."""
     fonts = load_fonts()
     buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=A4, invariant=1)
-    c.setFont(fonts.fangsong, SIZE)
-    c.drawString(LEFT, TOP - (PITCH + SIZE) / 2 + _EM_DESCENT * SIZE, copy_mark(number))
+    # initialFontName: otherwise every page references an unembedded Helvetica
+    c = canvas.Canvas(buffer, pagesize=A4, invariant=1, initialFontName=fonts.fangsong, initialFontSize=SIZE)
+    for number in numbers:
+        c.drawString(LEFT, TOP - (PITCH + SIZE) / 2 + _EM_DESCENT * SIZE, copy_mark(number))
+        c.showPage()
     c.save()
     return PdfReader(io.BytesIO(buffer.getvalue()))
 
@@ -43,17 +45,21 @@ def _stamp(number: int) -> PdfReader:
 def print_copies(pdf: bytes, numbers: Sequence[int]) -> bytes:
     """One PDF that prints the copies ``numbers`` in turn, each stamped with its 份号. A file with an odd
     number of pages gets a blank page after each copy, so that printed on both sides every copy starts
-    on a sheet of its own."""
+    on a sheet of its own. Only each copy's first page is its own (the file's first page drawn on a new
+    page under the stamp, its seal annotation with it); the other pages and the fonts are shared."""
     if not numbers:
         raise ValueError("没有要打印的份号")
-    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    source = PdfReader(io.BytesIO(pdf))
+    stamps = _stamps(numbers)
     writer = PdfWriter()
-    for number in numbers:
-        first = len(writer.pages)
-        # a reader per copy: pages appended from one reader share their content, so one stamp would show on all
-        writer.append(PdfReader(io.BytesIO(pdf)), import_outline=False)
-        writer.pages[first].merge_page(_stamp(number).pages[0])
-        if pages % 2:
+    for stamp in stamps.pages:
+        first, *rest = source.pages
+        own = writer.add_blank_page(float(first.mediabox.width), float(first.mediabox.height))
+        own.merge_page(first)
+        own.merge_page(stamp)
+        for page in rest:
+            writer.add_page(page)
+        if len(source.pages) % 2:
             writer.add_blank_page(*A4)
     out = io.BytesIO()
     writer.write(out)
