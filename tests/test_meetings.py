@@ -6,7 +6,7 @@ three administrators and bad rows are refused in Chinese with nothing changed.""
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from engine import clock
 from engine.models import AuditEvent, InstanceStatus, ProcessInstance
 from handlers.meetings import service
-from handlers.meetings.models import Answer, Invitation, Meeting
+from handlers.meetings.models import Answer, Invitation, Meeting, ReplySlipDay
 from handlers.notifications.models import Notification
 from tests.support import csrf_token, logged_in, ready_for
 
@@ -103,6 +103,15 @@ def test_three_units_answer_one_after_a_reminder_and_late_and_the_organiser_sees
     _reply(app, gongwen, org, "dh.clerk", rows=[("周海", "副县长", "+86 137-0013-7000")])
     assert _invitation(gongwen, org, meeting_id, "donghai_office").late
     assert not _invitation(gongwen, org, meeting_id, "finance").late
+
+    with gongwen.db.session() as session:  # counted by day for supervision: received, in time, late
+        days = {(org.units[k].id, d): (i, o, lt) for k in UNITS for d, i, o, lt in session.execute(
+            select(ReplySlipDay.day, ReplySlipDay.invited, ReplySlipDay.on_time, ReplySlipDay.late)
+            .where(ReplySlipDay.unit_id == org.unit(k).id)).all()}
+    monday, wednesday = date(2026, 11, 23), date(2026, 11, 25)
+    assert days == {(org.unit("finance").id, monday): (1, 1, 0), (org.unit("education").id, monday): (1, 1, 0),
+                    (org.unit("donghai_office").id, monday): (1, 0, 0),
+                    (org.unit("donghai_office").id, wednesday): (0, 0, 1)}
 
     organiser = logged_in(app, "lyg.clerk")                           # two days on: a new session
     overview = organiser.get(f"/meetings/{meeting_id}").get_data(as_text=True)
@@ -205,8 +214,8 @@ def test_outsiders_and_the_administrators_cannot_see_or_answer_another_units_sli
 
 
 @pytest.mark.parametrize("rows, reason, message", [
-    ([("", "副局长", "13800138000")], "", "长度应在 1 到 30 字之间"),
-    ([("王财", "副局长", "1380013800")], "", "手机号码应为 11 位数字"),
+    ([("", "副局长", "13800138000")], "", "第 1 位参会人员：姓名长度应在 1 到 30 字之间"),
+    ([("王财", "副局长", "1380013800")], "", "第 1 位参会人员：手机号码应为 11 位数字"),
     ([("王财", "副局长", "abc")], "", "手机号码应为 11 位数字"),
     ([("王" * 10_000, "副局长", "13800138000")], "", "长度应在 1 到 30 字之间"),
     ([("王财", "职" * 10_000, "13800138000")], "", "长度应在 1 到 50 字之间"),

@@ -4,9 +4,9 @@ attendees a unit's reply slip names."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.db import Base, str_enum
@@ -109,3 +109,18 @@ class Attendee(Base):
     name: Mapped[str] = mapped_column(String(30))
     job_title: Mapped[str] = mapped_column(String(50))
     mobile: Mapped[str] = mapped_column(String(11))
+
+
+class ReplySlipDay(Base):
+    """A unit's reply slips to other units' meetings, by day (Beijing time): how many meetings reached it on the
+    day (``invited``, by the day sent) and how many of its slips were sent in time or late (by the day
+    answered; a slip counts once, at its first answer). Counted as it happens (``handlers.meetings.service``,
+    ``steps``) so that supervision could read it without the invitations."""
+
+    __tablename__ = "meeting_reply_day"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    invited: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    on_time: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    late: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

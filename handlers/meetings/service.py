@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from engine import audit, clock
 from engine.background import JobContext, periodic
 from engine.config import option
+from engine.daily import add_counts, local_day
 from engine.errors import NotFound, Refused
 from engine.messages import send_message
 from engine.models import Person, PersonStatus, Role, RoleGrant, Unit, UnitStatus
@@ -31,7 +32,7 @@ from engine.runtime import Runtime
 from engine.text import clean
 
 from ..notifications.tell import tell
-from .models import Answer, Invitation, Meeting, MeetingKind, MeetingStatus
+from .models import Answer, Invitation, Meeting, MeetingKind, MeetingStatus, ReplySlipDay
 
 __all__ = ["ORGANISERS", "PROCESS_ID", "READERS", "MeetingDetails", "cancel", "change", "create", "offered_people",
            "offered_units", "organised", "organising_unit", "readable", "remind", "told_people"]
@@ -130,6 +131,9 @@ def create(session: Session, runtime: Runtime, organiser_id: int, kind: MeetingK
                 PROCESS_ID, owning_unit_id=inv.unit_id, initiator_id=organiser_id, title=meeting.title,
                 data={"meeting_id": meeting.id, "invitation_id": inv.id, "person_id": inv.person_id},
                 correlation=_correlation(inv), session=session)
+    if not internal:  # each unit's meetings received, for supervision (one row per unit: the ids are distinct)
+        add_counts(session, ReplySlipDay.__table__, ("unit_id", "day"),
+                   [{"unit_id": i.unit_id, "day": local_day(now), "invited": 1} for i in invitations])
     _tell(session, meeting, invitations, f"会议通知：{meeting.title}，{_when(meeting)}，请于 "
           f"{clock.local(meeting.reply_by):%m月%d日%H:%M} 前回复", "meeting_notice", "收到会议通知", "sent")
     audit.record(session, "meeting.send", actor_id=organiser_id, unit_id=unit_id, meeting_id=meeting.id,

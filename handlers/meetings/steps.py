@@ -11,9 +11,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from engine.daily import add_counts, local_day
 from engine.registry import HandlerContext, handler
 
-from .models import Answer, Attendee, Invitation, MeetingStatus
+from .models import Answer, Attendee, Invitation, MeetingStatus, ReplySlipDay
 
 __all__ = ["record_answer"]
 
@@ -33,6 +34,10 @@ def record_answer(session: Session, invitation_id: int, person_id: int, decision
         return invitation
     if invitation.answered_at is None:
         invitation.late = at > meeting.reply_by
+        if invitation.person_id is None:  # a unit's slip, counted once for supervision
+            add_counts(session, ReplySlipDay.__table__, ("unit_id", "day"), [
+                {"unit_id": invitation.unit_id, "day": local_day(at), "on_time": int(not invitation.late),
+                 "late": int(invitation.late)}])
     invitation.answer = Answer(decision)
     invitation.reason = reason or None
     invitation.answered_at, invitation.answered_by_id, invitation.answered_revision = at, person_id, meeting.revision

@@ -1,6 +1,7 @@
 """Meetings with reply slips: ``meeting`` (time, place, agenda, reply deadline, changes, cancellation),
 ``meeting_invitation`` (one per invited unit or, for an internal meeting, person, with its answer) and
-``meeting_attendee`` (the people a unit's reply slip names)
+``meeting_attendee`` (the people a unit's reply slip names); ``meeting_reply_day`` counts each unit's meetings
+received and slips sent in time or late, by day
 
 Revision ID: 0020
 Revises: 0019
@@ -87,9 +88,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_meeting_attendee_invitation_id", "meeting_attendee", ["invitation_id"])
+    op.create_table(
+        "meeting_reply_day",
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        *(sa.Column(name, sa.Integer(), server_default="0", nullable=False) for name in ("invited", "on_time", "late")),
+        sa.ForeignKeyConstraint(["unit_id"], ["unit.id"]),
+        sa.PrimaryKeyConstraint("unit_id", "day"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("meeting_reply_day")
     op.drop_index("ix_meeting_attendee_invitation_id", table_name="meeting_attendee")
     op.drop_table("meeting_attendee")
     op.drop_index("ix_meeting_invitation_person_id", table_name="meeting_invitation")
