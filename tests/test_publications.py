@@ -229,3 +229,18 @@ def test_copies_of_an_odd_page_count_each_start_on_a_sheet_of_their_own():
     for wrong in (0, 1_000_000):
         with pytest.raises(ValueError, match="份号应在"):
             copy_mark(wrong)
+
+
+def test_the_drafter_previews_a_telegram_as_a_telegram_before_it_is_numbered(gongwen, sealed, deployed, app):
+    org = sealed
+    with gongwen.db.session() as session:
+        telegram = next(s.id for s in unit_series(session, org.unit("city_office").id) if s.telegram)
+    draft = start(gongwen, org.person("lyg.drafter"))
+    client = logged_in(app, "lyg.drafter")
+    task = task_of(gongwen, org.person("lyg.drafter"), "拟稿")
+    answer = client.post(f"/documents/{draft.id}/preview", data={
+        **NOTICE, "main_to": [org.unit("donghai_office").id], "series_id": telegram, "urgency": "urgent",
+        "csrf_token": csrf_token(client, f"/tasks/{task.id}")})
+    assert answer.status_code == 200
+    text = _text(answer.data)
+    assert "明传电报" in text and "加急·明电" in text and "文件" not in text
