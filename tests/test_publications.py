@@ -124,6 +124,9 @@ def test_only_the_issuing_units_clerk_prints_copies_or_the_dispatch_list(gongwen
     sent = _with_paper(gongwen, org)
     client = logged_in(app, login)
     token = csrf_token(client, "/")
+    if login == "lyg.drafter":   # the issuing unit's people read the document but are not offered its printing
+        page = client.get(f"/documents/{sent.id}").get_data(as_text=True)
+        assert "连政办发〔2026〕1号" in page and "打印纸质件" not in page and "打印发文清单" not in page
     assert client.post(f"/documents/{sent.id}/print/copies", data={"csrf_token": token}).status_code == 404
     assert client.get(f"/documents/{sent.id}/print/dispatch-list").status_code == 404
     with gongwen.db.session() as session:

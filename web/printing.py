@@ -82,6 +82,17 @@ def _issuing_clerk(db, document: Document, person_id: int) -> None:
         raise NotFound("只有发文单位的收发员可以打印纸质件")
 
 
+@bp.app_template_global()
+def prints_paper(document: Document) -> bool:
+    """Whether the document page offers this person its paper copies and 发文清单: a document with 份数, to the
+    issuing unit's 收发员 (anyone else would only meet a 404)."""
+    if not document.print_run:
+        return False
+    with current_gongwen().db.session() as db:
+        return db.scalar(select(RoleGrant.id).where(RoleGrant.person_id == g.person.id, RoleGrant.role == Role.CLERK,
+                                                    RoleGrant.unit_id == document.issuing_unit_id)) is not None
+
+
 @bp.post("/documents/<int:document_id>/print/copies")
 @login_required
 def paper_copies(document_id: int) -> ResponseReturnValue:
