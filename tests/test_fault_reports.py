@@ -1,6 +1,7 @@
 """Fault reports (故障报告, issue 13, Yan'an Art 13): a fault reported more than a working day after it began is
-marked late; the 网信办 (the city office in the demo) is reminded before its five-working-day deadline and its
-leaders and the unit's 分管领导 are alerted after it; the city office's clerk sends on paper what was dispatched
+marked late; the 网信办 (the city office in the demo) works it as the ``fault`` process, its 承办人 finding
+安排维修 and 维修完成 in their 待办, reminded by a timer before the five-working-day deadline, its leaders and the
+unit's 分管领导 alerted by another after it; the city office's clerk sends on paper what was dispatched
 to the unit during the fault, and the list closes at the repair. Other units, the administrators and bad input
 are refused, in Chinese, with nothing changed."""
 
@@ -12,14 +13,12 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import clock
-from engine.calendar import WorkCalendar
 from engine.models import AuditEvent
 from handlers.faults.figures import fault_figures
 from handlers.faults.models import FaultReport, PaperCopy
-from handlers.faults.service import chase
 from handlers.notifications.models import Notification
 from tests.outgoing_support import send
-from tests.support import csrf_token, logged_in
+from tests.support import csrf_token, logged_in, ready_for
 
 pytestmark = pytest.mark.usefixtures("deployed")
 
@@ -47,10 +46,18 @@ def told(gongwen, person_id: int, kind: str) -> list[str]:
                                                                Notification.kind == kind)).all()
 
 
+def _audited(gongwen, action: str) -> int:
+    with gongwen.db.session() as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+
+
 def run_chase(gongwen, fixed_clock, when: str) -> dict:
+    """Move the clock to ``when`` and fire the fault processes' due timers: how many reminders and escalations."""
     fixed_clock.set(at(when))
-    with gongwen.db.write() as session:
-        return chase(session, WorkCalendar(session))
+    actions = {"reminded": "fault.remind", "escalated": "fault.escalate"}
+    before = {name: _audited(gongwen, action) for name, action in actions.items()}
+    gongwen.runtime.fire_due_timers()
+    return {name: _audited(gongwen, action) - before[name] for name, action in actions.items()}
 
 
 def test_a_fault_that_began_on_monday_reported_on_wednesday_is_late(gongwen, org, app, fixed_clock):
@@ -120,7 +127,7 @@ def test_repaired_on_working_day_six_after_escalation_with_the_paper_list_closin
     assert "修复后分发的通知" not in paper and "故障期间分发的通知" in paper and "已修复，清单关闭" in paper
     with gongwen.db.session() as session:
         figures = fault_figures(session, [org.unit("donghai_office").id, org.unit("finance").id],
-                                at("2026-11-01T00:00"), at("2026-12-01T00:00"), WorkCalendar(session))
+                                at("2026-11-01T00:00"), at("2026-12-01T00:00"))
     assert (figures[org.unit("donghai_office").id].faults, figures[org.unit("donghai_office").id].mean_repair_days) \
         == (1, 6.0)
     assert figures[org.unit("finance").id].faults == 0
@@ -208,3 +215,55 @@ def test_a_second_open_fault_of_the_same_kind_is_refused(gongwen, org, app, fixe
     response = report(logged_in(app, "dh.leader"), description="又断了")
     assert response.status_code == 422 and "本单位已有一份未修复的网络故障报告" in response.get_data(as_text=True)
     assert len(faults(gongwen)) == 1
+
+
+def test_the_desks_steps_are_in_its_handlers_inbox_and_nowhere_else(gongwen, org, app, fixed_clock):
+    fixed_clock.set(at("2026-11-23T10:00"))
+    fault = _fault_of_donghai(app, gongwen)
+    handler = org.person("lyg.handler")
+    (task,) = ready_for(gongwen, handler)
+    assert (task.name, clock.local(task.due_at)) == ("安排维修", at("2026-11-30T10:00"))
+    inbox = logged_in(app, "lyg.handler").get("/").get_data(as_text=True)
+    assert "安排维修" in inbox and "东海县人民政府办公室网络故障" in inbox
+    # The reporting unit, the desk's clerk and leader, another unit's handler and the administrators: nothing.
+    others = ("dh.clerk", "dh.leader", "dh.handler", "lyg.clerk", "lyg.leader", "lyg.drafter", "cz.handler",
+              "sysadmin", "secadmin", "auditor")
+    assert all(ready_for(gongwen, org.person(login)) == [] for login in others)
+    assert "安排维修" not in logged_in(app, "cz.handler").get("/").get_data(as_text=True)
+    assert logged_in(app, "cz.handler").get(f"/tasks/{task.id}").status_code == 404
+
+    # From the inbox: the task's page shows the fault and names the 保障单位; 维修完成 follows, to the same pool.
+    desk = logged_in(app, "lyg.handler")
+    huge = post(desk, f"/faults/{fault.id}/arrange", "/faults/desk", contractor="厂" * 100_000)
+    assert "未生效：表单有误" in desk.get(huge.headers["Location"]).get_data(as_text=True)
+    assert faults(gongwen)[0].contractor is None and [t.id for t in ready_for(gongwen, handler)] == [task.id]
+    page = desk.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "交换专网中断" in page and "东海县人民政府办公室" in page and "保障单位" in page
+    desk.post(f"/tasks/{task.id}", data={"csrf_token": csrf_token(desk, f"/tasks/{task.id}"),
+                                         "contractor": "中国电信连云港分公司"})
+    (finish,) = ready_for(gongwen, handler)
+    assert finish.name == "维修完成"
+    assert faults(gongwen)[0].contractor == "中国电信连云港分公司"
+    assert any("已安排中国电信连云港分公司维修" in t for t in told(gongwen, org.person("dh.clerk").id, "fault"))
+    assert all(ready_for(gongwen, org.person(login)) == [] for login in others)
+    # Arranged once: the desk page now offers only 已修复, and a second 安排维修 is refused in words.
+    again = post(desk, f"/faults/{fault.id}/arrange", "/faults/desk", contractor="另一家公司")
+    assert "未生效：这份故障已安排维修" in desk.get(again.headers["Location"]).get_data(as_text=True)
+    assert faults(gongwen)[0].contractor == "中国电信连云港分公司"
+    post(desk, f"/faults/{fault.id}/repaired", "/faults/desk", note="更换光猫")
+    assert ready_for(gongwen, handler) == [] and faults(gongwen)[0].repaired_at is not None
+    run_chase(gongwen, fixed_clock, "2026-12-08T10:00")  # the repair cancelled both timers: nobody is told
+    assert told(gongwen, handler.id, "fault_reminder") == []
+    assert told(gongwen, org.person("lyg.leader").id, "fault_overdue") == []
+
+
+def test_the_desks_leader_sees_the_list_but_the_steps_are_the_handlers(gongwen, org, app, fixed_clock):
+    fixed_clock.set(at("2026-11-23T10:00"))
+    fault = _fault_of_donghai(app, gongwen)
+    leader = logged_in(app, "lyg.leader")
+    assert "交换专网中断" in leader.get("/faults/desk").get_data(as_text=True)
+    refused = post(leader, f"/faults/{fault.id}/arrange", "/faults/desk", contractor="某公司")
+    assert "未生效：" in leader.get(refused.headers["Location"]).get_data(as_text=True)
+    assert faults(gongwen)[0].contractor is None
+    repaired_first = post(logged_in(app, "lyg.handler"), f"/faults/{fault.id}/repaired", "/faults/desk")
+    assert repaired_first.status_code == 302 and faults(gongwen)[0].repaired_at is None

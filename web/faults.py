@@ -40,11 +40,8 @@ def _unit_names(db, ids) -> dict[int, str]:
 
 
 def _index(db, status: int = 200, error: str = "", values: dict | None = None) -> ResponseReturnValue:
-    unit_id = _unit_id()
-    calendar = WorkCalendar(db)
-    faults = service.of_unit(db, unit_id)
+    faults = service.of_unit(db, _unit_id())
     return render_template("faults/index.html", faults=faults, kinds=FaultKind, error=error, values=values or {},
-                           days={f.id: service.repair_working_days(calendar, f) for f in faults},
                            desk=bool(service.desk_units(db, g.person.id)),
                            clerk=bool(service.clerk_units(db, g.person.id))), status
 
@@ -66,7 +63,8 @@ def report() -> ResponseReturnValue:
         with current_gongwen().db.write() as db:
             fault = service.report(db, unit_id, form.get("kind", ""), parse_local(form.get("started_at")),
                                    form.get("description"), actor_id=g.person.id,
-                                   settings=current_gongwen().settings, calendar=WorkCalendar(db))
+                                   settings=current_gongwen().settings, calendar=WorkCalendar(db),
+                                   runtime=current_gongwen().runtime)
             late = fault.late
     except GongwenError as err:
         refused("fault.report_refused", reason=type(err).__name__, unit_id=unit_id)
@@ -80,26 +78,25 @@ def report() -> ResponseReturnValue:
 @bp.get("/desk")
 @login_required
 def desk() -> ResponseReturnValue:
-    """The 网信办's list: every reported fault with its deadline, open ones first; 404 for anyone else."""
+    """The 网信办's list: every reported fault with its deadline, open ones first, each open one with the step of
+    its process it waits on (安排维修, then 已修复); 404 for anyone else."""
     with current_gongwen().db.session() as db:
         if not service.desk_units(db, g.person.id):
             abort(404)
         faults = service.at_desk(db, g.person.id)
-        calendar = WorkCalendar(db)
         return render_template("faults/desk.html", faults=faults, units=_unit_names(db, {f.unit_id for f in faults}),
-                               days={f.id: service.repair_working_days(calendar, f) for f in faults})
+                               waiting=service.ready_steps(db, faults))
 
 
 @bp.post("/<int:fault_id>/<any('arrange', 'repaired'):step>")
 @login_required
 def act(fault_id: int, step: str) -> ResponseReturnValue:
-    """The desk records the 保障单位 (arrange) or the repair; a fault of another desk is 404."""
+    """The desk completes the fault's 安排维修 (the 保障单位) or 维修完成 task, as its 待办 would; a fault of
+    another desk is 404."""
+    data = {"contractor": request.form.get("contractor", "")} if step == "arrange" else \
+        {"note": request.form.get("note", "")}
     try:
-        with current_gongwen().db.write() as db:
-            if step == "arrange":
-                or_404(service.arrange, db, fault_id, request.form.get("contractor"), actor_id=g.person.id)
-            else:
-                or_404(service.repaired, db, fault_id, request.form.get("note"), actor_id=g.person.id)
+        or_404(service.complete_step, current_gongwen().runtime, fault_id, step, data, actor_id=g.person.id)
     except GongwenError as err:
         refused(f"fault.{step}_refused", reason=type(err).__name__, fault_id=fault_id)
         flash(f"未生效：{err}")

@@ -82,12 +82,13 @@ def _columns(headers: str) -> tuple[Column, ...]:
 
 KEY_FIGURES = _columns("""收文 签收率 按时签收率 平件按时签收率 急件按时签收率 非办公时间急件按时签收率
     平均签收用时（小时） 最长签收用时（小时） 退回 逾期未签收 发文 普发 内部办文 归档率 未归档 登录次数 日均在线人数
-    从未登录人数 查看待办次数 值守提醒 短信条数 短信费用（元）""")
+    从未登录人数 查看待办次数 值守提醒 短信条数 短信费用（元） 故障 迟报故障 平均修复用时（工作日）""")
 GROUP_COLUMNS = _columns("""收文 签收率 按时签收率 平均签收用时（小时） 逾期未签收 发文 内部办文 归档率 未归档 登录次数
     日均在线人数 从未登录人数 短信条数""")
 PREVIOUS_COLUMNS = _columns("签收率 归档率")  # the groups table's figures of the previous period
 RANKING_COLUMNS = _columns("""收文 签收率 按时签收率 平均签收用时（小时） 最长签收用时（小时） 退回 逾期未签收 发文 普发
-    内部办文 归档率 未归档 登录次数 日均在线人数 人数 从未登录人数 查看待办次数 值守提醒 短信条数""")
+    内部办文 归档率 未归档 登录次数 日均在线人数 人数 从未登录人数 查看待办次数 值守提醒 短信条数 故障 迟报故障
+    平均修复用时（工作日）""")
 # A state now (receipts overdue, the backlog, accounts never used): the previous period has nothing to compare.
 CURRENT = frozenset({"逾期未签收", "未归档", "从未登录人数"})
 _WRITTEN = {PERCENT: percent, ONE_DECIMAL: "{:.1f}".format, MONEY: "{:.2f}".format}

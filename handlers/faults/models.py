@@ -29,8 +29,10 @@ class FaultReport(Base):
     """One fault of ``unit_id``, reported to the 网信办 ``desk_unit_id``; open until ``repaired_at``.
 
     ``late`` is fixed at the report (more than one working day after ``started_at``); ``due_at`` is five working
-    days after the report. ``reminded_at`` and ``escalated_at`` say the periodic round has told people once.
-    At most one fault of a kind is open per unit.
+    days after the report. ``instance_id`` is its ``fault`` process, whose steps write the arrangement, the
+    repair with the working days it took (``repair_days``, counted then, so pages and figures agree), and
+    ``reminded_at`` / ``escalated_at`` when its timers have told people. At most one fault of a kind is open
+    per unit.
     """
 
     __tablename__ = "fault_report"
@@ -56,6 +58,8 @@ class FaultReport(Base):
     repaired_at: Mapped[datetime | None] = mapped_column()
     repaired_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     repair_note: Mapped[str | None] = mapped_column(String(500))
+    repair_days: Mapped[int | None] = mapped_column()   # repaired on this working day after the report's (day 0)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
 
 
 class PaperCopy(Base):

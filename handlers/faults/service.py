@@ -5,9 +5,11 @@
    consequences.
 2. The 网信办 (the "desk": ``GONGWEN_FAULT_DESK_UNIT``, a unit id; unset, the city government's office, which
    the demo organisation has in its place) has the 保障单位 repair it within five working days of the report.
-   Its 承办人 are reminded one working day before the deadline; when the deadline passes, the desk's leaders
-   and the faulty unit's 分管领导 are alerted through the duty-contact register (texts reach them while the
-   unit's network is down). Who arranged it, with whom, and when it was repaired are kept.
+   The report starts the ``fault`` process (``workflows/fault.bpmn``, its steps in ``steps``): the desk's
+   承办人 find 安排维修 and then 维修完成 in their 待办; a timer reminds them one working day before the
+   deadline and another, when it passes, alerts the desk's leaders and the faulty unit's 分管领导 through the
+   duty-contact register (texts reach them while the unit's network is down). Who arranged it, with whom, and
+   when it was repaired are kept on the report.
 3. While the fault is open, each dispatching office's 收发员 (the 秘书科 for the city office) finds the documents
    their unit dispatched to the faulty unit since the fault began, to send on paper, and marks each 已纸质送达.
    The repair closes the list: later dispatches are not on it; what was on it stays.
@@ -25,26 +27,26 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from engine import audit, clock
-from engine.background import JobContext, periodic
 from engine.calendar import WorkCalendar
 from engine.config import Settings, option
 from engine.errors import Conflict, NotFound, Refused
-from engine.models import Role, RoleGrant, Unit, UnitKind
+from engine.models import Role, RoleGrant, Task, TaskState, Unit, UnitKind
 from engine.organisation import holders
+from engine.runtime import Runtime
 from engine.text import clean
 
-from ..contacts.models import Duty
 from ..documents.models import Document
 from ..exchange.models import Receipt
-from ..notifications.alerts import alert_unit
 from ..notifications.tell import tell
 from .models import FaultKind, FaultReport, PaperCopy
 
 REPORT_WITHIN = 1     # working days from the fault's start (Art 13 (一))
 REPAIR_WITHIN = 5     # working days from the report (Art 13 (二))
 NO_FAULT = "没有这份故障报告"
-# The desk staff who arrange repairs and the leaders alerted when one is late: the desk unit's roles.
+# The desk staff who see the desk's list: its 承办人, who act on the process's tasks, and its leaders.
 ARRANGERS = (Role.HANDLER, Role.LEADER)
+PROCESS = "fault"   # workflows/fault.bpmn: the desk's two steps, the reminder and the escalation
+STEPS = {"arrange": "arrange", "repaired": "finish"}   # the desk page's buttons and the tasks they complete
 
 
 def _parse_unit_id(text: str) -> int:
@@ -100,10 +102,11 @@ def clerk_units(session: Session, person_id: int) -> set[int]:
 # -- reporting --------------------------------------------------------------------------------------------
 
 def report(session: Session, unit_id: int, kind: str, started_at: datetime | None, description: str | None, *,
-           actor_id: int, settings: Settings, calendar: WorkCalendar) -> FaultReport:
-    """``actor_id`` (of ``unit_id``; the caller checks) reports a fault; ``Refused`` in Chinese, nothing written,
-    for an unknown kind, a start missing or in the future, an empty or over-long description, or a fault of the
-    same kind still open. Late (迟报) when reported more than one working day after the start."""
+           actor_id: int, settings: Settings, calendar: WorkCalendar, runtime: Runtime) -> FaultReport:
+    """``actor_id`` (of ``unit_id``; the caller checks) reports a fault and starts its ``fault`` process at the
+    desk, in the caller's transaction; ``Refused`` in Chinese, nothing written, for an unknown kind, a start
+    missing or in the future, an empty or over-long description, or a fault of the same kind still open. Late
+    (迟报) when reported more than one working day after the start."""
     try:
         kind = FaultKind(kind)
     except ValueError:
@@ -126,9 +129,12 @@ def report(session: Session, unit_id: int, kind: str, started_at: datetime | Non
                         due_at=calendar.add_working_days(now, REPAIR_WITHIN))
     session.add(fault)
     session.flush()
-    audit.record(session, "fault.report", actor_id=actor_id, unit_id=unit_id, fault_id=fault.id, kind=kind.value,
-                 late=fault.late)
     unit = session.get(Unit, unit_id).name
+    fault.instance_id = runtime.start(
+        PROCESS, owning_unit_id=fault.desk_unit_id, initiator_id=actor_id, session=session,
+        title=f"{unit}{kind.label}故障", data={"fault_id": fault.id, "due_at": fault.due_at.isoformat()})
+    audit.record(session, "fault.report", actor_id=actor_id, unit_id=unit_id, fault_id=fault.id, kind=kind.value,
+                 late=fault.late, instance_id=fault.instance_id)
     told = holders(session, Role.HANDLER, fault.desk_unit_id)
     told += holders(session, Role.CLERK, city_office(session, unit_id))
     tell(session, told, f"{unit}报告{kind.label}故障（{clock.local(started_at):%m-%d %H:%M} 起）"
@@ -152,38 +158,37 @@ def at_desk(session: Session, person_id: int) -> Sequence[FaultReport]:
 
 
 def _desk_fault(session: Session, fault_id: int | None, person_id: int) -> FaultReport:
-    """An open fault of a desk ``person_id`` works at, locked; ``NotFound`` for any other (another unit's staff,
-    the faulty unit itself, the administrators), ``Conflict`` once repaired."""
+    """An open fault of a desk ``person_id`` works at; ``NotFound`` for any other (another unit's staff, the faulty
+    unit itself, the administrators), ``Conflict`` once repaired."""
     fault = session.get(FaultReport, fault_id) if fault_id is not None else None
     if fault is None or fault.desk_unit_id not in _roles_in(session, person_id, ARRANGERS):
         raise NotFound(NO_FAULT)
-    session.refresh(fault, with_for_update=session.get_bind().dialect.name != "sqlite")
     if fault.repaired_at is not None:
         raise Conflict("这份故障已修复，不能再改动")
     return fault
 
 
-def arrange(session: Session, fault_id: int | None, contractor: str | None, *, actor_id: int) -> FaultReport:
-    """The desk records which 保障单位 repairs the fault (the deadline stays five working days from the report)."""
-    fault = _desk_fault(session, fault_id, actor_id)
-    fault.contractor = clean(contractor, field="保障单位", max_length=100)
-    fault.arranged_at, fault.arranged_by_id = clock.now(), actor_id
-    audit.record(session, "fault.arrange", actor_id=actor_id, unit_id=fault.unit_id, fault_id=fault.id)
-    tell(session, [fault.reported_by_id], f"您报告的{fault.kind.label}故障已安排{fault.contractor}维修，"
-         f"限 {clock.local(fault.due_at):%Y-%m-%d %H:%M} 前修复", kind="fault", reason="故障报告",
-         key=f"fault:{fault.id}:arranged:{fault.arranged_at:%Y%m%d%H%M%S}")
-    return fault
+def ready_steps(session: Session, faults: Sequence[FaultReport]) -> dict[int, Task]:
+    """The 网信办's task each open fault waits on (安排维修 or 维修完成), by fault id, in one query."""
+    by_instance = {f.instance_id: f.id for f in faults if f.repaired_at is None and f.instance_id is not None}
+    if not by_instance:
+        return {}
+    tasks = session.scalars(select(Task).where(Task.instance_id.in_(by_instance), Task.state == TaskState.READY,
+                                               Task.spec_name.in_(STEPS.values())))
+    return {by_instance[t.instance_id]: t for t in tasks}
 
 
-def repaired(session: Session, fault_id: int | None, note: str | None, *, actor_id: int) -> FaultReport:
-    """The desk marks the fault repaired: the paper list closes (no later dispatch joins it)."""
-    fault = _desk_fault(session, fault_id, actor_id)
-    fault.repair_note = clean(note, field="修复情况", max_length=500, required=False) or None
-    fault.repaired_at, fault.repaired_by_id = clock.now(), actor_id
-    audit.record(session, "fault.repaired", actor_id=actor_id, unit_id=fault.unit_id, fault_id=fault.id)
-    tell(session, [fault.reported_by_id], f"您报告的{fault.kind.label}故障已修复，恢复电子公文传输",
-         kind="fault", reason="故障报告", key=f"fault:{fault.id}:repaired")
-    return fault
+def complete_step(runtime: Runtime, fault_id: int | None, step: str, data: dict, *, actor_id: int) -> None:
+    """The desk page's buttons: complete the fault's ``step`` task (``arrange`` or ``repaired``) as ``actor_id``
+    with the form's ``data``, exactly as the task's own page would; its service task writes the result.
+    ``NotFound`` for a fault of another desk, ``Conflict`` when the fault does not wait on that step."""
+    with runtime.db.session() as session:
+        fault = _desk_fault(session, fault_id, actor_id)
+        task = ready_steps(session, [fault]).get(fault.id)
+        task_id = task.id if task is not None and task.spec_name == STEPS[step] else None
+    if task_id is None:
+        raise Conflict("请先安排维修" if step == "repaired" else "这份故障已安排维修，修复后请点“已修复”")
+    runtime.complete(task_id, actor_id, data)
 
 
 def repair_working_days(calendar: WorkCalendar, fault: FaultReport) -> int | None:
@@ -247,39 +252,3 @@ def mark_sent(session: Session, fault_id: int | None, receipt_id: int | None, *,
     audit.record(session, "fault.paper_sent", actor_id=actor_id, unit_id=item.fault.unit_id, fault_id=fault_id,
                  receipt_id=receipt_id)
     return copy
-
-
-# -- reminders and escalation -----------------------------------------------------------------------------
-
-@periodic(every=timedelta(minutes=10))
-def _chase(job: JobContext) -> None:
-    with job.db.write() as session:
-        chase(session, WorkCalendar(session, job.settings.office_hours, job.runtime.calendar_data))
-
-
-def chase(session: Session, calendar: WorkCalendar, now: datetime | None = None) -> dict[str, int]:
-    """One round at ``now``: remind the desk's 承办人 of open faults one working day before the deadline (once),
-    and alert the desk's leaders and the faulty unit's 分管领导 once the deadline has passed (once). Idempotent."""
-    now = now or clock.now()
-    done = {"reminded": 0, "escalated": 0}
-    for fault in session.scalars(select(FaultReport).where(
-            FaultReport.repaired_at.is_(None),
-            or_(FaultReport.reminded_at.is_(None), FaultReport.escalated_at.is_(None))).with_for_update()):
-        unit = session.get(Unit, fault.unit_id).name
-        due = f"{clock.local(fault.due_at):%Y-%m-%d %H:%M}"
-        if fault.due_at <= now and fault.escalated_at is None:
-            text = f"{unit}的{fault.kind.label}故障已超过 {REPAIR_WITHIN} 个工作日修复期限（{due}），尚未修复，请督促"
-            for unit_id in (fault.desk_unit_id, fault.unit_id):
-                alert_unit(session, unit_id, text, duty=Duty.LEADER_IN_CHARGE, role=Role.LEADER, kind="fault_overdue",
-                           reason="故障超期未修复", key=f"fault:{fault.id}:escalate:{unit_id}")
-            fault.reminded_at, fault.escalated_at = fault.reminded_at or now, now
-            audit.record(session, "fault.escalate", unit_id=fault.unit_id, fault_id=fault.id)
-            done["escalated"] += 1
-        elif fault.reminded_at is None and now >= calendar.add_working_days(fault.reported_at, REPAIR_WITHIN - 1):
-            people = [fault.arranged_by_id] if fault.arranged_by_id else holders(session, Role.HANDLER,
-                                                                                  fault.desk_unit_id)
-            tell(session, people, f"{unit}的{fault.kind.label}故障须于 {due} 前修复，请督促保障单位",
-                 kind="fault_reminder", reason="故障修复期限将到", key=f"fault:{fault.id}:remind")
-            fault.reminded_at = now
-            done["reminded"] += 1
-    return done

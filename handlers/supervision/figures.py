@@ -24,6 +24,8 @@ What is counted, per unit, for documents dispatched (or people active) in ``[sta
   half day's close with documents unsigned).
 - texts written for the unit's people and duty contacts (not those a county switched off), and the
   segments and cost of those the gateway accepted.
+- faults the unit reported in the period, the late ones (迟报), and the working days their repairs took
+  (``handlers.faults.figures``, one grouped query; the mean is over the repaired ones).
 
 Logins, looks, reminders and texts are read from each unit's day counters (``engine.daily``), kept
 in the transactions that log in, look, remind and text, and documents sent and the receipts' figures
@@ -51,6 +53,7 @@ from engine.periods import Period
 
 from ..documents.models import Document
 from ..exchange.models import Receipt, ReceiptDay, ReceiptStatus, SentDay, SignClass
+from ..faults.figures import fault_figures
 from ..incoming.models import UNARCHIVED, IncomingRecord
 
 __all__ = ["CITY_LEVEL", "IN_TIME_BELOW", "AreaFigures", "Counts", "GroupFigures", "InTime", "UnitFigures",
@@ -106,6 +109,10 @@ class Counts:
     texts: int = 0
     text_segments: int = 0
     text_cost: Decimal = Decimal(0)
+    faults: int = 0
+    faults_late: int = 0
+    faults_repaired: int = 0
+    repair_days: int = 0               # total working days, over the repaired ones
 
     @property
     def sign_rate(self) -> float | None:
@@ -129,6 +136,10 @@ class Counts:
     @property
     def archive_rate(self) -> float | None:
         return self.archived / self.handled if self.handled else None
+
+    @property
+    def mean_repair_days(self) -> float | None:
+        return self.repair_days / self.faults_repaired if self.faults_repaired else None
 
     @property
     def handled_inside(self) -> int:
@@ -266,6 +277,10 @@ def area_figures(session: Session, root: Unit, period: Period, now: datetime | N
     _inside(session, figures, ids, start, end)
     _days(session, figures, ids, period)
     _people(session, figures, ids)
+    for unit_id, found in fault_figures(session, ids, start, end).items():
+        unit = figures[unit_id]
+        unit.faults, unit.faults_late, unit.faults_repaired, unit.repair_days = \
+            found.faults, found.late, found.repaired, found.repair_days
 
     groups: dict[str, GroupFigures] = {}
     total = GroupFigures(name=root.name)

@@ -59,6 +59,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("短信条数", lambda a, c: c.texts),
     Column("计费条数", lambda a, c: c.text_segments),
     Column("短信费用（元）", lambda a, c: c.text_cost, MONEY),
+    Column("故障", lambda a, c: c.faults),
+    Column("迟报故障", lambda a, c: c.faults_late),
+    Column("平均修复用时（工作日）", lambda a, c: c.mean_repair_days, ONE_DECIMAL),
 )
 _BY_HEADER = {c.header: c for c in COLUMNS}
 # What the bulletin's attachments show of each unit (the Pingliang tables' columns).
