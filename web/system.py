@@ -1,5 +1,6 @@
 """Pages for the system administrator (系统管理员): units, departments, people and accounts, distribution lists,
-document numbers, the holiday calendar, sign-for windows, and incidents to retry: a page each.
+document numbers and each unit's number series, the holiday calendar, sign-for windows, and incidents to retry:
+a page each.
 
 三员分立: the system administrator runs the organisation and the machine but grants no roles (the
 security officer does) and sees no document. Every change goes through the same functions as the
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from engine import clock
 from engine.calendar import mark_year_entered, set_override, years_to_enter
-from engine.errors import GongwenError
+from engine.errors import GongwenError, Refused
 from engine.inbox import held_counts
 from engine.models import CalendarOverride, CalendarYear, Department, Incident, Person, Unit, UnitKind
 from engine.organisation import (
@@ -28,19 +29,22 @@ from engine.organisation import (
     set_job_title,
 )
 from handlers.documents.distribution import delete_distribution_list, save_distribution_list
-from handlers.documents.models import DistributionList, NumberCounter, Urgency
-from handlers.documents.numbering import set_next
+from handlers.documents.models import DOC_TYPE_LABELS, DistributionList, NumberCounter, NumberSeries, Urgency
+from handlers.documents.numbering import TOTAL, add_series, last_given, retire_series, set_next
 from handlers.exchange.deadlines import Measure, deadline_rules, set_deadline
 from handlers.handover.service import takers
 
 from . import current_gongwen
 from .admin import system_admin
+from .errors import refused
 from .params import as_day, as_id, as_ids, as_number
 
 bp = Blueprint("system", __name__, url_prefix="/admin/system")
 URGENCIES = {u.value: u.label for u in Urgency}
 UNIT_KINDS = {k.value: k.label for k in UnitKind}
 MEASURES = {m.value: m.label for m in Measure}
+SERIES_KINDS = {"plain": "普通", "telegram": "明传电报", "publication": "内部刊物"}
+DOC_TYPES = {t.value: label for t, label in DOC_TYPE_LABELS.items()}
 
 
 SECTIONS = {"units": "单位与部门", "people": "人员与账号", "lists": "分发列表", "numbers": "发文字号",
@@ -65,6 +69,27 @@ def _people(db) -> dict:
             "takers": {p.id: takers(db, p) for p in people if held.get(p.id)}}
 
 
+def _issuers(db) -> list[Unit]:
+    """The units a series may be added to: those with a 机关代字 (``add_series`` refuses the others)."""
+    return list(db.scalars(select(Unit).where(Unit.issuer_code.is_not(None), Unit.issuer_code != "")
+                           .order_by(Unit.id)))
+
+
+def _numbers(db) -> dict:
+    """发文字号: every number series beside the main ones (or, for the unit picked, its main series too), retired
+    ones included, with the last number each gave this year; the counters. Codes and counts, never a document."""
+    issuers = _issuers(db)
+    unit = next((u for u in issuers if u.id == as_id(request.args.get("unit", ""))), None)
+    query = select(NumberSeries).order_by(NumberSeries.unit_id, NumberSeries.id)
+    series = db.scalars(query.where(NumberSeries.unit_id == unit.id) if unit else query).all()
+    codes = [s.code for s in series] + ([unit.issuer_code] if unit else [])
+    year = clock.local_today().year
+    return {"issuers": issuers, "names": {u.id: u.name for u in issuers}, "unit": unit, "series": series,
+            "year": year, "last": last_given(db, codes, year),
+            "last_total": last_given(db, [s.code for s in series if s.publication], TOTAL),
+            "counters": db.scalars(select(NumberCounter).order_by(NumberCounter.year.desc(), NumberCounter.code)).all()}
+
+
 def _calendar(db) -> dict:
     this_year = date(clock.local_today().year, 1, 1)
     return {"entered": db.scalars(select(CalendarYear.year).order_by(CalendarYear.year)).all(),
@@ -78,8 +103,7 @@ READS = {
     "people": _people,
     "lists": lambda db: {**_organisation(db), "lists": db.scalars(select(DistributionList).order_by(
         DistributionList.owner_unit_id, DistributionList.name)).all()},
-    "numbers": lambda db: {"counters": db.scalars(select(NumberCounter).order_by(
-        NumberCounter.year.desc(), NumberCounter.code)).all()},
+    "numbers": _numbers,
     "calendar": _calendar,
     "deadlines": lambda db: {"deadlines": deadline_rules(db)},
     "incidents": lambda db: {"incidents": db.scalars(select(Incident).where(Incident.resolved_at.is_(None))
@@ -108,19 +132,26 @@ def _page(name: str):
     with current_gongwen().db.session() as db:
         return render_template("admin/system.html", section=name, sections=SECTIONS,
                                unit_id=request.args.get("unit", ""), years_to_enter=years_to_enter(db),
-                               urgencies=URGENCIES, measures=MEASURES, unit_kinds=UNIT_KINDS, **READS[name](db))
+                               urgencies=URGENCIES, measures=MEASURES, unit_kinds=UNIT_KINDS,
+                               series_kinds=SERIES_KINDS, doc_types=DOC_TYPES, **READS[name](db))
 
 
-def _act(done: str, change, anchor: str, **back):
-    """Run ``change(db)`` in one transaction; then say ``done``, or why nothing changed, on section ``anchor``."""
+def _act(done: str, change, anchor: str, refusal: str | None = None, **back):
+    """Run ``change(db)`` in one transaction; then say ``done``, or why nothing changed, on section ``anchor``.
+    With ``refusal``, a change refused is audited under that action, after its transaction has rolled back."""
+    reason = None
     try:
         with current_gongwen().db.write() as db:
             change(db)
         flash(done)
     except GongwenError as err:
         flash(f"未生效：{err}")
+        reason = type(err).__name__
     except (KeyError, ValueError):
         flash("未生效：请检查填写的内容")
+        reason = "malformed"
+    if refusal and reason:
+        refused(refusal, reason=reason)
     return redirect(url_for("system.section", name=anchor, **back))
 
 
@@ -227,6 +258,41 @@ def numbers():
     return _act(f"已设定 {form.get('code', '')}〔{form.get('year', '')}〕的下一个文号",
                 lambda db: set_next(db, form["code"].strip(), _given(as_id(form.get("year"))),
                                     _given(as_id(form.get("next_seq"))), actor_id=g.person.id), "numbers")
+
+
+@bp.post("/series")
+@system_admin
+def add_number_series():
+    """Give an issuing unit a series beside its main one, through ``add_series`` (the CLI's rules); every value is
+    one the page offered (a unit with a 机关代字, a kind, 文种), else nothing changes and the refusal is audited."""
+    form = request.form
+    unit_id = as_id(form.get("unit_id"))
+
+    def change(db):
+        unit = next((u for u in _issuers(db) if u.id == unit_id), None)
+        kind, doc_types = form.get("kind", ""), form.getlist("doc_types")
+        if unit is None:
+            raise Refused("请从列表中选择有机关代字的单位")
+        if kind not in SERIES_KINDS or not set(doc_types) <= DOC_TYPES.keys():
+            raise ValueError("a kind or 文种 the page did not offer")
+        add_series(db, unit, form.get("name", ""), form.get("code", ""), doc_types, telegram=kind == "telegram",
+                   publication=kind == "publication", total_from=_given(as_id(form.get("total_from") or "1")),
+                   actor_id=g.person.id)
+    return _act(f"已设发文字号系列 {form.get('name', '').strip()}（{form.get('code', '').strip()}）", change,
+                "numbers", refusal="numbering.add_series_refused", unit=unit_id)
+
+
+@bp.post("/series/<int:series_id>/retire")
+@system_admin
+def retire_number_series(series_id: int):
+    """Retire a series once the page's 确认停用 box is ticked; its numbers stay given, its code taken."""
+    def change(db):
+        series = db.get(NumberSeries, series_id) or abort(404)
+        if request.form.get("confirm") != "yes":
+            raise Refused(f"请勾选“确认停用”后再停用 {series.code}")
+        retire_series(db, series, actor_id=g.person.id)
+    return _act("已停用该发文字号系列，已编的文号保持不变", change, "numbers",
+                refusal="numbering.retire_series_refused", unit=as_id(request.form.get("back_unit")))
 
 
 @bp.post("/calendar")

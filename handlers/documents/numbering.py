@@ -159,9 +159,20 @@ def add_series(session: Session, unit: Unit, name: str, code: str, doc_types: li
 
 
 def retire_series(session: Session, series: NumberSeries, *, actor_id: int | None = None) -> None:
-    """Stop numbering in ``series``; its numbers stay given and its code stays taken."""
+    """Stop numbering in ``series``; its numbers stay given and its code stays taken. Retiring it twice is
+    refused (a second click would record a second retirement)."""
+    if not series.active:
+        raise Conflict(f"发文字号系列 {series.code} 已经停用")
     series.active = False
     audit.record(session, "numbering.retire_series", actor_id=actor_id, unit_id=series.unit_id, code=series.code)
+
+
+def last_given(session: Session, codes: list[str], year: int) -> dict[str, int]:
+    """The last number given this ``year`` (or, with :data:`TOTAL`, a publication's last 总期号) per code of
+    ``codes`` that has given one; one query, whatever the number of codes."""
+    rows = session.execute(select(NumberCounter.code, NumberCounter.next_seq)
+                           .where(NumberCounter.code.in_(codes), NumberCounter.year == year))
+    return {code: next_seq - 1 for code, next_seq in rows if next_seq > 1}
 
 
 @handler("assign_number")
