@@ -5,4 +5,4 @@ Importing this package registers every form. A user task names its form with the
 anything changes, and the web app lays the form out with the template.
 """
 
-from . import archive, declared, faults, incoming, leave, meetings, office_notes, outgoing, seals  # noqa: F401  (imported for their registrations)
+from . import archive, declared, faults, handover, incoming, leave, meetings, office_notes, outgoing, seals  # noqa: F401  (imported for their registrations)

@@ -1,5 +1,6 @@
 """A handover in Chromium (issue 13): the system administrator starts it from the people page, both sides
-confirm it on the record page, the unit's 分管领导 signs it off; screenshots of each page go to ``SHOTS``.
+confirm it (the predecessor on the record page, the successor from the task in their inbox), the unit's
+分管领导 signs it off; screenshots of each page go to ``SHOTS``.
 
 The education bureau's clerk hands over to a colleague: no other browser test works in that unit."""
 
@@ -25,13 +26,20 @@ def test_a_handover_is_started_confirmed_and_signed_off_on_its_pages(browser, se
     assert "收发文联系人登记（1）" in page.inner_text("main")
     admin.close()
 
-    for login in ("jy.clerk", "jy.head"):
-        person = Person(browser, server, login)
-        person.page.goto(record)
-        if person.page.get_by_role("button", name="核对无误，确认交接").count():
-            person.page.get_by_role("button", name="核对无误，确认交接").click()
-            person.page.wait_for_selector("text=已确认交接清单")
-        person.close()
+    clerk = Person(browser, server, "jy.clerk")  # the predecessor confirms on the record's page
+    clerk.page.goto(record)
+    clerk.page.get_by_role("button", name="核对无误，确认交接").click()
+    clerk.page.wait_for_selector("text=已确认交接清单")
+    clerk.close()
+
+    taker = Person(browser, server, "jy.head")  # the successor finds 接手人确认 in the 待办 inbox
+    taker.page.goto(server + "/")
+    taker.page.locator("tr", has_text="接手人确认").get_by_role("link").click()
+    assert "收发文联系人登记（1）" in taker.page.inner_text("main") and successor in taker.page.inner_text("main")
+    taker.shot("handover-task-confirm")
+    taker.page.get_by_role("button", name="提交").click()
+    taker.page.wait_for_selector("text=已办理：接手人确认")
+    taker.close()
 
     leader = Person(browser, server, "jy.leader")
     leader.page.goto(server + "/handovers")

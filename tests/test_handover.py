@@ -153,10 +153,11 @@ def test_only_the_units_leader_signs_off_and_strangers_find_no_record(gongwen, o
     _three_claimed_arrivals(gongwen, org)
     successor, clerk = _second_clerk(gongwen, org), org.person("dh.clerk")
     with gongwen.db.write() as session:
-        handover = service.start(session, clerk.id, successor.id, "freeze", actor_id=org.person("dh.leader").id)
-        service.confirm(session, handover.id, clerk.id)
-        service.confirm(session, handover.id, successor.id)
-        record_url = f"/handovers/{handover.id}"
+        handover_id = service.start(session, gongwen.runtime, clerk.id, successor.id, "freeze",
+                                    actor_id=org.person("dh.leader").id).id
+    service.act(gongwen.runtime, handover_id, clerk.id, "confirm")
+    service.act(gongwen.runtime, handover_id, successor.id, "confirm")
+    record_url = f"/handovers/{handover_id}"
 
     for login in ("gy.leader", "auditor", "secadmin", "dh.handler"):
         client = logged_in(app, login)
@@ -218,15 +219,14 @@ def test_a_frozen_persons_handover_needs_only_the_successors_confirmation(gongwe
     successor, clerk, leader = _second_clerk(gongwen, org), org.person("dh.clerk"), org.person("dh.leader")
     with gongwen.db.write() as session:
         set_frozen(session, session.get(Person, clerk.id), True)
-        handover_id = service.start(session, clerk.id, successor.id, "freeze", actor_id=leader.id).id
-    with gongwen.db.write() as session, pytest.raises(Forbidden, match="只有交接双方可以确认"):
-        service.confirm(session, handover_id, clerk.id)  # a frozen account confirms nothing
-    with gongwen.db.write() as session:
-        service.confirm(session, handover_id, successor.id)
-        service.sign_off(session, handover_id, leader.id)
+        handover_id = service.start(session, gongwen.runtime, clerk.id, successor.id, "freeze", actor_id=leader.id).id
+    with pytest.raises(Forbidden, match="只有交接双方可以确认"):
+        service.act(gongwen.runtime, handover_id, clerk.id, "confirm")  # a frozen account confirms nothing
+    service.act(gongwen.runtime, handover_id, successor.id, "confirm")
+    service.act(gongwen.runtime, handover_id, leader.id, "sign-off")
     assert {t.id for t in ready_for(gongwen, successor)} == {t.id for t in tasks}
-    with gongwen.db.write() as session, pytest.raises(Conflict, match="已签字确认"):
-        service.confirm(session, handover_id, successor.id)  # the record is kept as signed
+    with pytest.raises(Conflict, match="已签字确认"):
+        service.act(gongwen.runtime, handover_id, successor.id, "confirm")  # the record is kept as signed
 
 
 def test_two_handovers_of_one_person_started_at_once_leave_one_and_refuse_the_other(gongwen, org):
@@ -235,14 +235,15 @@ def test_two_handovers_of_one_person_started_at_once_leave_one_and_refuse_the_ot
 
     def first():
         with gongwen.db.write() as session:
-            service.start(session, clerk.id, successor.id, "move", actor_id=leader.id)
+            service.start(session, gongwen.runtime, clerk.id, successor.id, "move", actor_id=leader.id)
             first_written.set()
             time.sleep(0.5)  # the second start runs meanwhile and waits on this transaction
 
     def second():
         try:
             with gongwen.db.write() as session:
-                outcomes["second"] = service.start(session, clerk.id, successor.id, "move", actor_id=leader.id).id
+                outcomes["second"] = service.start(session, gongwen.runtime, clerk.id, successor.id, "move",
+                                                   actor_id=leader.id).id
         except Conflict as refused:
             outcomes["second"] = str(refused)
 

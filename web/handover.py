@@ -1,5 +1,6 @@
 """Handover (交接) pages: start one for a person who retires, moves or leaves; read a record; confirm it (the two
-sides) and sign it off (the 分管领导); and the system administrator's reassigning of a person's tasks.
+sides) and sign it off (the 分管领导), completing the same ``handover`` process tasks their inbox offers them; and
+the system administrator's reassigning of a person's tasks.
 
 Who may do what is the service's answer (``handlers.handover.service``): a record is found only by the people on
 it, who started it and the system administrator (404 for anyone else, audited). No page here shows a document
@@ -75,8 +76,8 @@ def start() -> ResponseReturnValue:
     try:
         with current_gongwen().db.write() as db:
             or_404(_startable, db, person_id)
-            handover_id = service.start(db, person_id, as_id(form.get("successor_id")), form.get("occasion", ""),
-                                        actor_id=g.person.id).id
+            handover_id = service.start(db, current_gongwen().runtime, person_id, as_id(form.get("successor_id")),
+                                        form.get("occasion", ""), actor_id=g.person.id).id
     except GongwenError as err:
         refused("handover.start_refused", reason=type(err).__name__, person_id=person_id)
         with current_gongwen().db.session() as db:
@@ -92,23 +93,20 @@ def record(handover_id: int) -> ResponseReturnValue:
     """The record: who hands over to whom and why, what is on it, who confirmed, who signed off and when."""
     with current_gongwen().db.session() as db:
         handover = or_404(service.readable, db, handover_id, g.person.id)
-        names = _names(db, {handover.person_id, handover.successor_id, handover.leader_id, handover.started_by_id})
-        return render_template("handover/record.html", handover=handover, names=names, kinds=list(ItemKind),
-                               unit=db.get(Unit, handover.unit_id).name,
+        return render_template("handover/record.html", handover=handover, names=service.party_names(db, handover),
+                               kinds=list(ItemKind), unit=db.get(Unit, handover.unit_id).name,
                                ready=service.ready_to_sign(db, handover), me=g.person.id)
 
 
 @bp.post("/<int:handover_id>/<any('confirm', 'sign-off'):step>")
 @login_required
 def act(handover_id: int, step: str) -> ResponseReturnValue:
-    """Confirm (either side) or sign off (the 分管领导); a refusal is said and audited, and changes nothing."""
+    """Confirm (either side) or sign off (the 分管领导) by completing their task of the handover's process; a refusal
+    is said and audited, and changes nothing."""
+    with current_gongwen().db.session() as db:
+        or_404(service.readable, db, handover_id, g.person.id)
     try:
-        with current_gongwen().db.write() as db:
-            or_404(service.readable, db, handover_id, g.person.id)
-            if step == "confirm":
-                service.confirm(db, handover_id, g.person.id)
-            else:
-                service.sign_off(db, handover_id, g.person.id)
+        service.act(current_gongwen().runtime, handover_id, g.person.id, step)
     except GongwenError as err:
         refused(f"handover.{step.replace('-', '_')}_refused", reason=type(err).__name__, handover_id=handover_id)
         flash(f"未生效：{err}")

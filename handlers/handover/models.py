@@ -36,7 +36,9 @@ class ItemKind(enum.StrEnum):
 class Handover(Base):
     """One handover of ``person_id``'s work in ``unit_id`` to ``successor_id``, signed off by ``leader_id``.
 
-    Kept for good once signed off. At most one is open per person.
+    Kept for good once signed off. At most one is open per person. ``instance_id`` is its ``handover`` process,
+    whose tasks (the two confirmations, the sign-off) reach the people in their inbox; the record stays the
+    source of truth for the list and who confirmed when.
     """
 
     __tablename__ = "handover"
@@ -55,6 +57,7 @@ class Handover(Base):
     person_confirmed_at: Mapped[datetime | None] = mapped_column()
     successor_confirmed_at: Mapped[datetime | None] = mapped_column()
     signed_off_at: Mapped[datetime | None] = mapped_column()
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
 
     items: Mapped[list[HandoverItem]] = relationship(order_by="HandoverItem.id", back_populates="handover")
 
