@@ -44,7 +44,7 @@ EVERY_COMMAND = {
     "numbers add-series", "numbers retire-series", "receipts",
     "archive export", "archive check", "deadline", "backup", "restore",
     "ca export-root", "seals list", "seals revoke", "contacts list", "sms report", "sms off", "sms on",
-    "bulletin",
+    "bulletin", "boxes open", "boxes list",
 }
 
 
