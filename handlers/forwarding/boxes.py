@@ -80,13 +80,24 @@ def take_box_picks(ctx, task, person_id: int, values: dict) -> None:
     ctx.session.flush()
 
 
+_BOXES = "gongwen.box_deliveries"  # session.info: document id -> {unit id: box}
+
+
 def box_of(session: Session, document_id: int | None, unit_id: int) -> DepartmentBox | None:
-    """The department box that receives ``unit_id``'s copy of the document, or None: the unit's own."""
+    """The department box that receives ``unit_id``'s copy of the document, or None: the unit's own.
+
+    A dispatch asks for every recipient in one transaction, so the document's boxes are read once per session:
+    they are fixed when the draft is submitted (``take_box_picks``), long before any copy arrives.
+    """
     if document_id is None:
         return None
-    return session.scalar(select(DepartmentBox).join(BoxDelivery, BoxDelivery.department_id ==
-                                                     DepartmentBox.department_id)
-                          .where(BoxDelivery.document_id == document_id, BoxDelivery.unit_id == unit_id))
+    known = session.info.setdefault(_BOXES, {})
+    if document_id not in known:
+        known[document_id] = {unit: box for unit, box in session.execute(
+            select(BoxDelivery.unit_id, DepartmentBox)
+            .join(DepartmentBox, BoxDelivery.department_id == DepartmentBox.department_id)
+            .where(BoxDelivery.document_id == document_id))}
+    return known[document_id].get(unit_id)
 
 
 def saved_picks(session: Session, document: Document) -> dict:

@@ -22,7 +22,7 @@ from ..documents.drafting import start_outgoing
 from ..documents.models import Document
 from ..documents.numbering import allocate
 from ..exchange.replies import receipt_for
-from ..forwarding.boxes import box_of
+from ..forwarding.models import DepartmentBox
 from ..notifications.tell import tell
 from .models import ExternalDocument, IncomingRecord
 
@@ -34,19 +34,22 @@ _OFFICE = select(Department.id).where(Department.unit_id == bindparam("unit_id")
 # Runs in every sign-for: it reads first and writes last, so it needs no savepoint (two round trips less).
 @handler("register_incoming", savepoint=False)
 def register_incoming(ctx: HandlerContext, document_id: int | None, unit_id: int, version: int | None = None,
-                      receipt_id: int | None = None, external_document_id: int | None = None) -> dict:
+                      receipt_id: int | None = None, external_document_id: int | None = None,
+                      box_department_id: int | None = None) -> dict:
     """登记: the unit's next incoming number of the year, and the office that proposes handling; for a document
     addressed to a department's box, the department's next number and the department itself.
 
     A Gongwen document signed for (``document_id``), or a document from outside a clerk registered
     (``external_document_id``, see :mod:`.external`; no receipt). ``receipt_id`` is the sender's receipt
-    when the transport knew it; otherwise it is looked up.
+    when the transport knew it; otherwise it is looked up. ``box_department_id``: the department box the copy
+    arrived in (``receive_document`` found it), so that an ordinary sign-for asks nothing more.
     """
     if receipt_id is None and external_document_id is None:
         receipt_id = receipt_for(ctx.session, document_id, unit_id, version).id
     year = clock.local_today().year
     # Addressed to a department's own box: its series and its head propose (handlers.forwarding.boxes).
-    if box := box_of(ctx.session, document_id, unit_id):
+    box = ctx.session.get(DepartmentBox, box_department_id) if box_department_id is not None else None
+    if box is not None:
         office, prefix = box.department_id, box.prefix
         seq = allocate(ctx.session, f"收文:{unit_id}:{box.department_id}", year)
     else:
