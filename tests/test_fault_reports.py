@@ -235,7 +235,7 @@ def test_the_desks_steps_are_in_its_handlers_inbox_and_nowhere_else(gongwen, org
     # From the inbox: the task's page shows the fault and names the 保障单位; 维修完成 follows, to the same pool.
     desk = logged_in(app, "lyg.handler")
     huge = post(desk, f"/faults/{fault.id}/arrange", "/faults/desk", contractor="厂" * 100_000)
-    assert "未生效：表单有误" in desk.get(huge.headers["Location"]).get_data(as_text=True)
+    assert "未生效：保障单位长度应在 1 到 100 字之间" in desk.get(huge.headers["Location"]).get_data(as_text=True)
     assert faults(gongwen)[0].contractor is None and [t.id for t in ready_for(gongwen, handler)] == [task.id]
     page = desk.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "交换专网中断" in page and "东海县人民政府办公室" in page and "保障单位" in page

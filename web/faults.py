@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from engine.calendar import WorkCalendar
 from engine.clock import parse_local
-from engine.errors import GongwenError
+from engine.errors import FormInvalid, GongwenError
 from engine.models import Unit
+from engine.registry import FORMS
 from handlers.faults import service
 from handlers.faults.models import FaultKind
 
@@ -26,6 +27,7 @@ from .errors import or_404, refused
 from .params import as_id
 
 bp = Blueprint("faults", __name__, url_prefix="/faults")
+STEP_FORMS = {"arrange": "fault_arrange", "repaired": "fault_repaired"}  # the desk's buttons' task forms
 
 
 def _unit_id() -> int:
@@ -99,10 +101,19 @@ def act(fault_id: int, step: str) -> ResponseReturnValue:
         or_404(service.complete_step, current_gongwen().runtime, fault_id, step, data, actor_id=g.person.id)
     except GongwenError as err:
         refused(f"fault.{step}_refused", reason=type(err).__name__, fault_id=fault_id)
-        flash(f"未生效：{err}")
+        flash(f"未生效：{_said(err, step)}")
         return redirect(url_for("faults.desk"))
     flash("已记录维修安排" if step == "arrange" else "已标记修复，纸质送达清单关闭")
     return redirect(url_for("faults.desk"))
+
+
+def _said(err: GongwenError, step: str) -> str:
+    """A refusal in words; a form's, by its fields' Chinese labels (the desk shows no field to mark)."""
+    if not isinstance(err, FormInvalid):
+        return str(err)
+    fields = FORMS[STEP_FORMS[step]].schema._declared_fields
+    return "；".join(f"{fields[name].metadata['label'] if name in fields else '表单'}{'，'.join(map(str, said))}"
+                    for name, said in err.errors.items())
 
 
 @bp.get("/paper")
