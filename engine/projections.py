@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING, Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from . import clock
 from .bpmn import INITIATOR_LANE, LANE_ROLES
+from .db import is_sqlite
 from .errors import StepFailed
 from .expressions import Evaluator, ExpressionError
-from .models import MessageWait, Task, TaskState, Timer
+from .models import MessageWait, ProcessInstance, Task, TaskState, Timer
 from .step import as_datetime
 
 if TYPE_CHECKING:
@@ -49,6 +50,26 @@ class Batch:
 
     ids: list[int]                 # pre-drawn instance ids, taken from the end
     rows: dict[Table, list[dict]]  # table -> rows to insert when the batch ends
+
+
+def instance_ids(session: Session, count: int) -> list[int]:
+    """``count`` ids for new instances, or none where they cannot be known before the insert.
+
+    PostgreSQL draws them from the sequence. SQLite gives a new row the largest id plus one; in a
+    transaction begun with ``BEGIN IMMEDIATE`` (``Database.write``) no other writer can insert
+    until it ends, so the next ``count`` ids are known. Otherwise each instance is flushed to learn
+    its id.
+    """
+    if not count:
+        return []
+    if not is_sqlite(session):
+        return list(session.scalars(
+            text("SELECT nextval(pg_get_serial_sequence('process_instance', 'id')) FROM generate_series(1, :n)"),
+            {"n": count}))
+    if not session.connection().get_execution_options().get("immediate"):
+        return []
+    top = session.scalar(select(func.max(ProcessInstance.id))) or 0
+    return list(range(top + 1, top + count + 1))
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:

@@ -22,7 +22,7 @@ from marshmallow import ValidationError
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState as SpiffState
-from sqlalchemy import Select, bindparam, func, insert, select, text
+from sqlalchemy import Select, bindparam, insert, select
 from sqlalchemy.orm import Bundle, Session
 
 from . import audit, clock
@@ -36,7 +36,7 @@ from .files import Upload
 from .inbox import ensure_can_act
 from .messages import correlation_key, enqueue, send_message, send_thrown_messages
 from .models import Incident, InstanceStatus, ProcessDefinition, ProcessInstance, Task, TaskState, Timer
-from .projections import BATCH, Batch, project_tasks, project_waits, ready_ids, waits
+from .projections import BATCH, Batch, instance_ids, project_tasks, project_waits, ready_ids, waits
 from .registry import COMPLETION_SIGNERS, FORMS
 from .step import (
     Completion,
@@ -328,7 +328,7 @@ class Runtime:
         round trips each. Inside a batch the instance ids are drawn in one query, and the
         instances, their inbox rows and timers are written together at the end.
         """
-        session.info[BATCH] = Batch(self._instance_ids(session, count)[::-1], {})
+        session.info[BATCH] = Batch(instance_ids(session, count)[::-1], {})
         try:
             yield
             batch = session.info.pop(BATCH)
@@ -337,26 +337,6 @@ class Runtime:
                 session.connection().execute(insert(table), rows)
         finally:
             session.info.pop(BATCH, None)
-
-    @staticmethod
-    def _instance_ids(session: Session, count: int) -> list[int]:
-        """``count`` ids for new instances, or none where they cannot be known before the insert.
-
-        PostgreSQL draws them from the sequence. SQLite gives a new row the largest id plus one; in a
-        transaction begun with ``BEGIN IMMEDIATE`` (``Database.write``) no other writer can insert
-        until it ends, so the next ``count`` ids are known. Otherwise each instance is flushed to learn
-        its id.
-        """
-        if not count:
-            return []
-        if not is_sqlite(session):
-            return list(session.scalars(
-                text("SELECT nextval(pg_get_serial_sequence('process_instance', 'id')) FROM generate_series(1, :n)"),
-                {"n": count}))
-        if not session.connection().get_execution_options().get("immediate"):
-            return []
-        top = session.scalar(select(func.max(ProcessInstance.id))) or 0
-        return list(range(top + 1, top + count + 1))
 
     # -- timers ------------------------------------------------------------------------------------------
 
