@@ -1,12 +1,15 @@
 """The audit chain: whole after real work, and a changed or removed event is found."""
 
+import re
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from engine import audit
 from engine.models import AuditEvent
-from tests.support import audit_protection_lifted, ready_for
+from tests.support import ROOT, audit_protection_lifted, ready_for
+from web.audit_labels import EVENTS
 
 
 @pytest.fixture
@@ -54,3 +57,14 @@ def test_a_removed_event_is_found(gongwen, busy):
         s.execute(text("DELETE FROM audit_event WHERE id = 30"))
     report = _verify(gongwen)
     assert (report.whole, report.broken_at) == (False, 31)
+
+
+def test_every_event_the_code_records_reads_in_chinese_in_the_auditors_log():
+    """The auditor reads events in words (web/audit_labels.py); one recorded under a name with no label would show
+    as its code name. Every event named in a ``record(…)``/``audit(…)`` call or as a refusal must have its words."""
+    named = re.compile(r'(?:record\([^"]*?|audit\()"([a-z_]+\.[a-z_]+)"|"([a-z_]+\.[a-z_]+_refused)"')
+    recorded = {next(filter(None, match.groups()))
+                for path in [*ROOT.glob("handlers/**/*.py"), *ROOT.glob("web/**/*.py"), *ROOT.glob("engine/*.py")]
+                for match in named.finditer(path.read_text(encoding="utf-8"))}
+    assert len(recorded) > 100
+    assert sorted(recorded - set(EVENTS)) == []

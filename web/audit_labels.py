@@ -69,6 +69,17 @@ EVENTS = {
     "supervision.bulletin_refused": "生成通报被拒绝", "supervision.spot_check_refused": "抽查被拒绝",
     "bulletin.draft": "生成通报", "bulletin.template": "更换通报模板",
     "backup.create": "备份", "backup.restore": "恢复备份",
+    "fault.report": "报告故障", "fault.report_refused": "报告故障被拒绝", "fault.arrange": "安排维修",
+    "fault.repaired": "故障修复", "fault.remind": "催修", "fault.escalate": "维修逾期上报",
+    "fault.paper_sent": "纸质送达", "fault.paper_sent_refused": "纸质送达登记被拒绝",
+    "handover.start": "发起工作交接", "handover.start_refused": "发起工作交接被拒绝",
+    "handover.confirm": "确认工作交接", "handover.sign_off": "分管领导签字交接",
+    "meeting.send": "发送会议通知", "meeting.send_refused": "发送会议通知被拒绝", "meeting.answer": "填报会议回执",
+    "meeting.change": "变更会议", "meeting.cancel": "取消会议", "meeting.remind": "催报会议回执",
+    "opinion.saved": "保存常用意见", "opinion.removed": "删除常用意见",
+    "register.filter_refused": "登记簿查询被拒绝", "register.export": "导出登记簿",
+    "meeting.export": "导出参会名单", "person.job_title": "修改职务",
+    "task.reassign": "转交待办", "task.reassign_refused": "转交待办被拒绝",
 }
 
 DETAILS = {
