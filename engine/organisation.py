@@ -128,6 +128,12 @@ def create_person(session: Session, login: str, name: str, password: str, *, uni
     return person
 
 
+def names_by_id(session: Session, model: type[Unit] | type[Person], ids) -> dict[int, str]:
+    """The names of the units or people ``ids`` (None among them ignored), in one query; for pages listing many."""
+    ids = set(ids) - {None}
+    return dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all()) if ids else {}
+
+
 def find_person(session: Session, login: str) -> Person:
     person = session.scalar(select(Person).where(Person.login == login))
     if person is None:

@@ -8,18 +8,15 @@ none. A refused announcement comes back with what was typed and the reason in Ch
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from engine.errors import GongwenError, NotFound, Refused
-from engine.models import StoredFile
 from handlers.documents.attachments import ATTACHMENT_MAX_BYTES, size_text
 from handlers.office_notes import announcements, uploads
 from handlers.office_notes.models import FileRef
 
-from . import current_gongwen
+from . import current_gongwen, documents
 from .auth import login_required
 from .errors import or_404, refused
 from .params import as_ids
@@ -36,12 +33,8 @@ def checked_uploads() -> uploads.Uploads:
 
 
 def stored_file(db, ref: FileRef) -> Response:
-    """One attachment of a note the asker may read: PDFs and pictures open in the browser, others download under
-    the name they were uploaded with."""
-    media_type = db.get(StoredFile, ref["sha256"]).media_type
-    shown = "inline" if media_type == "application/pdf" or media_type.startswith("image/") else "attachment"
-    return Response(current_gongwen().files.get(ref["sha256"]), mimetype=media_type,
-                    headers={"Content-Disposition": f"{shown}; filename*=UTF-8''{quote(ref['filename'])}"})
+    """One attachment of a note the asker may read (``documents.stored_file``)."""
+    return documents.stored_file(db, ref["sha256"], ref["filename"])
 
 
 @bp.get("")

@@ -14,12 +14,11 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from engine import clock
 from engine.errors import GongwenError, NotFound, Refused
 from engine.models import Person, Role
-from engine.organisation import holders
+from engine.organisation import holders, names_by_id
 from handlers.archive import appraisal
 from handlers.archive.models import AppraisalAction, AppraisalState, Retention
 
@@ -65,11 +64,6 @@ def search() -> ResponseReturnValue:
                            limit=appraisal.SEARCH_LIMIT), 422 if error else 200
 
 
-def _names(db, ids) -> dict[int, str]:
-    ids = set(ids) - {None}
-    return dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
-
-
 @bp.get("/items/<int:item_id>")
 @login_required
 def item(item_id: int) -> ResponseReturnValue:
@@ -77,8 +71,8 @@ def item(item_id: int) -> ResponseReturnValue:
     with current_gongwen().db.session() as db:
         found = or_404(appraisal.readable_item, db, item_id, g.person.id)
         history = [a for a in appraisal.appraisals(db, found.unit_id, *AppraisalState) if a.item_id == found.id]
-        names = _names(db, {found.archived_by_id, *(a.proposed_by_id for a in history),
-                            *(a.decided_by_id for a in history)})
+        names = names_by_id(db, Person, {found.archived_by_id, *(a.proposed_by_id for a in history),
+                                         *(a.decided_by_id for a in history)})
         expired = appraisal.is_expired(found, clock.local_today()) and \
             not any(a.state is AppraisalState.PROPOSED for a in history)
         return render_template("archive/item.html", item=found, title=appraisal.title_of(db, found),
@@ -134,7 +128,7 @@ def appraisal_page() -> ResponseReturnValue:
         pending = appraisal.appraisals(db, unit_id, AppraisalState.PROPOSED)
         decided = appraisal.appraisals(db, unit_id, AppraisalState.APPROVED, AppraisalState.REJECTED)
         destroyed = appraisal.destruction_records(db, unit_id)
-        names = _names(db, {i for a in [*pending, *decided] for i in (a.proposed_by_id, a.decided_by_id)})
+        names = names_by_id(db, Person, {i for a in [*pending, *decided] for i in (a.proposed_by_id, a.decided_by_id)})
         return render_template("archive/appraisal.html", expired=appraisal.expired(db, unit_id) if archivist else [],
                                pending=pending, decided=[a for a in decided if a not in destroyed],
                                destroyed=destroyed, names=names, archivist=archivist, leader=leader,

@@ -101,11 +101,15 @@ def attachment(document_id: int, attachment_id: int) -> ResponseReturnValue:
     gongwen = current_gongwen()
     with gongwen.db.session() as db:
         found = or_404(access.readable_attachment, db, document_id, attachment_id, g.person.id)
-        media_type = db.get(StoredFile, found.sha256).media_type
-        content = gongwen.files.get(found.sha256)
+        return stored_file(db, found.sha256, found.filename)
+
+
+def stored_file(db, sha256: str, filename: str) -> Response:
+    """A stored file as its uploader named it: PDFs and pictures open in the browser, others download."""
+    media_type = db.get(StoredFile, sha256).media_type
     shown = "inline" if media_type == "application/pdf" or media_type.startswith("image/") else "attachment"
-    return Response(content, mimetype=media_type,
-                    headers={"Content-Disposition": f"{shown}; filename*=UTF-8''{quote(found.filename)}"})
+    return Response(current_gongwen().files.get(sha256), mimetype=media_type,
+                    headers={"Content-Disposition": f"{shown}; filename*=UTF-8''{quote(filename)}"})
 
 
 @bp.route("/instances/<int:instance_id>")

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from engine.calendar import WorkCalendar
 from engine.clock import parse_local
 from engine.errors import FormInvalid, GongwenError
 from engine.models import Unit
+from engine.organisation import names_by_id
 from engine.registry import FORMS
 from handlers.faults import service
 from handlers.faults.models import FaultKind
@@ -35,10 +35,6 @@ def _unit_id() -> int:
     if g.person.unit_id is None:
         abort(404)
     return g.person.unit_id
-
-
-def _unit_names(db, ids) -> dict[int, str]:
-    return dict(db.execute(select(Unit.id, Unit.name).where(Unit.id.in_(set(ids)))).all()) if ids else {}
 
 
 def _index(db, status: int = 200, error: str = "", values: dict | None = None) -> ResponseReturnValue:
@@ -86,8 +82,8 @@ def desk() -> ResponseReturnValue:
         if not service.desk_units(db, g.person.id):
             abort(404)
         faults = service.at_desk(db, g.person.id)
-        return render_template("faults/desk.html", faults=faults, units=_unit_names(db, {f.unit_id for f in faults}),
-                               waiting=service.ready_steps(db, faults))
+        units = names_by_id(db, Unit, {f.unit_id for f in faults})
+        return render_template("faults/desk.html", faults=faults, units=units, waiting=service.ready_steps(db, faults))
 
 
 @bp.post("/<int:fault_id>/<any('arrange', 'repaired'):step>")

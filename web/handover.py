@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from engine.errors import GongwenError, NotFound
 from engine.models import Person, Unit
+from engine.organisation import names_by_id
 from handlers.handover import service
 from handlers.handover.models import ItemKind, Occasion
 
@@ -36,18 +37,13 @@ def _startable(db, person_id: int | None) -> Person:
     return person
 
 
-def _names(db, ids) -> dict[int, str]:
-    ids = set(ids) - {None}
-    return dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
-
-
 @bp.get("")
 @login_required
 def index() -> ResponseReturnValue:
     """The handover records I am on (all of them, for the system administrator)."""
     with current_gongwen().db.session() as db:
         rows = service.records(db, g.person.id)
-        names = _names(db, {i for r in rows for i in (r.person_id, r.successor_id, r.leader_id)})
+        names = names_by_id(db, Person, {i for r in rows for i in (r.person_id, r.successor_id, r.leader_id)})
         units = dict(db.execute(select(Unit.id, Unit.name).where(Unit.id.in_({r.unit_id for r in rows}))).all())
         return render_template("handover/index.html", rows=rows, names=names, units=units,
                                startable=service.startable_people(db, g.person.id))

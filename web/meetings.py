@@ -22,6 +22,7 @@ from werkzeug.datastructures import MultiDict
 from engine import audit, clock
 from engine.errors import FormInvalid, GongwenError, NotFound, Refused
 from engine.models import Person, Task, Unit
+from engine.organisation import names_by_id
 from forms.choices import unit_tree
 from handlers.meetings import service
 from handlers.meetings.models import Answer, Meeting, MeetingKind, MeetingStatus
@@ -50,11 +51,6 @@ def _local_time(text: str | None, label: str) -> datetime:
         return datetime(*map(int, found.groups()), tzinfo=clock.SHANGHAI)
     except ValueError:
         raise Refused(f"{label}格式应为 2026-12-10 09:00") from None
-
-
-def _names(db, model, ids) -> dict[int, str]:
-    ids = set(ids) - {None}
-    return dict(db.execute(select(model.id, model.name).where(model.id.in_(ids))).all()) if ids else {}
 
 
 def _kind() -> MeetingKind:
@@ -127,8 +123,8 @@ def send() -> ResponseReturnValue:
 
 def _overview_rows(db, meeting: Meeting) -> list[dict]:
     invitations = meeting.invitations
-    units = _names(db, Unit, [i.unit_id for i in invitations])
-    people = _names(db, Person, [i.person_id for i in invitations] + [i.answered_by_id for i in invitations])
+    units = names_by_id(db, Unit, [i.unit_id for i in invitations])
+    people = names_by_id(db, Person, [i.person_id for i in invitations] + [i.answered_by_id for i in invitations])
     return [{"invitation": i, "name": people.get(i.person_id) if i.person_id else units.get(i.unit_id),
              "answer": i.answer.label(meeting.kind), "by": people.get(i.answered_by_id, "")} for i in invitations]
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from engine.errors import GongwenError, NotFound
 from engine.models import Person
+from engine.organisation import names_by_id
 from handlers.office_notes import phone_notices
 from handlers.office_notes.models import Direction
 
@@ -28,11 +28,6 @@ FIELDS = ("direction", "other_unit", "other_person", "other_phone", "subject", "
           "assignee_id", "due_at")
 
 
-def _names(db, ids) -> dict[int, str]:
-    ids = set(ids) - {None}
-    return dict(db.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all()) if ids else {}
-
-
 @bp.get("")
 @login_required
 def index() -> ResponseReturnValue:
@@ -40,7 +35,7 @@ def index() -> ResponseReturnValue:
     with current_gongwen().db.session() as db:
         rows = phone_notices.listed(db, g.person.id)
         return render_template("office_notes/phone_notices.html", rows=rows,
-                               names=_names(db, {r.assignee_id for r in rows}),
+                               names=names_by_id(db, Person, {r.assignee_id for r in rows}),
                                may_record=phone_notices.may_record(db, g.person.id))
 
 
@@ -91,5 +86,5 @@ def show(notice_id: int) -> ResponseReturnValue:
     """The record: the call, who recorded it, to whom it went, by when, and what they did."""
     with current_gongwen().db.session() as db:
         notice = or_404(phone_notices.readable, db, notice_id, g.person.id)
-        return render_template("office_notes/phone_notice.html", n=notice, names=_names(
-            db, {notice.recorded_by_id, notice.assignee_id, notice.done_by_id}))
+        return render_template("office_notes/phone_notice.html", n=notice, names=names_by_id(
+            db, Person, {notice.recorded_by_id, notice.assignee_id, notice.done_by_id}))
